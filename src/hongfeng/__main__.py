@@ -1,0 +1,3 @@
+from hongfeng.cli import main
+
+main()

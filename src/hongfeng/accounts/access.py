@@ -1,0 +1,302 @@
+"""The one access choke point (architecture.md). Every page, endpoint and service that reads or
+changes protected data asks here.
+
+A role assignment is "role R over unit U and its subtree" (5.1). Each role grants capabilities,
+and each capability reaches a set of units in one of these shapes:
+
+- SUBTREE: U and everything below it (association admins, team leaders, the three powers);
+- BELOW:   everything strictly below U (you manage your subtree, not your own unit);
+- GUIDED:  U's subtree plus every team guided by a station in it, with the teams' squads and
+           groups (属地管理 5.1.1: stations and bureaus reach the teams they guide, although those
+           teams sit under an association);
+- CHAIN:   U and its ancestors up to its team (a 队员 sees their own units' shared information).
+
+A platform-wide assignment (no unit; only the three powers) reaches everything for its
+capabilities. Anything outside the reach answers 404, indistinguishable from "does not exist".
+"""
+
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q
+
+from hongfeng.accounts.models import THREE_POWERS, PRIVILEGED_ROLES, RoleAssignment, Role, User
+from hongfeng.core.errors import Forbidden, NotFound
+from hongfeng.orgs.models import Unit
+
+
+class Reach(StrEnum):
+    SUBTREE = "subtree"
+    BELOW = "below"
+    GUIDED = "guided"
+    CHAIN = "chain"
+
+
+_LEADER = {
+    "orgs.view": Reach.SUBTREE,
+    "orgs.add_child": Reach.SUBTREE,
+    "orgs.manage": Reach.BELOW,
+    "roles.view": Reach.SUBTREE,
+    "roles.grant": Reach.SUBTREE,
+    "accounts.view": Reach.SUBTREE,
+}
+
+CAPABILITIES: dict[str, dict[str, Reach]] = {
+    Role.ASSOCIATION_ADMIN: dict(_LEADER),
+    Role.BUREAU_OFFICER: {
+        **_LEADER,
+        "orgs.view": Reach.GUIDED,
+        "roles.view": Reach.GUIDED,
+    },
+    Role.STATION_OFFICER: {"orgs.view": Reach.GUIDED, "roles.view": Reach.GUIDED},
+    Role.CAPTAIN: dict(_LEADER),
+    Role.SQUAD_LEADER: dict(_LEADER),
+    Role.GROUP_LEADER: {"orgs.view": Reach.SUBTREE, "roles.view": Reach.SUBTREE},
+    Role.VOLUNTEER: {"orgs.view": Reach.CHAIN},
+    # 三权分立: configuration and accounts, but no business personal data …
+    Role.SYSTEM_ADMIN: {
+        "orgs.view": Reach.SUBTREE,
+        "orgs.add_child": Reach.SUBTREE,
+        "orgs.manage": Reach.BELOW,
+        "roles.view": Reach.SUBTREE,
+        "accounts.view": Reach.SUBTREE,
+        "accounts.manage": Reach.SUBTREE,
+    },
+    # … security policy, lockouts and role grants …
+    Role.SECURITY_ADMIN: {
+        "orgs.view": Reach.SUBTREE,
+        "roles.view": Reach.SUBTREE,
+        "roles.grant": Reach.SUBTREE,
+        "accounts.view": Reach.SUBTREE,
+        "accounts.unlock": Reach.SUBTREE,
+    },
+    # … and read-only audit records.
+    Role.AUDITOR: {"orgs.view": Reach.SUBTREE, "audit.view": Reach.SUBTREE},
+}
+
+# Which roles a holder may grant (always inside their "roles.grant" reach). Granting one's own
+# role is allowed only strictly below one's own unit.
+GRANTABLE: dict[str, frozenset] = {
+    Role.ASSOCIATION_ADMIN: frozenset(
+        {
+            Role.ASSOCIATION_ADMIN,
+            Role.CAPTAIN,
+            Role.SQUAD_LEADER,
+            Role.GROUP_LEADER,
+            Role.VOLUNTEER,
+        }
+    ),
+    Role.BUREAU_OFFICER: frozenset({Role.BUREAU_OFFICER, Role.STATION_OFFICER}),
+    Role.CAPTAIN: frozenset({Role.SQUAD_LEADER, Role.GROUP_LEADER, Role.VOLUNTEER}),
+    Role.SQUAD_LEADER: frozenset({Role.GROUP_LEADER, Role.VOLUNTEER}),
+    Role.SECURITY_ADMIN: frozenset(Role.values),
+}
+
+_NOTHING = Q(pk__in=[])
+
+
+def assignments(user) -> list[RoleAssignment]:
+    """The user's active role assignments on non-archived units, loaded once per user object."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    cached = getattr(user, "_hf_assignments", None)
+    if cached is None:
+        cached = list(
+            RoleAssignment.objects.active()
+            .filter(user=user)
+            .filter(Q(unit__isnull=True) | Q(unit__archived_at__isnull=True))
+            .select_related("unit")
+            .order_by("id")
+        )
+        user._hf_assignments = cached
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached assignments after the user's roles changed in this request."""
+    if user is not None and hasattr(user, "_hf_assignments"):
+        del user._hf_assignments
+
+
+def roles_of(user) -> set[str]:
+    return {a.role for a in assignments(user)}
+
+
+def is_privileged(user) -> bool:
+    return bool(roles_of(user) & PRIVILEGED_ROLES)
+
+
+def has_capability(user, capability: str) -> bool:
+    """Whether the user holds the capability anywhere (to show a menu entry, say)."""
+    return any(capability in CAPABILITIES[a.role] for a in assignments(user))
+
+
+def _chain_ids(unit: Unit) -> list[int]:
+    ids = [*unit.ancestor_ids(), unit.pk]
+    team_id = unit.team_id_or_self
+    return ids[ids.index(team_id) :] if team_id in ids else [unit.pk]
+
+
+def _reach_q(reach: Reach, unit: Unit, prefix: str) -> Q:
+    def q(lookup: str, value) -> Q:
+        return Q(**{f"{prefix}{lookup}": value})
+
+    if reach is Reach.SUBTREE:
+        return q("path__startswith", unit.path)
+    if reach is Reach.BELOW:
+        return q("path__startswith", unit.path) & q("depth__gt", unit.depth)
+    if reach is Reach.GUIDED:
+        return (
+            q("path__startswith", unit.path)
+            | q("guiding_station__path__startswith", unit.path)
+            | q("team__guiding_station__path__startswith", unit.path)
+        )
+    return q("pk__in", _chain_ids(unit))
+
+
+def scope_q(user, capability: str, field: str = "") -> Q:
+    """A filter on units (or on a model's unit foreign key named `field`) that keeps exactly the
+    rows in the user's reach for `capability`. Disabled and anonymous users reach nothing."""
+    prefix = f"{field}__" if field else ""
+    parts = []
+    for assignment in assignments(user):
+        reach = CAPABILITIES[assignment.role].get(capability)
+        if reach is None:
+            continue
+        if assignment.unit_id is None:
+            return Q()  # platform-wide
+        parts.append(_reach_q(reach, assignment.unit, prefix))
+    if not parts:
+        return _NOTHING
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return combined
+
+
+def has_global(user, capability: str) -> bool:
+    """Whether a platform-wide assignment gives the user this capability everywhere."""
+    return any(
+        a.unit_id is None and capability in CAPABILITIES[a.role] for a in assignments(user)
+    )
+
+
+def parse_id(raw) -> int:
+    """Ids come from URLs and JSON; anything that is not a positive integer is simply unknown."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if value <= 0 or value > 2**62:
+        raise NotFound()
+    return value
+
+
+def get_unit_for_user(user, unit_id, capability: str = "orgs.view") -> Unit:
+    """The unit if the user reaches it for `capability`, else NotFound (404)."""
+    unit = (
+        Unit.objects.visible_to(user, capability)
+        .select_related("parent", "guiding_station", "team")
+        .filter(pk=parse_id(unit_id))
+        .first()
+    )
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def can(user, capability: str, unit: Unit) -> bool:
+    """Whether `unit` lies in the user's reach for `capability` (one query at most)."""
+    if has_global(user, capability):
+        return True
+    q = scope_q(user, capability)
+    if q == _NOTHING:
+        return False
+    return Unit.objects.filter(q, pk=unit.pk).exists()
+
+
+def require(user, capability: str, unit: Unit, message: str) -> None:
+    """For a unit the user can already see: refuse the action with 403 and a Chinese message."""
+    if not can(user, capability, unit):
+        raise Forbidden(message)
+
+
+def can_grant(granter, role: str, unit: Unit | None) -> bool:
+    """Whether `granter` may grant (or revoke) `role` over `unit` (None = platform-wide)."""
+    for assignment in assignments(granter):
+        if "roles.grant" not in CAPABILITIES[assignment.role]:
+            continue
+        if role not in GRANTABLE.get(assignment.role, ()):
+            continue
+        anchor = assignment.unit
+        same_role = role == assignment.role
+        if anchor is None:
+            if unit is None and same_role:
+                continue  # a platform-wide role is never replicated through the UI or API
+            return True
+        if unit is None:
+            continue
+        if unit.path.startswith(anchor.path) and not (same_role and unit.pk == anchor.pk):
+            return True
+    return False
+
+
+def grantable_roles(granter) -> list[str]:
+    """Roles the granter may grant somewhere, in the order of `Role`."""
+    names: set[str] = set()
+    for assignment in assignments(granter):
+        if "roles.grant" in CAPABILITIES[assignment.role]:
+            names |= GRANTABLE.get(assignment.role, frozenset())
+    return [r for r in Role.values if r in names]
+
+
+def visible_users(viewer, capability: str = "accounts.view"):
+    """Accounts holding at least one active role inside the viewer's reach (all accounts for a
+    platform-wide holder of the capability)."""
+    if has_global(viewer, capability):
+        return User.objects.all()
+    q = scope_q(viewer, capability, "unit")
+    if q == _NOTHING:
+        return User.objects.none()
+    in_scope = RoleAssignment.objects.active().filter(q, user=OuterRef("pk"))
+    return User.objects.filter(Exists(in_scope))
+
+
+def get_user_for_user(viewer, user_id, capability: str = "accounts.view") -> User:
+    user = visible_users(viewer, capability).filter(pk=parse_id(user_id)).first()
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def get_assignment_for_user(viewer, assignment_id, capability: str = "roles.view"):
+    assignment = (
+        RoleAssignment.objects.visible_to(viewer, capability)
+        .select_related("user", "unit", "granted_by", "revoked_by")
+        .filter(pk=parse_id(assignment_id))
+        .first()
+    )
+    if assignment is None:
+        raise NotFound()
+    return assignment
+
+
+def three_powers_of(user) -> set[str]:
+    return roles_of(user) & THREE_POWERS
+
+
+def home_unit(user) -> Unit | None:
+    """The unit an account's own events are filed under (its first scoped assignment)."""
+    for assignment in assignments(user):
+        if assignment.unit_id is not None:
+            return assignment.unit
+    return None
+
+
+def can_manage_account(actor, user: User) -> bool:
+    """系统管理员 manage the accounts that hold roles inside their scope."""
+    return visible_users(actor, "accounts.manage").filter(pk=user.pk).exists()
+
+
+def can_unlock(actor, user: User) -> bool:
+    """安全管理员 lift lockouts of accounts inside their scope."""
+    return visible_users(actor, "accounts.unlock").filter(pk=user.pk).exists()

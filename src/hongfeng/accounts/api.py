@@ -1,0 +1,254 @@
+"""Authentication, accounts and role assignments over the API."""
+
+from datetime import datetime
+
+from ninja import Field, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from hongfeng.accounts import access, selectors, services
+from hongfeng.accounts.models import Role, RoleAssignment
+from hongfeng.core.errors import DomainError
+from hongfeng.orgs.api import ERRORS, UnitRef
+
+auth_router = Router()
+router = Router()
+
+
+class TokenIn(Schema):
+    mobile: str = Field(..., max_length=30)
+    password: str = Field(..., max_length=256)
+    label: str = Field("", max_length=60, description="客户端名称，如「张三的手机」")
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    mobile_masked: str = Field(..., description="脱敏手机号，如 138****5678")
+    is_active: bool
+    must_change_password: bool
+    date_joined: datetime
+    disabled_at: datetime | None
+    disabled_reason: str
+    locked_until: datetime | None = None
+
+    @staticmethod
+    def resolve_mobile_masked(obj) -> str:
+        return obj.masked_mobile
+
+
+class AssignmentOut(Schema):
+    id: int
+    user: AccountOut
+    role: Role
+    role_label: str
+    unit: UnitRef | None = Field(None, description="范围单位；为空表示全平台")
+    granted_by: str | None
+    granted_at: datetime
+    active: bool
+    revoked_by: str | None
+    revoked_at: datetime | None
+    revoke_reason: str
+
+    @staticmethod
+    def resolve_role_label(obj: RoleAssignment) -> str:
+        return obj.get_role_display()
+
+    @staticmethod
+    def resolve_granted_by(obj: RoleAssignment) -> str | None:
+        return obj.granted_by.name if obj.granted_by_id else None
+
+    @staticmethod
+    def resolve_revoked_by(obj: RoleAssignment) -> str | None:
+        return obj.revoked_by.name if obj.revoked_by_id else None
+
+    @staticmethod
+    def resolve_active(obj: RoleAssignment) -> bool:
+        return obj.is_active
+
+
+class TokenOut(Schema):
+    token: str = Field(..., description="访问令牌，仅返回这一次")
+    token_type: str = "Bearer"
+    expires_at: datetime
+    user: AccountOut
+
+
+class MeOut(Schema):
+    id: int
+    name: str
+    mobile: str = Field(..., description="本人手机号（仅对本人明文显示）")
+    must_change_password: bool
+    roles: list[AssignmentOut]
+    capabilities: list[str]
+
+
+class PasswordIn(Schema):
+    old_password: str = Field(..., max_length=256)
+    new_password: str = Field(..., max_length=256)
+
+
+class GrantIn(Schema):
+    user_id: int | None = Field(None, description="已有账号；与 mobile 二选一")
+    mobile: str | None = Field(None, max_length=30, description="按手机号授权；无账号时新建")
+    name: str | None = Field(None, max_length=50, description="新建账号时必填的姓名")
+    role: Role
+    unit_id: int | None = Field(None, description="范围单位；仅三权角色可为空（全平台）")
+
+
+class GrantOut(Schema):
+    assignment: AssignmentOut
+    account_created: bool
+    initial_password: str | None = Field(None, description="新账号的初始密码，仅返回这一次")
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., max_length=200)
+
+
+class PasswordResetOut(Schema):
+    initial_password: str
+
+
+@auth_router.post("/token", auth=None, response={201: TokenOut, **ERRORS, 429: ERRORS[401]})
+def issue_token(request, payload: TokenIn):
+    """Exchange a mobile number and password for a bearer token (with expiry). Five consecutive
+    failures lock the number for 15 minutes, as on the login page."""
+    user = services.authenticate_mobile(mobile=payload.mobile, password=payload.password)
+    issued = services.issue_api_token(user=user, label=payload.label)
+    return 201, {"token": issued.token, "expires_at": issued.record.expires_at, "user": user}
+
+
+@auth_router.delete("/token", response={204: None, **ERRORS})
+def revoke_token(request):
+    """Revoke the bearer token used for this request (log out an API client)."""
+    record = getattr(request, "api_token", None)
+    if record is None:
+        raise DomainError("此请求未使用访问令牌。", code="no_token")
+    services.revoke_api_token(actor=request.user, record=record)
+    return 204, None
+
+
+@router.get("/me", response=MeOut)
+def me(request):
+    """The caller's own account, roles and capabilities."""
+    user = request.user
+    roles = (
+        RoleAssignment.objects.active()
+        .filter(user=user)
+        .select_related("user", "unit", "granted_by", "revoked_by")
+    )
+    capabilities = sorted(
+        {c for a in access.assignments(user) for c in access.CAPABILITIES[a.role]}
+    )
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "mobile": user.mobile,
+        "must_change_password": user.must_change_password,
+        "roles": list(roles),
+        "capabilities": capabilities,
+    }
+
+
+@router.post("/me/password", response={204: None, **ERRORS})
+def change_password(request, payload: PasswordIn):
+    """Change one's own password; every other session and token of the account ends."""
+    services.change_password(user=request.user, old_password=payload.old_password,
+                             new_password=payload.new_password)
+    return 204, None
+
+
+@router.get("/role-assignments", response=list[AssignmentOut])
+@paginate(PageNumberPagination)
+def list_assignments(
+    request,
+    role: Role | None = None,
+    unit_id: int | None = None,
+    user_id: int | None = None,
+    active: bool | None = True,
+    q: str | None = Field(None, max_length=50),
+):
+    """Role assignments in the caller's scope (active ones by default)."""
+    return selectors.assignments_for(
+        request.user, role=role, unit_id=unit_id, user_id=user_id, active=active, q=q
+    )
+
+
+@router.post("/role-assignments", response={201: GrantOut, **ERRORS})
+def grant(request, payload: GrantIn):
+    """Grant a role over a unit in the caller's scope. With `mobile` and `name`, an account is
+    created first when none exists (its initial password is returned once)."""
+    unit = access.get_unit_for_user(request.user, payload.unit_id) if payload.unit_id else None
+    if payload.user_id is not None:
+        user = access.get_user_for_user(request.user, payload.user_id)
+        assignment = services.grant_role(actor=request.user, user=user, role=payload.role,
+                                         unit=unit)
+        password = None
+    else:
+        assignment, password = services.grant_role_by_mobile(
+            actor=request.user, mobile=payload.mobile or "", name=payload.name,
+            role=payload.role, unit=unit,
+        )
+    assignment = access.get_assignment_for_user(request.user, assignment.pk)
+    return 201, {
+        "assignment": assignment,
+        "account_created": password is not None,
+        "initial_password": password,
+    }
+
+
+@router.get("/role-assignments/{assignment_id}", response={200: AssignmentOut, **ERRORS})
+def get_assignment(request, assignment_id: int):
+    return access.get_assignment_for_user(request.user, assignment_id)
+
+
+@router.post("/role-assignments/{assignment_id}/revoke", response={200: AssignmentOut, **ERRORS})
+def revoke(request, assignment_id: int, payload: ReasonIn):
+    """End a role assignment (kept as history)."""
+    assignment = access.get_assignment_for_user(request.user, assignment_id)
+    services.revoke_role(actor=request.user, assignment=assignment, reason=payload.reason)
+    return access.get_assignment_for_user(request.user, assignment_id)
+
+
+@router.get("/accounts", response=list[AccountOut])
+@paginate(PageNumberPagination)
+def list_accounts(request, q: str | None = Field(None, max_length=50), active: bool | None = None):
+    """Accounts holding roles in the caller's scope (for 系统管理员 and 安全管理员 and the
+    leaders who grant roles)."""
+    return selectors.accounts_for(request.user, q=q, active=active)
+
+
+@router.get("/accounts/{user_id}", response={200: AccountOut, **ERRORS})
+def get_account(request, user_id: int):
+    return selectors.account_detail(request.user, user_id)
+
+
+@router.post("/accounts/{user_id}/disable", response={200: AccountOut, **ERRORS})
+def disable(request, user_id: int, payload: ReasonIn):
+    """Disable an account; its sessions and API tokens end at once."""
+    user = access.get_user_for_user(request.user, user_id)
+    services.disable_account(actor=request.user, user=user, reason=payload.reason)
+    return selectors.account_detail(request.user, user_id)
+
+
+@router.post("/accounts/{user_id}/enable", response={200: AccountOut, **ERRORS})
+def enable(request, user_id: int):
+    user = access.get_user_for_user(request.user, user_id)
+    services.enable_account(actor=request.user, user=user)
+    return selectors.account_detail(request.user, user_id)
+
+
+@router.post("/accounts/{user_id}/reset-password", response={200: PasswordResetOut, **ERRORS})
+def reset(request, user_id: int):
+    """Set a random password (returned once) that must be changed at the next login."""
+    user = access.get_user_for_user(request.user, user_id)
+    return {"initial_password": services.reset_password(actor=request.user, user=user)}
+
+
+@router.post("/accounts/{user_id}/unlock", response={200: AccountOut, **ERRORS})
+def unlock(request, user_id: int):
+    """Lift a login lockout before it runs out (安全管理员)."""
+    user = access.get_user_for_user(request.user, user_id)
+    services.unlock_login(actor=request.user, user=user)
+    return selectors.account_detail(request.user, user_id)
+

@@ -1,0 +1,36 @@
+"""Every audit action code with the label auditors read. A code not listed here is refused, so
+the audit browser can always explain what an event means."""
+
+ACTIONS: dict[str, str] = {
+    # authentication (security.md)
+    "auth.login": "登录成功",
+    "auth.login_failed": "登录失败",
+    "auth.locked_out": "账号锁定",
+    "auth.unlocked": "解除锁定",
+    "auth.logout": "退出登录",
+    "auth.session_expired": "会话超时",
+    "auth.token_issued": "签发API令牌",
+    "auth.token_revoked": "吊销API令牌",
+    "auth.password_changed": "修改密码",
+    # accounts and roles
+    "account.created": "创建账号",
+    "account.disabled": "停用账号",
+    "account.enabled": "启用账号",
+    "account.password_reset": "重置密码",
+    "role.granted": "授予角色",
+    "role.revoked": "撤销角色",
+    # organisation tower (5.1)
+    "unit.created": "新建单位",
+    "unit.renamed": "重命名单位",
+    "unit.moved": "调整上级单位",
+    "unit.archived": "归档单位",
+    "unit.restored": "恢复单位",
+    "unit.station_changed": "更换指导派出所",
+    "team.onboarded": "队伍一键入驻",
+    # audit itself
+    "audit.verified": "校验审计链",
+}
+
+
+def action_label(code: str) -> str:
+    return ACTIONS.get(code, code)

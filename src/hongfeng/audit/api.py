@@ -1,0 +1,84 @@
+"""Read-only audit endpoints for 审计员 (等保 security audit)."""
+
+from datetime import date, datetime
+
+from ninja import Field, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from hongfeng.accounts import access
+from hongfeng.audit import selectors, services
+from hongfeng.audit.models import AuditEvent
+from hongfeng.core.errors import Forbidden
+from hongfeng.orgs.api import ERRORS
+
+router = Router()
+
+
+class AuditEventOut(Schema):
+    id: int
+    occurred_at: datetime
+    actor_id: int | None
+    actor_label: str
+    action: str
+    action_label: str
+    target_type: str
+    target_id: str
+    target_label: str
+    unit_id: int | None
+    unit_name: str | None
+    ip: str
+    request_id: str
+    channel: str
+    summary: dict
+    chain: int
+    seq: int
+    hash: str
+
+    @staticmethod
+    def resolve_unit_name(obj: AuditEvent) -> str | None:
+        return obj.unit.name if obj.unit_id else None
+
+
+class ChainOut(Schema):
+    chain: int
+    events: int
+    problems: list[str]
+
+
+class VerifyOut(Schema):
+    ok: bool
+    events: int
+    chains: list[ChainOut]
+
+
+@router.get("/audit-events", response=list[AuditEventOut])
+@paginate(PageNumberPagination)
+def list_events(
+    request,
+    action: str | None = Field(None, max_length=64),
+    actor: str | None = Field(None, max_length=50),
+    unit_id: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    target_type: str | None = Field(None, max_length=40),
+    target_id: str | None = Field(None, max_length=40),
+    request_id: str | None = Field(None, max_length=64),
+):
+    """Audit events in the caller's scope (审计员 only), newest first."""
+    return selectors.events_for(
+        request.user, action=action, actor=actor, unit_id=unit_id, since=since, until=until,
+        target_type=target_type, target_id=target_id, request_id=request_id,
+    )
+
+
+@router.get("/audit-events/{event_id}", response={200: AuditEventOut, **ERRORS})
+def get_event(request, event_id: int):
+    return selectors.get_event_for_user(request.user, event_id)
+
+
+@router.post("/audit-events/verify", response={200: VerifyOut, **ERRORS})
+def verify(request):
+    """Recompute every hash chain (platform-wide 审计员 only; the chains span all scopes)."""
+    if not access.has_global(request.user, "audit.view"):
+        raise Forbidden("只有全平台审计员可以校验审计链。")
+    return services.verify_and_record(actor=request.user)

@@ -1,0 +1,60 @@
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from hongfeng.accounts import access
+from hongfeng.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    section: str
+
+
+_SECTIONS = {
+    "orgs": "orgs",
+    "audit": "audit",
+    "roles": "roles",
+    "grant": "roles",
+    "role_revoke": "roles",
+    "accounts": "accounts",
+    "account": "accounts",
+    "account_action": "accounts",
+    "me": "me",
+    "password_change": "me",
+    "token_revoke": "me",
+}
+
+
+def navigation(request):
+    """The sidebar (desk) and bottom bar (phone) entries this user may use — only pages that
+    exist and that the user's roles can do something on."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [NavItem("首页", reverse("home"), "home")]
+    if access.has_capability(user, "orgs.view"):
+        items.append(NavItem("组织架构", reverse("orgs:tree"), "orgs"))
+    if access.has_capability(user, "roles.view"):
+        items.append(NavItem("角色授权", reverse("accounts:roles"), "roles"))
+    if access.has_capability(user, "accounts.manage") or access.has_capability(
+        user, "accounts.unlock"
+    ):
+        items.append(NavItem("账号管理", reverse("accounts:accounts"), "accounts"))
+    if access.has_capability(user, "audit.view"):
+        items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
+    items.append(NavItem("我的", reverse("accounts:me"), "me"))
+    roles = sorted({a.role for a in access.assignments(user)}, key=Role.values.index)
+    match = getattr(request, "resolver_match", None)
+    section = "home"
+    if match is not None:
+        section = _SECTIONS.get(match.url_name if match.namespace == "accounts" else
+                                match.namespace, "home")
+    return {
+        "nav_items": items,
+        "nav_section": section,
+        "nav_roles": [Role(r).label for r in roles],
+        "is_volunteer_only": set(roles) <= {Role.VOLUNTEER},
+    }

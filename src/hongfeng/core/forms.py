@@ -1,0 +1,39 @@
+from django import forms
+from django.core.paginator import Paginator
+
+from hongfeng.core.errors import DomainError
+
+
+class TablerFormMixin:
+    """Tabler/Bootstrap classes on every widget, so templates stay plain."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            widget.attrs.setdefault("class", css)
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # Mark every field that now has an error, for screen readers as well as the eye.
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                attrs["aria-invalid"] = "true"
+                attrs["aria-describedby"] = f"{self[name].auto_id}-error"
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's error next to the field that caused it (or above the form)."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+def paginate(request, queryset, per_page: int = 50):
+    """A page of results; an out-of-range or malformed page number gives the nearest page."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))

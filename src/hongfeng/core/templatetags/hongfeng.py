@@ -1,0 +1,45 @@
+"""Chinese-first formatting (ui.md): 2026年11月29日（周日）14:30, counts with units, masking."""
+
+from django import template
+from django.utils import timezone
+
+from hongfeng.core import masking
+
+register = template.Library()
+
+_WEEKDAYS = "一二三四五六日"
+
+
+@register.filter
+def cn_datetime(value):
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return f"{local.year}年{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+
+
+@register.filter
+def cn_date(value):
+    if not value:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@register.filter
+def mask_mobile(value):
+    return masking.mask_mobile(value)
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with some parameters replaced (pagination keeps filters)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"

@@ -1,0 +1,262 @@
+"""Organisation tower endpoints (5.1). Every read goes through the access helper; every write
+calls the same service as the pages."""
+
+from datetime import datetime
+
+from django.db.models import Count, Q
+from ninja import Field, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from hongfeng.accounts.access import get_unit_for_user
+from hongfeng.core.errors import DomainError
+from hongfeng.orgs import selectors, services
+from hongfeng.orgs.models import SpecialTag, Unit, UnitKind
+
+router = Router()
+
+
+class UnitRef(Schema):
+    id: int
+    name: str
+    kind: str
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    kind: UnitKind
+    kind_label: str = Field(..., description="类型的中文名（特色小组显示其标签）")
+    parent: UnitRef | None
+    depth: int
+    team_id: int | None = Field(None, description="分队、小组所属的总队")
+    guiding_station: UnitRef | None = Field(None, description="总队的指导派出所（5.1.1）")
+    special_tag: SpecialTag | None
+    region_code: str
+    archived: bool
+    archived_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_kind_label(obj: Unit) -> str:
+        return obj.kind_display
+
+    @staticmethod
+    def resolve_special_tag(obj: Unit) -> str | None:
+        return obj.special_tag or None
+
+    @staticmethod
+    def resolve_archived(obj: Unit) -> bool:
+        return obj.is_archived
+
+
+class UnitListItem(UnitOut):
+    children_count: int
+
+
+class UnitCreateIn(Schema):
+    parent_id: int | None = Field(None, description="上级单位；为空表示顶级单位（仅全平台系统管理员）")
+    kind: UnitKind
+    name: str = Field(..., max_length=200)
+    guiding_station_id: int | None = Field(None, description="新建总队时必填")
+    special_tag: SpecialTag | None = None
+    region_code: str = Field("", max_length=20)
+
+
+class UnitPatchIn(Schema):
+    version: int = Field(..., ge=1, description="当前版本号（乐观锁），不一致返回 409")
+    name: str | None = Field(None, max_length=200)
+    guiding_station_id: int | None = None
+
+
+class VersionIn(Schema):
+    version: int = Field(..., ge=1)
+
+
+class MoveIn(VersionIn):
+    parent_id: int
+
+
+class ArchiveOut(Schema):
+    unit: UnitOut
+    affected_units: int
+
+
+class GroupIn(Schema):
+    name: str = Field(..., max_length=200)
+    special_tag: SpecialTag | None = None
+
+
+class SquadIn(Schema):
+    name: str = Field(..., max_length=200)
+    groups: list[GroupIn] = Field(default_factory=list, max_length=50)
+
+
+class OnboardIn(Schema):
+    county_id: int
+    name: str = Field(..., max_length=200)
+    guiding_station_id: int
+    squads: list[SquadIn] = Field(default_factory=list, max_length=50)
+    special_groups: list[GroupIn] = Field(default_factory=list, max_length=20)
+
+
+class OnboardOut(Schema):
+    team: UnitOut
+    units_created: int
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
+          422: ErrorOut}
+
+
+def _station(user, station_id: int | None) -> Unit | None:
+    if station_id is None:
+        return None
+    station = selectors.station_choices(user).filter(pk=station_id).first()
+    if station is None:
+        raise DomainError("指导派出所不存在或已归档。", code="invalid_station",
+                          field="guiding_station_id")
+    return station
+
+
+@router.get("/units", response=list[UnitListItem])
+@paginate(PageNumberPagination)
+def list_units(
+    request,
+    kind: UnitKind | None = None,
+    parent_id: int | None = None,
+    q: str | None = Field(None, max_length=50),
+    include_archived: bool = False,
+):
+    """Units the caller can see, optionally filtered by kind, parent or a name fragment."""
+    units = (
+        Unit.objects.visible_to(request.user)
+        .select_related("parent", "guiding_station")
+        .annotate(children_count=Count("children", filter=Q(children__archived_at__isnull=True)))
+        .order_by("path")
+    )
+    if not include_archived:
+        units = units.active()
+    if kind:
+        units = units.filter(kind=kind)
+    if parent_id is not None:
+        units = units.filter(parent_id=parent_id)
+    if q:
+        units = units.filter(name__icontains=q.strip())
+    return units
+
+
+@router.post("/units", response={201: UnitOut, **ERRORS})
+def create_unit(request, payload: UnitCreateIn):
+    """Create a unit under a parent in the caller's scope."""
+    parent = get_unit_for_user(request.user, payload.parent_id) if payload.parent_id else None
+    unit = services.create_unit(
+        actor=request.user,
+        parent=parent,
+        kind=payload.kind,
+        name=payload.name,
+        guiding_station=_station(request.user, payload.guiding_station_id),
+        special_tag=payload.special_tag or "",
+        region_code=payload.region_code,
+    )
+    return 201, get_unit_for_user(request.user, unit.pk)
+
+
+@router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS})
+def get_unit(request, unit_id: int):
+    return get_unit_for_user(request.user, unit_id)
+
+
+@router.patch("/units/{unit_id}", response={200: UnitOut, **ERRORS})
+def update_unit(request, unit_id: int, payload: UnitPatchIn):
+    """Rename a unit and/or change a team's guiding station, with optimistic locking."""
+    unit = get_unit_for_user(request.user, unit_id)
+    if payload.name is None and payload.guiding_station_id is None:
+        raise DomainError("没有需要修改的内容。", code="nothing_to_change")
+    version = payload.version
+    if payload.name is not None:
+        unit = services.rename_unit(actor=request.user, unit=unit, name=payload.name,
+                                    expected_version=version)
+        version = unit.version
+    if payload.guiding_station_id is not None:
+        station = _station(request.user, payload.guiding_station_id)
+        unit = services.change_guiding_station(actor=request.user, team=unit, station=station,
+                                               expected_version=version)
+    return get_unit_for_user(request.user, unit.pk)
+
+
+@router.post("/units/{unit_id}/move", response={200: UnitOut, **ERRORS})
+def move_unit(request, unit_id: int, payload: MoveIn):
+    """Re-parent a unit with its whole subtree."""
+    unit = get_unit_for_user(request.user, unit_id)
+    new_parent = get_unit_for_user(request.user, payload.parent_id)
+    services.move_unit(actor=request.user, unit=unit, new_parent=new_parent,
+                       expected_version=payload.version)
+    return get_unit_for_user(request.user, unit.pk)
+
+
+@router.post("/units/{unit_id}/archive", response={200: ArchiveOut, **ERRORS})
+def archive_unit(request, unit_id: int, payload: VersionIn):
+    """Archive a unit and its subtree (nothing is deleted)."""
+    unit = get_unit_for_user(request.user, unit_id)
+    count = services.archive_unit(actor=request.user, unit=unit, expected_version=payload.version)
+    return {"unit": get_unit_for_user(request.user, unit.pk), "affected_units": count}
+
+
+@router.post("/units/{unit_id}/restore", response={200: ArchiveOut, **ERRORS})
+def restore_unit(request, unit_id: int, payload: VersionIn):
+    unit = get_unit_for_user(request.user, unit_id)
+    count = services.restore_unit(actor=request.user, unit=unit, expected_version=payload.version)
+    return {"unit": get_unit_for_user(request.user, unit.pk), "affected_units": count}
+
+
+@router.get("/units/{unit_id}/guided-teams", response={200: list[UnitOut], **ERRORS})
+@paginate(PageNumberPagination)
+def guided_teams(request, unit_id: int):
+    """Teams guided by this station, or by the stations under this bureau (5.1.1)."""
+    unit = get_unit_for_user(request.user, unit_id)
+    return selectors.guided_teams(request.user, unit).select_related("parent", "guiding_station")
+
+
+@router.get("/stations", response=list[UnitOut])
+@paginate(PageNumberPagination)
+def list_stations(request, q: str | None = Field(None, max_length=50)):
+    """Active police stations a team may be assigned to (for callers who create or manage
+    teams)."""
+    stations = selectors.station_choices(request.user).select_related("parent", "guiding_station")
+    if q:
+        stations = stations.filter(name__icontains=q.strip())
+    return stations
+
+
+@router.post("/teams/onboard", response={201: OnboardOut, **ERRORS})
+def onboard_team(request, payload: OnboardIn):
+    """队伍一键入驻 (4.5): a team with its squads and groups in one step."""
+    county = get_unit_for_user(request.user, payload.county_id)
+    station = _station(request.user, payload.guiding_station_id)
+    team = services.onboard_team(
+        actor=request.user,
+        county=county,
+        name=payload.name,
+        guiding_station=station,
+        squads=[
+            services.SquadSpec(
+                name=s.name,
+                groups=[services.GroupSpec(g.name, g.special_tag or "") for g in s.groups],
+            )
+            for s in payload.squads
+        ],
+        special_groups=[
+            services.GroupSpec(g.name, g.special_tag or "") for g in payload.special_groups
+        ],
+    )
+    created = Unit.objects.subtree_of(team).count()
+    return 201, {"team": get_unit_for_user(request.user, team.pk),
+                 "units_created": created}

@@ -1,0 +1,293 @@
+"""Django settings for hongfeng, read from environment variables.
+
+Every variable is documented with its default in `.env.example` and the README. Two environments:
+`development` (the default: SQLite, a development secret key is tolerated) and `production`
+(refuses to start with the default secret key, the default audit key or DEBUG on).
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+_DEV_SECRET_KEY = "dev-insecure-hongfeng-secret-key-change-me-0123456789abcdef"  # noqa: S105
+_DEV_AUDIT_KEY = "dev-insecure-hongfeng-audit-key"
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+HONGFENG_ENV = env_str("HONGFENG_ENV", "development")
+if HONGFENG_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("HONGFENG_ENV must be 'development' or 'production'")
+IS_PRODUCTION = HONGFENG_ENV == "production"
+
+DEBUG = env_bool("HONGFENG_DEBUG", False)
+SECRET_KEY = env_str("HONGFENG_SECRET_KEY", _DEV_SECRET_KEY)
+AUDIT_HMAC_KEY = env_str("HONGFENG_AUDIT_KEY", _DEV_AUDIT_KEY)
+
+if IS_PRODUCTION:
+    # 等保: a production deployment must not run with well-known keys or the debug page.
+    if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured(
+            "HONGFENG_SECRET_KEY must be set to a random value of at least 50 characters"
+        )
+    if AUDIT_HMAC_KEY == _DEV_AUDIT_KEY or len(AUDIT_HMAC_KEY) < 32:
+        raise ImproperlyConfigured(
+            "HONGFENG_AUDIT_KEY must be set to a random value of at least 32 characters"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("HONGFENG_DEBUG must be off in production")
+
+DATA_DIR = Path(env_str("HONGFENG_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+ALLOWED_HOSTS = env_list("HONGFENG_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("HONGFENG_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "ninja",
+    "hongfeng.core",
+    "hongfeng.orgs",
+    "hongfeng.accounts",
+    "hongfeng.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hongfeng.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hongfeng.accounts.middleware.SessionTimeoutMiddleware",
+    "hongfeng.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "hongfeng.core.middleware.DomainErrorMiddleware",
+]
+
+ROOT_URLCONF = "hongfeng.urls"
+WSGI_APPLICATION = "hongfeng.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "hongfeng.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'hongfeng.sqlite3'}"),
+        conn_max_age=env_int("HONGFENG_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default keeps its file under HONGFENG_DATA_DIR; make sure the folder exists.
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # WAL lets readers proceed while one writer commits; IMMEDIATE makes a write transaction take
+    # the write lock up front instead of failing half-way with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["TEST"] = {"NAME": None}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTHENTICATION_BACKENDS = ["hongfeng.accounts.backends.MobilePasswordBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+# 等保 2.0 composition profile by default; "asvs" switches to ASVS 5.0 (length only). See
+# docs/security.md for why the two differ.
+PASSWORD_PROFILE = env_str("HONGFENG_PASSWORD_PROFILE", "dengbao")
+if PASSWORD_PROFILE not in {"dengbao", "asvs"}:
+    raise ImproperlyConfigured("HONGFENG_PASSWORD_PROFILE must be 'dengbao' or 'asvs'")
+PASSWORD_MIN_LENGTH = env_int("HONGFENG_PASSWORD_MIN_LENGTH", 8, minimum=8)
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "hongfeng.accounts.passwords.ProfilePasswordValidator",
+        "OPTIONS": {"profile": PASSWORD_PROFILE, "min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LOCKOUT_FAILURES = env_int("HONGFENG_LOCKOUT_FAILURES", 5, minimum=1)
+LOCKOUT_PERIOD = timedelta(minutes=env_int("HONGFENG_LOCKOUT_MINUTES", 15, minimum=1))
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("HONGFENG_SESSION_IDLE_MINUTES", 30, minimum=1))
+SESSION_IDLE_TIMEOUT_PRIVILEGED = timedelta(
+    minutes=env_int("HONGFENG_SESSION_IDLE_MINUTES_PRIVILEGED", 15, minimum=1)
+)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(
+    hours=env_int("HONGFENG_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+)
+API_TOKEN_TTL = timedelta(hours=env_int("HONGFENG_API_TOKEN_HOURS", 12, minimum=1))
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+AUDIT_STRIPES = env_int("HONGFENG_AUDIT_STRIPES", 16, minimum=1)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env_str("HONGFENG_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("HONGFENG_STATIC_ROOT", str(DATA_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if IS_PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Outside production the static files are served straight from the app folders, so the demo and
+# the tests need no collectstatic step.
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Content Security Policy (Django's built-in middleware): only our own scripts run.
+from django.utils.csp import CSP  # noqa: E402 — kept beside the policy it builds
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF, "data:"],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+if IS_PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("HONGFENG_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("HONGFENG_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("HONGFENG_HSTS_PRELOAD", False)
+    # /healthz is probed over plain HTTP by load balancers on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if env_bool("HONGFENG_BEHIND_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload is an operator's decision (HONGFENG_HSTS_PRELOAD), not a code default.
+    "security.W021",
+]
+
+LOG_LEVEL = env_str("HONGFENG_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        # security.md: no personal data in logs — ID numbers and mobiles are masked in every line.
+        "mask_personal_data": {"()": "hongfeng.core.logging.MaskPersonalDataFilter"},
+        "request_id": {"()": "hongfeng.core.logging.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "mask_personal_data"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 50
+NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
+
+# django.tasks: tasks run inline unless a queue backend is configured (later issues add one).
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

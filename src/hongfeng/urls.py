@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from hongfeng.api import api
+from hongfeng.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("", include("hongfeng.accounts.urls")),
+    path("orgs/", include("hongfeng.orgs.urls")),
+    path("audit/", include("hongfeng.audit.urls")),
+]
+
+handler400 = "hongfeng.core.views.bad_request"
+handler403 = "hongfeng.core.views.permission_denied"
+handler404 = "hongfeng.core.views.page_not_found"
+handler500 = "hongfeng.core.views.server_error"
