@@ -206,6 +206,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(env_str("HONGFENG_STATIC_ROOT", str(DATA_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -220,6 +221,8 @@ STORAGES = {
 # Outside production the static files are served straight from the app folders, so the demo and
 # the tests need no collectstatic step.
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+if not IS_PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Content Security Policy (Django's built-in middleware): only our own scripts run.

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from hongfeng.accounts import access, selectors, services
@@ -166,7 +166,7 @@ def list_assignments(
     unit_id: int | None = None,
     user_id: int | None = None,
     active: bool | None = True,
-    q: str | None = Field(None, max_length=50),
+    q: str | None = Query(None, max_length=50),
 ):
     """Role assignments in the caller's scope (active ones by default)."""
     return selectors.assignments_for(
@@ -212,7 +212,7 @@ def revoke(request, assignment_id: int, payload: ReasonIn):
 
 @router.get("/accounts", response=list[AccountOut])
 @paginate(PageNumberPagination)
-def list_accounts(request, q: str | None = Field(None, max_length=50), active: bool | None = None):
+def list_accounts(request, q: str | None = Query(None, max_length=50), active: bool | None = None):
     """Accounts holding roles in the caller's scope (for 系统管理员 and 安全管理员 and the
     leaders who grant roles)."""
     return selectors.accounts_for(request.user, q=q, active=active)

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from hongfeng.accounts import access
@@ -55,14 +55,14 @@ class VerifyOut(Schema):
 @paginate(PageNumberPagination)
 def list_events(
     request,
-    action: str | None = Field(None, max_length=64),
-    actor: str | None = Field(None, max_length=50),
+    action: str | None = Query(None, max_length=64),
+    actor: str | None = Query(None, max_length=50),
     unit_id: int | None = None,
     since: date | None = None,
     until: date | None = None,
-    target_type: str | None = Field(None, max_length=40),
-    target_id: str | None = Field(None, max_length=40),
-    request_id: str | None = Field(None, max_length=64),
+    target_type: str | None = Query(None, max_length=40),
+    target_id: str | None = Query(None, max_length=40),
+    request_id: str | None = Query(None, max_length=64),
 ):
     """Audit events in the caller's scope (审计员 only), newest first."""
     return selectors.events_for(

@@ -4,7 +4,7 @@ calls the same service as the pages."""
 from datetime import datetime
 
 from django.db.models import Count, Q
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from hongfeng.accounts.access import get_unit_for_user
@@ -132,7 +132,7 @@ def list_units(
     request,
     kind: UnitKind | None = None,
     parent_id: int | None = None,
-    q: str | None = Field(None, max_length=50),
+    q: str | None = Query(None, max_length=50),
     include_archived: bool = False,
 ):
     """Units the caller can see, optionally filtered by kind, parent or a name fragment."""
@@ -227,7 +227,7 @@ def guided_teams(request, unit_id: int):
 
 @router.get("/stations", response=list[UnitOut])
 @paginate(PageNumberPagination)
-def list_stations(request, q: str | None = Field(None, max_length=50)):
+def list_stations(request, q: str | None = Query(None, max_length=50)):
     """Active police stations a team may be assigned to (for callers who create or manage
     teams)."""
     stations = selectors.station_choices(request.user).select_related("parent", "guiding_station")

@@ -1,0 +1,86 @@
+"""Shared fixtures: the named cast (the demo tower and one account per role, built once per test
+session through the real services), API clients per cast member, and fast password hashing."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from hongfeng.accounts.services import issue_api_token
+from hongfeng.core import demo
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must still work.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    # Argon2 is what production uses (tests/accounts/test_passwords.py proves it); the suite
+    # itself logs people in hundreds of times, so it hashes with a fast algorithm.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Build the cast once; every `db` test runs inside a transaction rolled back afterwards."""
+    with django_db_blocker.unblock():
+        demo.build()
+
+
+@pytest.fixture
+def cast(db) -> demo.Cast:
+    return demo.load()
+
+
+@pytest.fixture
+def live_cast(transactional_db) -> demo.Cast:
+    """The cast for transactional tests (live server, concurrency): the database is flushed
+    after each of them, so it is built again when missing."""
+    if demo.is_empty():
+        demo.build()
+    return demo.load()
+
+
+class ApiClient:
+    """A JSON client for /api/v1 authenticated with a real bearer token."""
+
+    def __init__(self, user=None):
+        headers = {}
+        if user is not None:
+            headers["Authorization"] = f"Bearer {issue_api_token(user=user).token}"
+        self.client = Client(headers=headers)
+
+    def get(self, path, params=None):
+        return self.client.get(f"/api/v1{path}", params or {})
+
+    def post(self, path, data=None):
+        return self.client.post(f"/api/v1{path}", data if data is not None else {},
+                                content_type="application/json")
+
+    def patch(self, path, data):
+        return self.client.patch(f"/api/v1{path}", data, content_type="application/json")
+
+    def delete(self, path):
+        return self.client.delete(f"/api/v1{path}")
+
+
+@pytest.fixture
+def api_as(cast):
+    """`api_as("captain")` → an ApiClient for that cast member."""
+    return lambda key: ApiClient(cast.users[key])
+
+
+@pytest.fixture
+def anon_api(db):
+    return ApiClient()
+
+
+@pytest.fixture
+def page_as(cast, client):
+    """`page_as("captain")` → a Django test client logged in as that cast member."""
+
+    def login(key):
+        client.force_login(cast.users[key])
+        return client
+
+    return login
