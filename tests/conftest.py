@@ -54,8 +54,9 @@ class ApiClient:
         return self.client.get(f"/api/v1{path}", params or {})
 
     def post(self, path, data=None):
-        return self.client.post(f"/api/v1{path}", data if data is not None else {},
-                                content_type="application/json")
+        return self.client.post(
+            f"/api/v1{path}", data if data is not None else {}, content_type="application/json"
+        )
 
     def patch(self, path, data):
         return self.client.patch(f"/api/v1{path}", data, content_type="application/json")

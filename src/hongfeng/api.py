@@ -19,8 +19,9 @@ _PASSWORD_CHANGE_PATHS = ("/api/v1/me", "/api/v1/auth/token")
 
 def _usable(request, user):
     if user.must_change_password and not request.path.startswith(_PASSWORD_CHANGE_PATHS):
-        raise Forbidden("请先修改初始密码（POST /api/v1/me/password）。",
-                          code="password_change_required")
+        raise Forbidden(
+            "请先修改初始密码（POST /api/v1/me/password）。", code="password_change_required"
+        )
     return user
 
 
@@ -103,12 +104,18 @@ def not_found(request, exc):
 @api.exception_handler(Exception)
 def server_error(request, exc):
     logger.exception("unhandled API error")
-    return _error(request, 500, "server_error", "服务器内部错误，请稍后重试。", request_id=getattr(
-        request, "request_id", ""))
+    return _error(
+        request,
+        500,
+        "server_error",
+        "服务器内部错误，请稍后重试。",
+        request_id=getattr(request, "request_id", ""),
+    )
 
 
 def _register_routers() -> None:
-    from hongfeng.accounts.api import auth_router, router as accounts_router
+    from hongfeng.accounts.api import auth_router
+    from hongfeng.accounts.api import router as accounts_router
     from hongfeng.audit.api import router as audit_router
     from hongfeng.orgs.api import router as orgs_router
 

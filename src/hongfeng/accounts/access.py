@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q
 
-from hongfeng.accounts.models import THREE_POWERS, PRIVILEGED_ROLES, RoleAssignment, Role, User
+from hongfeng.accounts.models import PRIVILEGED_ROLES, THREE_POWERS, Role, RoleAssignment, User
 from hongfeng.core.errors import Forbidden, NotFound
 from hongfeng.orgs.models import Unit
 
@@ -175,9 +175,7 @@ def scope_q(user, capability: str, field: str = "") -> Q:
 
 def has_global(user, capability: str) -> bool:
     """Whether a platform-wide assignment gives the user this capability everywhere."""
-    return any(
-        a.unit_id is None and capability in CAPABILITIES[a.role] for a in assignments(user)
-    )
+    return any(a.unit_id is None and capability in CAPABILITIES[a.role] for a in assignments(user))
 
 
 def parse_id(raw) -> int:

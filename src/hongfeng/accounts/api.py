@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from hongfeng.accounts import access, selectors, services
@@ -68,7 +68,7 @@ class AssignmentOut(Schema):
 
 class TokenOut(Schema):
     token: str = Field(..., description="访问令牌，仅返回这一次")
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 — the scheme name, not a secret
     expires_at: datetime
     user: AccountOut
 
@@ -115,7 +115,9 @@ def issue_token(request, payload: TokenIn):
     failures lock the number for 15 minutes, as on the login page."""
     user = services.authenticate_mobile(mobile=payload.mobile, password=payload.password)
     issued = services.issue_api_token(user=user, label=payload.label)
-    return 201, {"token": issued.token, "expires_at": issued.record.expires_at, "user": user}
+    return Status(
+        201, {"token": issued.token, "expires_at": issued.record.expires_at, "user": user}
+    )
 
 
 @auth_router.delete("/token", response={204: None, **ERRORS})
@@ -125,7 +127,7 @@ def revoke_token(request):
     if record is None:
         raise DomainError("此请求未使用访问令牌。", code="no_token")
     services.revoke_api_token(actor=request.user, record=record)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut)
@@ -153,9 +155,10 @@ def me(request):
 @router.post("/me/password", response={204: None, **ERRORS})
 def change_password(request, payload: PasswordIn):
     """Change one's own password; every other session and token of the account ends."""
-    services.change_password(user=request.user, old_password=payload.old_password,
-                             new_password=payload.new_password)
-    return 204, None
+    services.change_password(
+        user=request.user, old_password=payload.old_password, new_password=payload.new_password
+    )
+    return Status(204, None)
 
 
 @router.get("/role-assignments", response=list[AssignmentOut])
@@ -181,20 +184,27 @@ def grant(request, payload: GrantIn):
     unit = access.get_unit_for_user(request.user, payload.unit_id) if payload.unit_id else None
     if payload.user_id is not None:
         user = access.get_user_for_user(request.user, payload.user_id)
-        assignment = services.grant_role(actor=request.user, user=user, role=payload.role,
-                                         unit=unit)
+        assignment = services.grant_role(
+            actor=request.user, user=user, role=payload.role, unit=unit
+        )
         password = None
     else:
         assignment, password = services.grant_role_by_mobile(
-            actor=request.user, mobile=payload.mobile or "", name=payload.name,
-            role=payload.role, unit=unit,
+            actor=request.user,
+            mobile=payload.mobile or "",
+            name=payload.name,
+            role=payload.role,
+            unit=unit,
         )
     assignment = access.get_assignment_for_user(request.user, assignment.pk)
-    return 201, {
-        "assignment": assignment,
-        "account_created": password is not None,
-        "initial_password": password,
-    }
+    return Status(
+        201,
+        {
+            "assignment": assignment,
+            "account_created": password is not None,
+            "initial_password": password,
+        },
+    )
 
 
 @router.get("/role-assignments/{assignment_id}", response={200: AssignmentOut, **ERRORS})
@@ -251,4 +261,3 @@ def unlock(request, user_id: int):
     user = access.get_user_for_user(request.user, user_id)
     services.unlock_login(actor=request.user, user=user)
     return selectors.account_detail(request.user, user_id)
-

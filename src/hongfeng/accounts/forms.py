@@ -5,37 +5,54 @@ from hongfeng.core.forms import TablerFormMixin
 
 
 class LoginForm(TablerFormMixin, forms.Form):
-    mobile = forms.CharField(label="手机号", max_length=30,
-                             widget=forms.TextInput(attrs={"autocomplete": "username",
-                                                           "inputmode": "numeric"}))
-    password = forms.CharField(label="密码", max_length=256,
-                               widget=forms.PasswordInput(attrs={"autocomplete":
-                                                                 "current-password"}))
+    mobile = forms.CharField(
+        label="手机号",
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "numeric"}),
+    )
+    password = forms.CharField(
+        label="密码",
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class PasswordChangeForm(TablerFormMixin, forms.Form):
-    old_password = forms.CharField(label="原密码", max_length=256, widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}))
-    new_password = forms.CharField(label="新密码", max_length=256, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
-    new_password_again = forms.CharField(label="再次输入新密码", max_length=256,
-                                         widget=forms.PasswordInput(
-                                             attrs={"autocomplete": "new-password"}))
+    old_password = forms.CharField(
+        label="原密码",
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label="新密码",
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label="再次输入新密码",
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()
-        if data.get("new_password") and data.get("new_password") != data.get(
-            "new_password_again"
-        ):
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
             self.add_error("new_password_again", "两次输入的新密码不一致。")
         return data
 
 
 class GrantForm(TablerFormMixin, forms.Form):
-    mobile = forms.CharField(label="被授权人手机号", max_length=30,
-                             widget=forms.TextInput(attrs={"inputmode": "numeric"}))
-    name = forms.CharField(label="姓名", max_length=50, required=False,
-                           help_text="手机号尚未注册时必填，将为其新建账号。")
+    mobile = forms.CharField(
+        label="被授权人手机号",
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    name = forms.CharField(
+        label="姓名",
+        max_length=50,
+        required=False,
+        help_text="手机号尚未注册时必填，将为其新建账号。",
+    )
     role = forms.ChoiceField(label="角色")
 
     def __init__(self, *args, roles: list[str], **kwargs):
@@ -44,5 +61,8 @@ class GrantForm(TablerFormMixin, forms.Form):
 
 
 class ReasonForm(TablerFormMixin, forms.Form):
-    reason = forms.CharField(label="原因", max_length=200,
-                             widget=forms.TextInput(attrs={"placeholder": "必填，将记入审计"}))
+    reason = forms.CharField(
+        label="原因",
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "必填，将记入审计"}),
+    )

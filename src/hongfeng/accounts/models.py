@@ -144,7 +144,9 @@ class User(AbstractBaseUser):
         from django.utils.crypto import salted_hmac
 
         return salted_hmac(
-            "hongfeng.accounts.session", f"{self.password}:{self.security_stamp}"
+            "hongfeng.accounts.session",
+            f"{self.password}:{self.security_stamp}",
+            algorithm="sha256",
         ).hexdigest()
 
     def rotate_security_stamp(self) -> None:
@@ -179,12 +181,20 @@ class RoleAssignment(models.Model):
         help_text="Empty only for a platform-wide 系统管理员/安全管理员/审计员.",
     )
     granted_by = models.ForeignKey(
-        User, verbose_name="授权人", null=True, blank=True, on_delete=models.PROTECT,
+        User,
+        verbose_name="授权人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     granted_at = models.DateTimeField("授权时间", default=timezone.now)
     revoked_by = models.ForeignKey(
-        User, verbose_name="撤销人", null=True, blank=True, on_delete=models.PROTECT,
+        User,
+        verbose_name="撤销人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
@@ -256,6 +266,9 @@ class ApiToken(models.Model):
         verbose_name_plural = "API令牌"
         indexes = [models.Index(fields=["user", "revoked_at"], name="accounts_token_user_active")]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}…"
+
     def is_usable(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.expires_at > now and self.user.is_active
@@ -273,6 +286,9 @@ class LoginThrottle(models.Model):
     class Meta:
         verbose_name = "登录失败计数"
         verbose_name_plural = "登录失败计数"
+
+    def __str__(self) -> str:
+        return mask_mobile(self.mobile)
 
     def is_locked(self, now) -> bool:
         return self.locked_until is not None and self.locked_until > now

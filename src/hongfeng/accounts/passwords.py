@@ -18,9 +18,7 @@ class ProfilePasswordValidator:
 
     def validate(self, password, user=None):
         if len(password) < self.min_length:
-            raise ValidationError(
-                f"密码至少{self.min_length}位。", code="password_too_short"
-            )
+            raise ValidationError(f"密码至少{self.min_length}位。", code="password_too_short")
         if len(password) > 128:
             raise ValidationError("密码不能超过128位。", code="password_too_long")
         if self.profile == "dengbao":

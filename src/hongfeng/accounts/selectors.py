@@ -54,9 +54,9 @@ def accounts_for(user, *, q=None, active=None, capability="accounts.view"):
 
 
 def account_detail(user, user_id) -> User:
-    account = _with_lock_state(access.visible_users(user)).filter(
-        pk=access.parse_id(user_id)
-    ).first()
+    account = (
+        _with_lock_state(access.visible_users(user)).filter(pk=access.parse_id(user_id)).first()
+    )
     if account is None:
         raise NotFound()
     return account

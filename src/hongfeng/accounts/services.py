@@ -33,7 +33,7 @@ from hongfeng.core.errors import Conflict, DomainError, Forbidden
 from hongfeng.core.masking import mask_mobile
 from hongfeng.orgs.models import Unit, UnitKind
 
-TOKEN_PREFIX = "hf_"
+TOKEN_PREFIX = "hf_"  # noqa: S105 — a public marker that makes leaked tokens greppable
 
 
 class LoginFailed(DomainError):
@@ -159,19 +159,21 @@ def unlock_login(*, actor: User, user: User) -> None:
     """A 安全管理员 lifts a lockout early."""
     if not access.can_unlock(actor, user):
         raise Forbidden("您无权解除该账号的锁定。")
-    changed = LoginThrottle.objects.filter(mobile=user.mobile).update(
-        failures=0, locked_until=None
-    )
+    changed = LoginThrottle.objects.filter(mobile=user.mobile).update(failures=0, locked_until=None)
     if changed:
-        record_event(action="auth.unlocked", actor=actor, target=user,
-                     unit=access.home_unit(user))
+        record_event(action="auth.unlocked", actor=actor, target=user, unit=access.home_unit(user))
 
 
 def record_logout(*, user: User, reason: str = "logout") -> None:
     action = "auth.session_expired" if reason != "logout" else "auth.logout"
     with transaction.atomic():
-        record_event(action=action, actor=user, target=user, unit=access.home_unit(user),
-                     summary={"reason": reason})
+        record_event(
+            action=action,
+            actor=user,
+            target=user,
+            unit=access.home_unit(user),
+            summary={"reason": reason},
+        )
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -198,8 +200,13 @@ def issue_api_token(*, user: User, label: str = "") -> IssuedToken:
         label=label[:60],
         expires_at=timezone.now() + settings.API_TOKEN_TTL,
     )
-    record_event(action="auth.token_issued", actor=user, target=user,
-                 unit=access.home_unit(user), summary={"token": record.prefix})
+    record_event(
+        action="auth.token_issued",
+        actor=user,
+        target=user,
+        unit=access.home_unit(user),
+        summary={"token": record.prefix},
+    )
     return IssuedToken(token=token, record=record)
 
 
@@ -221,8 +228,13 @@ def find_api_token(token: str) -> ApiToken | None:
 def revoke_api_token(*, actor: User, record: ApiToken) -> None:
     if record.revoked_at is None:
         ApiToken.objects.filter(pk=record.pk).update(revoked_at=timezone.now())
-        record_event(action="auth.token_revoked", actor=actor, target=record.user,
-                     unit=access.home_unit(record.user), summary={"token": record.prefix})
+        record_event(
+            action="auth.token_revoked",
+            actor=actor,
+            target=record.user,
+            unit=access.home_unit(record.user),
+            summary={"token": record.prefix},
+        )
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -241,12 +253,12 @@ def create_account(*, actor: User, mobile: str, name: str) -> tuple[User, str]:
     password = generate_initial_password()
     try:
         with transaction.atomic():
-            user = User.objects.create_user(mobile=mobile, name=name, password=password,
-                                            must_change_password=True)
+            user = User.objects.create_user(
+                mobile=mobile, name=name, password=password, must_change_password=True
+            )
     except IntegrityError:
         raise Conflict("该手机号已注册账号。", code="duplicate_mobile", field="mobile") from None
-    record_event(action="account.created", actor=actor, target=user,
-                 unit=access.home_unit(actor))
+    record_event(action="account.created", actor=actor, target=user, unit=access.home_unit(actor))
     return user, password
 
 
@@ -265,12 +277,17 @@ def bootstrap_three_powers_account(*, mobile: str, name: str, password: str | No
         user = User.objects.create_user(mobile=mobile, name=name, password=password)
         record_event(action="account.created", actor=None, actor_label="运维命令", target=user)
     _check_three_powers(user, role)
-    assignment, created = RoleAssignment.objects.get_or_create(
+    _, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, unit=None, revoked_at=None
     )
     if created:
-        record_event(action="role.granted", actor=None, actor_label="运维命令", target=user,
-                     summary={"role": role, "unit": None})
+        record_event(
+            action="role.granted",
+            actor=None,
+            actor_label="运维命令",
+            target=user,
+            summary={"role": role, "unit": None},
+        )
     return user
 
 
@@ -304,8 +321,9 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> Role
         raise DomainError("不能在已归档的单位上授权。", code="unit_archived", field="unit")
     if unit is not None and unit.kind not in ROLE_UNIT_KINDS[role]:
         kinds = "、".join(UnitKind(k).label for k in ROLE_UNIT_KINDS[role])
-        raise DomainError(f"{Role(role).label}只能授予在{kinds}上。", code="invalid_role_unit",
-                          field="unit")
+        raise DomainError(
+            f"{Role(role).label}只能授予在{kinds}上。", code="invalid_role_unit", field="unit"
+        )
     if unit is None and role not in THREE_POWERS:
         raise DomainError("请选择授权范围单位。", code="unit_required", field="unit")
     if user.pk == actor.pk:
@@ -319,11 +337,15 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> Role
     exists = RoleAssignment.objects.active().filter(user=user, role=role, unit=unit)
     if exists.exists():
         raise Conflict("该账号已拥有此角色。", code="duplicate_role", field="role")
-    if role == Role.CAPTAIN and RoleAssignment.objects.active().filter(
-        role=Role.CAPTAIN, unit=unit
-    ).exists():
-        raise Conflict("每个总队只能有一名总队长（5.2.4），请先撤销现任总队长。",
-                       code="captain_exists", field="role")
+    if (
+        role == Role.CAPTAIN
+        and RoleAssignment.objects.active().filter(role=Role.CAPTAIN, unit=unit).exists()
+    ):
+        raise Conflict(
+            "每个总队只能有一名总队长（5.2.4），请先撤销现任总队长。",
+            code="captain_exists",
+            field="role",
+        )
     try:
         with transaction.atomic():
             assignment = RoleAssignment.objects.create(
@@ -331,9 +353,13 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> Role
             )
     except IntegrityError:
         raise Conflict("该授权与现有授权冲突，请刷新后重试。", code="duplicate_role") from None
-    record_event(action="role.granted", actor=actor, target=user, unit=unit,
-                 summary={"role": role, "unit": unit.pk if unit else None,
-                          "assignment": assignment.pk})
+    record_event(
+        action="role.granted",
+        actor=actor,
+        target=user,
+        unit=unit,
+        summary={"role": role, "unit": unit.pk if unit else None, "assignment": assignment.pk},
+    )
     access.forget(user)
     return assignment
 
@@ -355,8 +381,9 @@ def grant_role_by_mobile(
     password = None
     if user is None:
         if not (name or "").strip():
-            raise DomainError("该手机号尚未注册，请填写姓名以新建账号。", code="name_required",
-                              field="name")
+            raise DomainError(
+                "该手机号尚未注册，请填写姓名以新建账号。", code="name_required", field="name"
+            )
         user, password = create_account(actor=actor, mobile=mobile, name=name)
     return grant_role(actor=actor, user=user, role=role, unit=unit), password
 
@@ -380,10 +407,13 @@ def revoke_role(*, actor: User, assignment: RoleAssignment, reason: str) -> Role
     if not updated:
         raise DomainError("该授权已撤销。", code="already_revoked")
     assignment.refresh_from_db()
-    record_event(action="role.revoked", actor=actor, target=assignment.user,
-                 unit=assignment.unit,
-                 summary={"role": assignment.role, "assignment": assignment.pk,
-                          "reason": reason})
+    record_event(
+        action="role.revoked",
+        actor=actor,
+        target=assignment.user,
+        unit=assignment.unit,
+        summary={"role": assignment.role, "assignment": assignment.pk, "reason": reason},
+    )
     access.forget(assignment.user)
     return assignment
 
@@ -413,9 +443,13 @@ def disable_account(*, actor: User, user: User, reason: str) -> User:
         is_active=False, disabled_at=timezone.now(), disabled_reason=reason[:200]
     )
     _end_everything(user)
-    record_event(action="account.disabled", actor=actor, target=user,
-                 unit=access.home_unit(user) or access.home_unit(actor),
-                 summary={"reason": reason[:200]})
+    record_event(
+        action="account.disabled",
+        actor=actor,
+        target=user,
+        unit=access.home_unit(user) or access.home_unit(actor),
+        summary={"reason": reason[:200]},
+    )
     return user
 
 
@@ -425,11 +459,16 @@ def enable_account(*, actor: User, user: User) -> User:
         raise Forbidden("您无权启用该账号。")
     if user.is_active:
         raise DomainError("该账号已是启用状态。", code="already_enabled")
-    User.objects.filter(pk=user.pk).update(is_active=True, disabled_at=None,
-                                           disabled_reason="", version=F("version") + 1)
+    User.objects.filter(pk=user.pk).update(
+        is_active=True, disabled_at=None, disabled_reason="", version=F("version") + 1
+    )
     user.refresh_from_db()
-    record_event(action="account.enabled", actor=actor, target=user,
-                 unit=access.home_unit(user) or access.home_unit(actor))
+    record_event(
+        action="account.enabled",
+        actor=actor,
+        target=user,
+        unit=access.home_unit(user) or access.home_unit(actor),
+    )
     return user
 
 
@@ -445,8 +484,12 @@ def reset_password(*, actor: User, user: User) -> str:
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
     _end_everything(user)
-    record_event(action="account.password_reset", actor=actor, target=user,
-                 unit=access.home_unit(user) or access.home_unit(actor))
+    record_event(
+        action="account.password_reset",
+        actor=actor,
+        target=user,
+        unit=access.home_unit(user) or access.home_unit(actor),
+    )
     return password
 
 
@@ -456,13 +499,13 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
     if not user.check_password(old_password or ""):
         raise DomainError("原密码不正确。", code="wrong_password", field="old_password")
     if old_password == new_password:
-        raise DomainError("新密码不能与原密码相同。", code="same_password",
-                          field="new_password")
+        raise DomainError("新密码不能与原密码相同。", code="same_password", field="new_password")
     check_password_rules(new_password, user, field="new_password")
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     _end_everything(user)
-    record_event(action="auth.password_changed", actor=user, target=user,
-                 unit=access.home_unit(user))
+    record_event(
+        action="auth.password_changed", actor=user, target=user, unit=access.home_unit(user)
+    )
     return user

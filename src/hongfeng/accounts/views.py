@@ -22,8 +22,9 @@ from hongfeng.core.forms import add_domain_error, paginate
 
 def _safe_next(request) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
-                                                   require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return ""
 
@@ -34,8 +35,9 @@ def login_view(request):
         return redirect("home")
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = authenticate(request, mobile=form.cleaned_data["mobile"],
-                            password=form.cleaned_data["password"])
+        user = authenticate(
+            request, mobile=form.cleaned_data["mobile"], password=form.cleaned_data["password"]
+        )
         if user is None:
             error = getattr(request, "hongfeng_login_error", None)
             form.add_error(None, error.message if error else "手机号或密码不正确。")
@@ -65,11 +67,16 @@ def logout_view(request):
 def me(request):
     """My account: who I am, my roles, my API tokens."""
     tokens = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).order_by(
-        "-created_at")
-    return render(request, "accounts/me.html", {
-        "assignments": access.assignments(request.user),
-        "tokens": tokens,
-    })
+        "-created_at"
+    )
+    return render(
+        request,
+        "accounts/me.html",
+        {
+            "assignments": access.assignments(request.user),
+            "tokens": tokens,
+        },
+    )
 
 
 @login_required
@@ -128,14 +135,18 @@ def roles(request):
     )
     if unit is not None:
         rows = rows.filter(unit__path__startswith=unit.path)
-    return render(request, "accounts/roles.html", {
-        "page": paginate(request, rows),
-        "unit": unit,
-        "role_choices": Role.choices,
-        "status": status,
-        "can_grant": bool(access.grantable_roles(request.user)),
-        "can_grant_platform": access.has_global(request.user, "roles.grant"),
-    })
+    return render(
+        request,
+        "accounts/roles.html",
+        {
+            "page": paginate(request, rows),
+            "unit": unit,
+            "role_choices": Role.choices,
+            "status": status,
+            "can_grant": bool(access.grantable_roles(request.user)),
+            "can_grant_platform": access.has_global(request.user, "roles.grant"),
+        },
+    )
 
 
 @login_required
@@ -146,9 +157,10 @@ def grant(request):
     if request.GET.get("unit"):
         unit = access.get_unit_for_user(request.user, request.GET["unit"])
     roles_here = [
-        r for r in access.grantable_roles(request.user)
-        if (unit is None and r in THREE_POWERS) or (unit is not None and unit.kind in
-                                                   ROLE_UNIT_KINDS[r])
+        r
+        for r in access.grantable_roles(request.user)
+        if (unit is None and r in THREE_POWERS)
+        or (unit is not None and unit.kind in ROLE_UNIT_KINDS[r])
         if access.can_grant(request.user, r, unit)
     ]
     if not roles_here:
@@ -166,14 +178,23 @@ def grant(request):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, f"已授予 {assignment.user.name} {assignment.get_role_display()}。")
+            messages.success(
+                request, f"已授予 {assignment.user.name} {assignment.get_role_display()}。"
+            )
             if password:
-                return render(request, "accounts/one_time_password.html", {
-                    "account": assignment.user, "password": password,
-                    "back": redirect("accounts:roles").url + (f"?unit={unit.pk}" if unit else ""),
-                })
-            return redirect(f"{redirect('accounts:roles').url}?unit={unit.pk}" if unit
-                            else "accounts:roles")
+                return render(
+                    request,
+                    "accounts/one_time_password.html",
+                    {
+                        "account": assignment.user,
+                        "password": password,
+                        "back": redirect("accounts:roles").url
+                        + (f"?unit={unit.pk}" if unit else ""),
+                    },
+                )
+            return redirect(
+                f"{redirect('accounts:roles').url}?unit={unit.pk}" if unit else "accounts:roles"
+            )
     return render(request, "accounts/grant.html", {"form": form, "unit": unit})
 
 
@@ -183,8 +204,9 @@ def role_revoke(request, assignment_id):
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.revoke_role(actor=request.user, assignment=assignment,
-                                 reason=form.cleaned_data["reason"])
+            services.revoke_role(
+                actor=request.user, assignment=assignment, reason=form.cleaned_data["reason"]
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -209,8 +231,9 @@ def accounts(request):
     """Accounts in my scope (系统管理员: manage; 安全管理员: lockouts)."""
     capability = _account_capability(request.user)
     active = {"1": True, "0": False}.get(request.GET.get("active", ""))
-    rows = selectors.accounts_for(request.user, q=request.GET.get("q", "")[:50], active=active,
-                                  capability=capability)
+    rows = selectors.accounts_for(
+        request.user, q=request.GET.get("q", "")[:50], active=active, capability=capability
+    )
     if request.GET.get("locked") == "1":
         rows = rows.filter(locked_until__isnull=False)
     return render(request, "accounts/accounts.html", {"page": paginate(request, rows)})
@@ -221,13 +244,17 @@ def account_detail(request, user_id):
     _account_capability(request.user)
     account = selectors.account_detail(request.user, user_id)
     history = selectors.assignments_for(request.user, user_id=account.pk, active=None)
-    return render(request, "accounts/account_detail.html", {
-        "account": account,
-        "history": history[:50],
-        "can_manage": access.can_manage_account(request.user, account),
-        "can_unlock": access.can_unlock(request.user, account),
-        "reason_form": ReasonForm(),
-    })
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {
+            "account": account,
+            "history": history[:50],
+            "can_manage": access.can_manage_account(request.user, account),
+            "can_unlock": access.can_unlock(request.user, account),
+            "reason_form": ReasonForm(),
+        },
+    )
 
 
 @login_required
@@ -249,10 +276,15 @@ def account_action(request, user_id, action):
             messages.success(request, "已解除登录锁定。")
         elif action == "reset":
             password = services.reset_password(actor=request.user, user=account)
-            return render(request, "accounts/one_time_password.html", {
-                "account": account, "password": password,
-                "back": redirect("accounts:account", user_id=account.pk).url,
-            })
+            return render(
+                request,
+                "accounts/one_time_password.html",
+                {
+                    "account": account,
+                    "password": password,
+                    "back": redirect("accounts:account", user_id=account.pk).url,
+                },
+            )
         else:
             raise NotFound()
     except DomainError as exc:

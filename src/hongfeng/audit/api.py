@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from hongfeng.accounts import access
@@ -66,8 +66,15 @@ def list_events(
 ):
     """Audit events in the caller's scope (审计员 only), newest first."""
     return selectors.events_for(
-        request.user, action=action, actor=actor, unit_id=unit_id, since=since, until=until,
-        target_type=target_type, target_id=target_id, request_id=request_id,
+        request.user,
+        action=action,
+        actor=actor,
+        unit_id=unit_id,
+        since=since,
+        until=until,
+        target_type=target_type,
+        target_id=target_id,
+        request_id=request_id,
     )
 
 

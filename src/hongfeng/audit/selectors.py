@@ -14,14 +14,27 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def events_for(user, *, action=None, actor=None, unit_id=None, since=None, until=None,
-               target_type=None, target_id=None, request_id=None):
+def events_for(
+    user,
+    *,
+    action=None,
+    actor=None,
+    unit_id=None,
+    since=None,
+    until=None,
+    target_type=None,
+    target_id=None,
+    request_id=None,
+):
     """Audit events in the auditor's scope, newest first. Events with no unit (a failed login
     with an unknown number, platform-wide grants) are seen by platform-wide auditors only."""
     events = AuditEvent.objects.visible_to(user).select_related("unit")
     if action:
-        events = events.filter(action__startswith=action) if action.endswith(".") else \
-            events.filter(action=action)
+        events = (
+            events.filter(action__startswith=action)
+            if action.endswith(".")
+            else events.filter(action=action)
+        )
     if actor:
         events = events.filter(Q(actor_label__icontains=actor))
     if unit_id is not None:
@@ -41,9 +54,12 @@ def events_for(user, *, action=None, actor=None, unit_id=None, since=None, until
 
 
 def get_event_for_user(user, event_id) -> AuditEvent:
-    event = AuditEvent.objects.visible_to(user).select_related("unit").filter(
-        pk=access.parse_id(event_id)
-    ).first()
+    event = (
+        AuditEvent.objects.visible_to(user)
+        .select_related("unit")
+        .filter(pk=access.parse_id(event_id))
+        .first()
+    )
     if event is None:
         raise NotFound()
     return event

@@ -55,9 +55,7 @@ def _claim_head() -> AuditChainHead:
                 return head
         # every head is busy (or none exists yet): wait for a random one
     chain = random.randrange(stripes)  # noqa: S311
-    AuditChainHead.objects.bulk_create(
-        [AuditChainHead(chain=chain)], ignore_conflicts=True
-    )
+    AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
     return AuditChainHead.objects.select_for_update().get(chain=chain)
 
 
@@ -163,7 +161,8 @@ def verify_chains() -> list[ChainReport]:
             report.problems.append("缺少链头记录")
         elif head.seq != expected_seq - 1 or head.hash != prev:
             report.problems.append(
-                f"链尾与链头不符：链头序号 {head.seq}，实际最后序号 {expected_seq - 1}（末尾记录被删除或插入）"
+                f"链尾与链头不符：链头序号 {head.seq}，实际最后序号 {expected_seq - 1}"
+                "（末尾记录被删除或插入）"
             )
         reports.append(report)
     return reports
@@ -179,12 +178,15 @@ def verify_and_record(*, actor=None) -> dict:
             action="audit.verified",
             actor=actor,
             actor_label=None if actor else "运维命令",
-            summary={"ok": ok, "events": events, "chains": len(reports),
-                     "broken": [r.chain for r in reports if r.problems]},
+            summary={
+                "ok": ok,
+                "events": events,
+                "chains": len(reports),
+                "broken": [r.chain for r in reports if r.problems],
+            },
         )
     return {
         "ok": ok,
         "events": events,
-        "chains": [{"chain": r.chain, "events": r.events, "problems": r.problems}
-                   for r in reports],
+        "chains": [{"chain": r.chain, "events": r.events, "problems": r.problems} for r in reports],
     }

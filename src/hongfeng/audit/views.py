@@ -37,13 +37,18 @@ def events(request):
         until=_date(params.get("until")),
         request_id=params.get("request", "").strip()[:64] or None,
     )
-    return render(request, "audit/events.html", {
-        "page": paginate(request, rows),
-        "actions": sorted(ACTIONS.items()),
-        "unit": unit,
-        "bad_dates": any(params.get(k) and _date(params.get(k)) is None
-                         for k in ("since", "until")),
-    })
+    return render(
+        request,
+        "audit/events.html",
+        {
+            "page": paginate(request, rows),
+            "actions": sorted(ACTIONS.items()),
+            "unit": unit,
+            "bad_dates": any(
+                params.get(k) and _date(params.get(k)) is None for k in ("since", "until")
+            ),
+        },
+    )
 
 
 @login_required

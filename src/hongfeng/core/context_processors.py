@@ -50,8 +50,9 @@ def navigation(request):
     match = getattr(request, "resolver_match", None)
     section = "home"
     if match is not None:
-        section = _SECTIONS.get(match.url_name if match.namespace == "accounts" else
-                                match.namespace, "home")
+        section = _SECTIONS.get(
+            match.url_name if match.namespace == "accounts" else match.namespace, "home"
+        )
     return {
         "nav_items": items,
         "nav_section": section,

@@ -41,19 +41,30 @@ def _unit_card(user, assignment) -> Card:
         for kind, label, n in summary.counts
     ]
     if unit.is_police:
-        stats.append(Stat("指导总队", summary.guided_teams, "个",
-                          f"{units}?within={unit.pk}&guided=1"))
+        stats.append(
+            Stat("指导总队", summary.guided_teams, "个", f"{units}?within={unit.pk}&guided=1")
+        )
     if access.has_capability(user, "roles.view"):
-        stats.append(Stat("任职人员", summary.role_holders, "人",
-                          f"{reverse('accounts:roles')}?unit={unit.pk}"))
-    return Card(title=unit.name, subtitle=f"{assignment.get_role_display()} · {unit.kind_display}",
-                url=unit_url, stats=stats)
+        stats.append(
+            Stat(
+                "任职人员",
+                summary.role_holders,
+                "人",
+                f"{reverse('accounts:roles')}?unit={unit.pk}",
+            )
+        )
+    return Card(
+        title=unit.name,
+        subtitle=f"{assignment.get_role_display()} · {unit.kind_display}",
+        url=unit_url,
+        stats=stats,
+    )
 
 
 def _volunteer_card(user, assignment) -> Card:
     """A 队员 sees their own units and who leads them."""
     unit = assignment.unit
-    chain = org_selectors.visible_ancestors(user, unit) + [unit]
+    chain = [*org_selectors.visible_ancestors(user, unit), unit]
     leaders = (
         RoleAssignment.objects.active()
         .filter(unit__in=chain, role__in=[Role.CAPTAIN, Role.SQUAD_LEADER, Role.GROUP_LEADER])
@@ -82,15 +93,22 @@ def _global_card(user, roles: set[str]) -> Card:
         card.stats.append(Stat("账号", access.visible_users(user).count(), "个", accounts))
     if Role.SECURITY_ADMIN in roles:
         locked = LoginThrottle.objects.filter(locked_until__gt=timezone.now()).count()
-        card.stats.append(Stat("锁定中的手机号", locked, "个",
-                               f"{reverse('accounts:accounts')}?locked=1"))
+        card.stats.append(
+            Stat("锁定中的手机号", locked, "个", f"{reverse('accounts:accounts')}?locked=1")
+        )
     if Role.AUDITOR in roles:
         from hongfeng.audit.models import AuditEvent
 
         since = timezone.localdate() - timedelta(days=1)
         recent = AuditEvent.objects.filter(occurred_at__date__gte=since).count()
-        card.stats.append(Stat("近两日审计事件", recent, "条",
-                               f"{reverse('audit:events')}?since={since.isoformat()}"))
+        card.stats.append(
+            Stat(
+                "近两日审计事件",
+                recent,
+                "条",
+                f"{reverse('audit:events')}?since={since.isoformat()}",
+            )
+        )
     return card
 
 

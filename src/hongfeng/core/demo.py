@@ -40,34 +40,72 @@ class DemoAccount:
 
 # One account per role, plus people in a sibling county and another city so scoping shows.
 ACCOUNTS: list[DemoAccount] = [
-    DemoAccount("system_admin", "王志远", "13900000001", Role.SYSTEM_ADMIN, None,
-                "账号与配置，看不到业务个人数据"),
-    DemoAccount("security_admin", "李安平", "13900000002", Role.SECURITY_ADMIN, None,
-                "授权、锁定与安全策略"),
+    DemoAccount(
+        "system_admin",
+        "王志远",
+        "13900000001",
+        Role.SYSTEM_ADMIN,
+        None,
+        "账号与配置，看不到业务个人数据",
+    ),
+    DemoAccount(
+        "security_admin", "李安平", "13900000002", Role.SECURITY_ADMIN, None, "授权、锁定与安全策略"
+    ),
     DemoAccount("auditor", "赵明察", "13900000003", Role.AUDITOR, None, "只读审计记录"),
-    DemoAccount("province_admin", "陈浙华", "13900000010", Role.ASSOCIATION_ADMIN, "province",
-                "全省协会"),
-    DemoAccount("city_admin", "周越人", "13900000011", Role.ASSOCIATION_ADMIN, "shaoxing",
-                "绍兴市协会"),
-    DemoAccount("county_admin", "吴暨阳", "13900000012", Role.ASSOCIATION_ADMIN, "zhuji",
-                "诸暨市协会"),
-    DemoAccount("bureau_officer", "郑公正", "13900000020", Role.BUREAU_OFFICER, "zhuji_bureau",
-                "诸暨市公安局：所辖派出所及其指导的总队"),
-    DemoAccount("station_officer", "冯枫桥", "13900000021", Role.STATION_OFFICER, "fengqiao",
-                "枫桥派出所：其指导的总队（属地管理）"),
+    DemoAccount(
+        "province_admin", "陈浙华", "13900000010", Role.ASSOCIATION_ADMIN, "province", "全省协会"
+    ),
+    DemoAccount(
+        "city_admin", "周越人", "13900000011", Role.ASSOCIATION_ADMIN, "shaoxing", "绍兴市协会"
+    ),
+    DemoAccount(
+        "county_admin", "吴暨阳", "13900000012", Role.ASSOCIATION_ADMIN, "zhuji", "诸暨市协会"
+    ),
+    DemoAccount(
+        "bureau_officer",
+        "郑公正",
+        "13900000020",
+        Role.BUREAU_OFFICER,
+        "zhuji_bureau",
+        "诸暨市公安局：所辖派出所及其指导的总队",
+    ),
+    DemoAccount(
+        "station_officer",
+        "冯枫桥",
+        "13900000021",
+        Role.STATION_OFFICER,
+        "fengqiao",
+        "枫桥派出所：其指导的总队（属地管理）",
+    ),
     DemoAccount("captain", "楼红枫", "13900000030", Role.CAPTAIN, "hongfeng", "红枫义警总队"),
-    DemoAccount("squad_leader", "何一队", "13900000031", Role.SQUAD_LEADER, "hongfeng_squad1",
-                "第一分队"),
-    DemoAccount("group_leader", "蒋一组", "13900000032", Role.GROUP_LEADER, "hongfeng_group1",
-                "第一小组"),
-    DemoAccount("volunteer", "张三", "13900000033", Role.VOLUNTEER, "hongfeng_group1",
-                "第一小组队员"),
-    DemoAccount("outsider", "钱西湖", "13900000040", Role.ASSOCIATION_ADMIN, "xihu",
-                "另一城市的县级协会（看不到诸暨）"),
-    DemoAccount("outside_captain", "孙湖滨", "13900000041", Role.CAPTAIN, "xihu_team",
-                "另一城市的总队长"),
-    DemoAccount("sibling_captain", "钱柯岩", "13900000042", Role.CAPTAIN, "keqiao_team",
-                "同市另一县的总队长"),
+    DemoAccount(
+        "squad_leader", "何一队", "13900000031", Role.SQUAD_LEADER, "hongfeng_squad1", "第一分队"
+    ),
+    DemoAccount(
+        "group_leader", "蒋一组", "13900000032", Role.GROUP_LEADER, "hongfeng_group1", "第一小组"
+    ),
+    DemoAccount(
+        "volunteer", "张三", "13900000033", Role.VOLUNTEER, "hongfeng_group1", "第一小组队员"
+    ),
+    DemoAccount(
+        "outsider",
+        "钱西湖",
+        "13900000040",
+        Role.ASSOCIATION_ADMIN,
+        "xihu",
+        "另一城市的县级协会（看不到诸暨）",
+    ),
+    DemoAccount(
+        "outside_captain", "孙湖滨", "13900000041", Role.CAPTAIN, "xihu_team", "另一城市的总队长"
+    ),
+    DemoAccount(
+        "sibling_captain",
+        "钱柯岩",
+        "13900000042",
+        Role.CAPTAIN,
+        "keqiao_team",
+        "同市另一县的总队长",
+    ),
 ]
 
 
@@ -92,11 +130,15 @@ _POLICE = [
     ("province_bureau", None, UnitKind.PROVINCE_BUREAU, "浙江省公安厅", "330000"),
     ("shaoxing_bureau", "province_bureau", UnitKind.CITY_BUREAU, "绍兴市公安局", "330600"),
     ("zhuji_bureau", "shaoxing_bureau", UnitKind.COUNTY_BUREAU, "诸暨市公安局", "330681"),
-    ("keqiao_bureau", "shaoxing_bureau", UnitKind.COUNTY_BUREAU, "绍兴市公安局柯桥区分局",
-     "330603"),
+    (
+        "keqiao_bureau",
+        "shaoxing_bureau",
+        UnitKind.COUNTY_BUREAU,
+        "绍兴市公安局柯桥区分局",
+        "330603",
+    ),
     ("hangzhou_bureau", "province_bureau", UnitKind.CITY_BUREAU, "杭州市公安局", "330100"),
-    ("xihu_bureau", "hangzhou_bureau", UnitKind.COUNTY_BUREAU, "杭州市公安局西湖区分局",
-     "330106"),
+    ("xihu_bureau", "hangzhou_bureau", UnitKind.COUNTY_BUREAU, "杭州市公安局西湖区分局", "330106"),
     ("fengqiao", "zhuji_bureau", UnitKind.STATION, "枫桥派出所", ""),
     ("jiyang_station", "zhuji_bureau", UnitKind.STATION, "暨阳派出所", ""),
     ("keyan", "keqiao_bureau", UnitKind.STATION, "柯岩派出所", ""),
@@ -110,15 +152,31 @@ def _squads(*spec: tuple[str, list[str]]) -> list[SquadSpec]:
 
 # (key, county key, station key, name, squads, special groups)
 _TEAMS = [
-    ("hongfeng", "zhuji", "fengqiao", "红枫义警总队",
-     _squads(("第一分队", ["第一小组", "第二小组"]), ("第二分队", ["第三小组", "第四小组"])),
-     [GroupSpec("红枫党员先锋岗", SpecialTag.PARTY_VANGUARD)]),
-    ("jiyang_team", "zhuji", "jiyang_station", "暨阳义警总队",
-     _squads(("第一分队", ["第一小组"])), []),
-    ("keqiao_team", "keqiao", "keyan", "柯桥义警总队",
-     _squads(("第一分队", ["第一小组"])), []),
-    ("xihu_team", "xihu", "beishan", "西湖义警总队",
-     _squads(("第一分队", ["第一小组", "第二小组"])), []),
+    (
+        "hongfeng",
+        "zhuji",
+        "fengqiao",
+        "红枫义警总队",
+        _squads(("第一分队", ["第一小组", "第二小组"]), ("第二分队", ["第三小组", "第四小组"])),
+        [GroupSpec("红枫党员先锋岗", SpecialTag.PARTY_VANGUARD)],
+    ),
+    (
+        "jiyang_team",
+        "zhuji",
+        "jiyang_station",
+        "暨阳义警总队",
+        _squads(("第一分队", ["第一小组"])),
+        [],
+    ),
+    ("keqiao_team", "keqiao", "keyan", "柯桥义警总队", _squads(("第一分队", ["第一小组"])), []),
+    (
+        "xihu_team",
+        "xihu",
+        "beishan",
+        "西湖义警总队",
+        _squads(("第一分队", ["第一小组", "第二小组"])),
+        [],
+    ),
 ]
 
 
@@ -127,11 +185,12 @@ def _unit(name: str, parent: Unit | None) -> Unit:
 
 
 def _index_team(cast: Cast, key: str, team: Unit) -> None:
-    """Keys for a team's squads and groups: <team>_squad1, <team>_group1, … in name order."""
+    """Keys for a team's squads and groups: <team>_squad1, <team>_group1, … in creation order."""
     cast.units[key] = team
-    squads = list(Unit.objects.filter(parent=team, kind=UnitKind.SQUAD).order_by("name"))
-    groups = list(Unit.objects.filter(team=team, kind=UnitKind.GROUP, special_tag="")
-                  .order_by("name"))
+    squads = list(Unit.objects.filter(parent=team, kind=UnitKind.SQUAD).order_by("id"))
+    groups = list(
+        Unit.objects.filter(team=team, kind=UnitKind.GROUP, special_tag="").order_by("id")
+    )
     for i, squad in enumerate(squads, start=1):
         cast.units[f"{key}_squad{i}"] = squad
     for i, group in enumerate(groups, start=1):
@@ -148,26 +207,36 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
         raise RuntimeError("demo data is never created with production settings")
     cast = Cast()
     platform = {
-        a.key: bootstrap_three_powers_account(mobile=a.mobile, name=a.name, password=password,
-                                              role=a.role)
+        a.key: bootstrap_three_powers_account(
+            mobile=a.mobile, name=a.name, password=password, role=a.role
+        )
         for a in ACCOUNTS
         if a.unit_key is None
     }
     sysadmin, security = platform["system_admin"], platform["security_admin"]
     for key, parent_key, kind, name, region in _ASSOCIATIONS + _POLICE:
         parent = cast.units[parent_key] if parent_key else None
-        cast.units[key] = create_unit(actor=sysadmin, parent=parent, kind=kind, name=name,
-                                      region_code=region)
+        cast.units[key] = create_unit(
+            actor=sysadmin, parent=parent, kind=kind, name=name, region_code=region
+        )
     for key, county_key, station_key, name, squads, special in _TEAMS:
-        team = onboard_team(actor=sysadmin, county=cast.units[county_key], name=name,
-                            guiding_station=cast.units[station_key], squads=squads,
-                            special_groups=special)
+        team = onboard_team(
+            actor=sysadmin,
+            county=cast.units[county_key],
+            name=name,
+            guiding_station=cast.units[station_key],
+            squads=squads,
+            special_groups=special,
+        )
         _index_team(cast, key, team)
     for account in ACCOUNTS:
         if account.unit_key is None:
             continue
         assignment, _ = grant_role_by_mobile(
-            actor=security, mobile=account.mobile, name=account.name, role=account.role,
+            actor=security,
+            mobile=account.mobile,
+            name=account.name,
+            role=account.role,
             unit=cast.units[account.unit_key],
         )
         user = assignment.user

@@ -22,13 +22,15 @@ class _Application(BaseApplication):
 
 def run_gunicorn(*, host: str, port: int, workers: int, timeout: int = 30) -> None:
     connections.close_all()  # never share a database connection across the fork
-    _Application({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "sync",
-        "timeout": timeout,
-        "graceful_timeout": 10,
-        "accesslog": "-",
-        # The access log shows paths, never query strings (they may carry a mobile number).
-        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
-    }).run()
+    _Application(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "sync",
+            "timeout": timeout,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            # The access log shows paths, never query strings (they may carry a mobile number).
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        }
+    ).run()

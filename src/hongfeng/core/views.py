@@ -37,8 +37,7 @@ def healthz(request):
 def _error(request, status: int, title: str, message: str):
     if request.path.startswith("/api/"):
         return JsonResponse({"code": f"http_{status}", "message": message}, status=status)
-    return render(request, "core/error.html", {"title": title, "message": message},
-                  status=status)
+    return render(request, "core/error.html", {"title": title, "message": message}, status=status)
 
 
 _TITLES = {400: "请求有误", 403: "无权操作", 404: "页面不存在", 409: "操作冲突", 429: "请稍后再试"}
@@ -62,4 +61,6 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
-    return _error(request, 500, "系统繁忙", "服务器内部错误，请稍后重试。如问题持续，请联系管理员。")
+    return _error(
+        request, 500, "系统繁忙", "服务器内部错误，请稍后重试。如问题持续，请联系管理员。"
+    )

@@ -4,7 +4,7 @@ calls the same service as the pages."""
 from datetime import datetime
 
 from django.db.models import Count, Q
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from hongfeng.accounts.access import get_unit_for_user
@@ -56,7 +56,9 @@ class UnitListItem(UnitOut):
 
 
 class UnitCreateIn(Schema):
-    parent_id: int | None = Field(None, description="上级单位；为空表示顶级单位（仅全平台系统管理员）")
+    parent_id: int | None = Field(
+        None, description="上级单位；为空表示顶级单位（仅全平台系统管理员）"
+    )
     kind: UnitKind
     name: str = Field(..., max_length=200)
     guiding_station_id: int | None = Field(None, description="新建总队时必填")
@@ -112,8 +114,7 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _station(user, station_id: int | None) -> Unit | None:
@@ -121,8 +122,9 @@ def _station(user, station_id: int | None) -> Unit | None:
         return None
     station = selectors.station_choices(user).filter(pk=station_id).first()
     if station is None:
-        raise DomainError("指导派出所不存在或已归档。", code="invalid_station",
-                          field="guiding_station_id")
+        raise DomainError(
+            "指导派出所不存在或已归档。", code="invalid_station", field="guiding_station_id"
+        )
     return station
 
 
@@ -166,7 +168,7 @@ def create_unit(request, payload: UnitCreateIn):
         special_tag=payload.special_tag or "",
         region_code=payload.region_code,
     )
-    return 201, get_unit_for_user(request.user, unit.pk)
+    return Status(201, get_unit_for_user(request.user, unit.pk))
 
 
 @router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS})
@@ -182,13 +184,15 @@ def update_unit(request, unit_id: int, payload: UnitPatchIn):
         raise DomainError("没有需要修改的内容。", code="nothing_to_change")
     version = payload.version
     if payload.name is not None:
-        unit = services.rename_unit(actor=request.user, unit=unit, name=payload.name,
-                                    expected_version=version)
+        unit = services.rename_unit(
+            actor=request.user, unit=unit, name=payload.name, expected_version=version
+        )
         version = unit.version
     if payload.guiding_station_id is not None:
         station = _station(request.user, payload.guiding_station_id)
-        unit = services.change_guiding_station(actor=request.user, team=unit, station=station,
-                                               expected_version=version)
+        unit = services.change_guiding_station(
+            actor=request.user, team=unit, station=station, expected_version=version
+        )
     return get_unit_for_user(request.user, unit.pk)
 
 
@@ -197,8 +201,9 @@ def move_unit(request, unit_id: int, payload: MoveIn):
     """Re-parent a unit with its whole subtree."""
     unit = get_unit_for_user(request.user, unit_id)
     new_parent = get_unit_for_user(request.user, payload.parent_id)
-    services.move_unit(actor=request.user, unit=unit, new_parent=new_parent,
-                       expected_version=payload.version)
+    services.move_unit(
+        actor=request.user, unit=unit, new_parent=new_parent, expected_version=payload.version
+    )
     return get_unit_for_user(request.user, unit.pk)
 
 
@@ -258,5 +263,4 @@ def onboard_team(request, payload: OnboardIn):
         ],
     )
     created = Unit.objects.subtree_of(team).count()
-    return 201, {"team": get_unit_for_user(request.user, team.pk),
-                 "units_created": created}
+    return Status(201, {"team": get_unit_for_user(request.user, team.pk), "units_created": created})

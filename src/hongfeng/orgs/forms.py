@@ -3,8 +3,12 @@ import re
 from django import forms
 
 from hongfeng.core.forms import TablerFormMixin
-from hongfeng.orgs.models import ALLOWED_PARENT_KINDS, SPECIAL_GROUP_PARENT_KINDS, SpecialTag
-from hongfeng.orgs.models import UnitKind
+from hongfeng.orgs.models import (
+    ALLOWED_PARENT_KINDS,
+    SPECIAL_GROUP_PARENT_KINDS,
+    SpecialTag,
+    UnitKind,
+)
 from hongfeng.orgs.services import GroupSpec, SquadSpec
 
 
@@ -24,12 +28,18 @@ class StationChoiceField(forms.ModelChoiceField):
 class UnitCreateForm(TablerFormMixin, forms.Form):
     kind = forms.ChoiceField(label="单位类型")
     name = forms.CharField(label="名称", max_length=100)
-    guiding_station = StationChoiceField(label="指导派出所", queryset=None, required=False,
-                                         empty_label="请选择（新建总队时必填）")
-    special_tag = forms.ChoiceField(label="特色小组", required=False,
-                                    choices=[("", "否（普通小组）"), *SpecialTag.choices])
-    region_code = forms.CharField(label="行政区划代码", max_length=6, required=False,
-                                  help_text="协会、公安机关可填6位行政区划代码，如 330681。")
+    guiding_station = StationChoiceField(
+        label="指导派出所", queryset=None, required=False, empty_label="请选择（新建总队时必填）"
+    )
+    special_tag = forms.ChoiceField(
+        label="特色小组", required=False, choices=[("", "否（普通小组）"), *SpecialTag.choices]
+    )
+    region_code = forms.CharField(
+        label="行政区划代码",
+        max_length=6,
+        required=False,
+        help_text="协会、公安机关可填6位行政区划代码，如 330681。",
+    )
 
     def __init__(self, *args, parent_kind, stations, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,9 +104,7 @@ def parse_special_groups(text: str) -> list[GroupSpec]:
         tag = _TAGS_BY_LABEL.get(tag_label.strip())
         if tag is None or not name.strip():
             names = "、".join(_TAGS_BY_LABEL)
-            raise forms.ValidationError(
-                f"第{number}行格式应为「类型：名称」，类型可选：{names}。"
-            )
+            raise forms.ValidationError(f"第{number}行格式应为「类型：名称」，类型可选：{names}。")
         groups.append(GroupSpec(name=name.strip(), special_tag=tag))
     return groups
 
@@ -107,7 +115,9 @@ class OnboardForm(TablerFormMixin, forms.Form):
     squads = forms.CharField(
         label="分队与小组",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "第一分队：第一小组、第二小组\n第二分队：第三小组"}),
+        widget=forms.Textarea(
+            attrs={"rows": 6, "placeholder": "第一分队：第一小组、第二小组\n第二分队：第三小组"}
+        ),
         help_text="每行一个分队；冒号后列出该分队的小组，用顿号或逗号分隔。",
     )
     special_groups = forms.CharField(

@@ -31,9 +31,7 @@ ASSOCIATION_KINDS = frozenset(
     {UnitKind.PROVINCE_ASSOCIATION, UnitKind.CITY_ASSOCIATION, UnitKind.COUNTY_ASSOCIATION}
 )
 TEAM_KINDS = frozenset({UnitKind.TEAM, UnitKind.SQUAD, UnitKind.GROUP})
-BUREAU_KINDS = frozenset(
-    {UnitKind.PROVINCE_BUREAU, UnitKind.CITY_BUREAU, UnitKind.COUNTY_BUREAU}
-)
+BUREAU_KINDS = frozenset({UnitKind.PROVINCE_BUREAU, UnitKind.CITY_BUREAU, UnitKind.COUNTY_BUREAU})
 POLICE_KINDS = BUREAU_KINDS | {UnitKind.STATION}
 
 # Which kind may sit under which (None = a root). 5.1.2 and 5.1.3; a special group (党员先锋岗)
@@ -115,7 +113,9 @@ class Unit(models.Model):
         on_delete=models.PROTECT,
         related_name="guided_teams",
     )
-    special_tag = models.CharField("特色小组", max_length=32, choices=SpecialTag.choices, blank=True)
+    special_tag = models.CharField(
+        "特色小组", max_length=32, choices=SpecialTag.choices, blank=True
+    )
     region_code = models.CharField("行政区划代码", max_length=6, blank=True)
     archived_at = models.DateTimeField("归档时间", null=True, blank=True, db_index=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -208,7 +208,9 @@ class Unit(models.Model):
             return
         kind_label = UnitKind(self.kind).label
         if parent is None:
-            raise DomainError(f"{kind_label}必须有上级单位。", code="invalid_parent", field="parent")
+            raise DomainError(
+                f"{kind_label}必须有上级单位。", code="invalid_parent", field="parent"
+            )
         names = "、".join(UnitKind(k).label for k in allowed if k is not None) or "无（顶级单位）"
         raise DomainError(
             f"{kind_label}不能设在{UnitKind(parent.kind).label}之下，其上级应为：{names}。",

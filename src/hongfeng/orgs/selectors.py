@@ -16,8 +16,9 @@ def station_choices(user):
     association staff who create teams sit in another branch of the tree than the stations, so
     this list is deliberately not scoped — but only people who may create or manage units get it.
     """
-    if not (access.has_capability(user, "orgs.add_child")
-            or access.has_capability(user, "orgs.manage")):
+    if not (
+        access.has_capability(user, "orgs.add_child") or access.has_capability(user, "orgs.manage")
+    ):
         return Unit.objects.none()
     return Unit.objects.active().filter(kind=UnitKind.STATION).order_by("path")
 
@@ -25,12 +26,7 @@ def station_choices(user):
 def guided_teams(user, police_unit: Unit):
     """Active teams guided by this station or by the stations under this bureau, as far as the
     user can see them."""
-    return (
-        Unit.objects.visible_to(user)
-        .teams_guided_by(police_unit)
-        .active()
-        .order_by("path")
-    )
+    return Unit.objects.visible_to(user).teams_guided_by(police_unit).active().order_by("path")
 
 
 def tree_roots(user, *, include_archived: bool = False) -> list[Unit]:
@@ -137,6 +133,10 @@ def platform_counts() -> list[tuple[str, str, int]]:
     """Active units by kind across the platform (for platform-wide roles), one query."""
     rows = Unit.objects.active().values("kind").annotate(n=Count("id"))
     by_kind = {row["kind"]: row["n"] for row in rows}
-    order = [UnitKind.PROVINCE_ASSOCIATION, *KIND_ORDER[:5], UnitKind.PROVINCE_BUREAU,
-             *KIND_ORDER[5:]]
+    order = [
+        UnitKind.PROVINCE_ASSOCIATION,
+        *KIND_ORDER[:5],
+        UnitKind.PROVINCE_BUREAU,
+        *KIND_ORDER[5:],
+    ]
     return [(k, UnitKind(k).label, by_kind[k]) for k in order if by_kind.get(k)]

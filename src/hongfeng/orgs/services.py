@@ -40,17 +40,22 @@ def _check_sibling_name(parent: Unit | None, name: str, *, exclude: Unit | None 
     if exclude is not None:
         siblings = siblings.exclude(pk=exclude.pk)
     if parent is not None and siblings.exists():
-        raise Conflict(f"「{parent.name}」下已有名为「{name}」的单位。", code="duplicate_name",
-                       field="name")
+        raise Conflict(
+            f"「{parent.name}」下已有名为「{name}」的单位。", code="duplicate_name", field="name"
+        )
 
 
 def _check_station(station: Unit | None) -> Unit:
     if station is None:
-        raise DomainError("总队必须指定一个指导派出所（5.1.1）。", code="station_required",
-                          field="guiding_station")
+        raise DomainError(
+            "总队必须指定一个指导派出所（5.1.1）。",
+            code="station_required",
+            field="guiding_station",
+        )
     if station.kind != UnitKind.STATION or station.is_archived:
-        raise DomainError("指导单位必须是一个在用的派出所。", code="invalid_station",
-                          field="guiding_station")
+        raise DomainError(
+            "指导单位必须是一个在用的派出所。", code="invalid_station", field="guiding_station"
+        )
     return station
 
 
@@ -60,8 +65,9 @@ def _check_special_tag(kind: str, tag: str) -> str:
     if tag not in SpecialTag.values:
         raise DomainError("未知的特色小组类型。", code="invalid_special_tag", field="special_tag")
     if kind != UnitKind.GROUP:
-        raise DomainError("只有小组可以标记为特色小组。", code="invalid_special_tag",
-                          field="special_tag")
+        raise DomainError(
+            "只有小组可以标记为特色小组。", code="invalid_special_tag", field="special_tag"
+        )
     return tag
 
 
@@ -70,11 +76,13 @@ def _check_region(kind: str, region_code: str) -> str:
     if not region_code:
         return ""
     if not _REGION_RE.match(region_code):
-        raise DomainError("行政区划代码应为6位数字。", code="invalid_region_code",
-                          field="region_code")
+        raise DomainError(
+            "行政区划代码应为6位数字。", code="invalid_region_code", field="region_code"
+        )
     if kind in (UnitKind.TEAM, UnitKind.SQUAD, UnitKind.GROUP):
-        raise DomainError("总队、分队、小组不填写行政区划代码。", code="invalid_region_code",
-                          field="region_code")
+        raise DomainError(
+            "总队、分队、小组不填写行政区划代码。", code="invalid_region_code", field="region_code"
+        )
     return region_code
 
 
@@ -107,8 +115,9 @@ def create_unit(
     else:
         access.require(actor, "orgs.add_child", parent, "您无权在该单位下新建单位。")
         if parent.is_archived:
-            raise DomainError("上级单位已归档，不能在其下新建单位。", code="parent_archived",
-                              field="parent")
+            raise DomainError(
+                "上级单位已归档，不能在其下新建单位。", code="parent_archived", field="parent"
+            )
     unit = Unit(
         kind=kind,
         name=name,
@@ -120,8 +129,9 @@ def create_unit(
     if kind == UnitKind.TEAM:
         unit.guiding_station = _check_station(guiding_station)
     elif guiding_station is not None:
-        raise DomainError("只有总队设置指导派出所。", code="invalid_station",
-                          field="guiding_station")
+        raise DomainError(
+            "只有总队设置指导派出所。", code="invalid_station", field="guiding_station"
+        )
     _check_sibling_name(parent, name)
     unit.team = _team_for(parent, kind)
     unit.depth = parent.depth + 1 if parent else 0
@@ -130,7 +140,9 @@ def create_unit(
         with transaction.atomic():
             unit.save()
     except IntegrityError:
-        raise Conflict("同一上级单位下已有同名单位。", code="duplicate_name", field="name") from None
+        raise Conflict(
+            "同一上级单位下已有同名单位。", code="duplicate_name", field="name"
+        ) from None
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     record_event(
@@ -170,15 +182,18 @@ def rename_unit(*, actor, unit: Unit, name: str, expected_version: int | None = 
     _check_sibling_name(unit.parent, name, exclude=unit)
     before = unit.name
     _bump(unit, name=name)
-    record_event(action="unit.renamed", actor=actor, target=unit, unit=unit,
-                 summary={"before": before, "after": name})
+    record_event(
+        action="unit.renamed",
+        actor=actor,
+        target=unit,
+        unit=unit,
+        summary={"before": before, "after": name},
+    )
     return unit
 
 
 @transaction.atomic
-def move_unit(
-    *, actor, unit: Unit, new_parent: Unit, expected_version: int | None = None
-) -> Unit:
+def move_unit(*, actor, unit: Unit, new_parent: Unit, expected_version: int | None = None) -> Unit:
     """Re-parent a unit with its whole subtree: one UPDATE rewrites every path below it."""
     access.require(actor, "orgs.manage", unit, "您无权调整该单位。")
     access.require(actor, "orgs.add_child", new_parent, "您无权把单位调整到目标上级之下。")
@@ -186,8 +201,9 @@ def move_unit(
     if unit.is_archived or new_parent.is_archived:
         raise DomainError("已归档的单位不能调整。", code="archived", field="parent")
     if new_parent.pk == unit.pk or new_parent.is_descendant_of(unit):
-        raise DomainError("不能把单位移到它自己或它的下级单位之下。", code="move_into_subtree",
-                          field="parent")
+        raise DomainError(
+            "不能把单位移到它自己或它的下级单位之下。", code="move_into_subtree", field="parent"
+        )
     if new_parent.pk == unit.parent_id:
         return unit
     unit.check_parent_kind(new_parent)
@@ -211,8 +227,12 @@ def move_unit(
         actor=actor,
         target=unit,
         unit=unit,
-        summary={"from": old_parent.pk if old_parent else None, "to": new_parent.pk,
-                 "from_name": old_parent.name if old_parent else "", "to_name": new_parent.name},
+        summary={
+            "from": old_parent.pk if old_parent else None,
+            "to": new_parent.pk,
+            "from_name": old_parent.name if old_parent else "",
+            "to_name": new_parent.name,
+        },
     )
     return unit
 
@@ -240,8 +260,9 @@ def archive_unit(*, actor, unit: Unit, expected_version: int | None = None) -> i
     now = timezone.now()
     count = subtree.update(archived_at=now, version=F("version") + 1, updated_at=now)
     unit.refresh_from_db()
-    record_event(action="unit.archived", actor=actor, target=unit, unit=unit,
-                 summary={"units": count})
+    record_event(
+        action="unit.archived", actor=actor, target=unit, unit=unit, summary={"units": count}
+    )
     return count
 
 
@@ -264,8 +285,9 @@ def restore_unit(*, actor, unit: Unit, expected_version: int | None = None) -> i
         .update(archived_at=None, version=F("version") + 1, updated_at=now)
     )
     unit.refresh_from_db()
-    record_event(action="unit.restored", actor=actor, target=unit, unit=unit,
-                 summary={"units": count})
+    record_event(
+        action="unit.restored", actor=actor, target=unit, unit=unit, summary={"units": count}
+    )
     return count
 
 
@@ -288,8 +310,12 @@ def change_guiding_station(
         actor=actor,
         target=team,
         unit=team,
-        summary={"from": before.pk, "to": station.pk, "from_name": before.name,
-                 "to_name": station.name},
+        summary={
+            "from": before.pk,
+            "to": station.pk,
+            "from_name": before.name,
+            "to_name": station.name,
+        },
     )
     return team
 
@@ -340,18 +366,32 @@ def onboard_team(
         )
     for group in special_groups:
         if not group.special_tag:
-            raise DomainError("直属总队的小组必须是特色小组（如党员先锋岗）。",
-                              code="invalid_special_tag", field="special_groups")
-    team = create_unit(actor=actor, parent=county, kind=UnitKind.TEAM, name=name,
-                       guiding_station=guiding_station)
+            raise DomainError(
+                "直属总队的小组必须是特色小组（如党员先锋岗）。",
+                code="invalid_special_tag",
+                field="special_groups",
+            )
+    team = create_unit(
+        actor=actor, parent=county, kind=UnitKind.TEAM, name=name, guiding_station=guiding_station
+    )
     for squad_spec in squads:
         squad = create_unit(actor=actor, parent=team, kind=UnitKind.SQUAD, name=squad_spec.name)
         for group_spec in squad_spec.groups:
-            create_unit(actor=actor, parent=squad, kind=UnitKind.GROUP, name=group_spec.name,
-                        special_tag=group_spec.special_tag)
+            create_unit(
+                actor=actor,
+                parent=squad,
+                kind=UnitKind.GROUP,
+                name=group_spec.name,
+                special_tag=group_spec.special_tag,
+            )
     for group_spec in special_groups:
-        create_unit(actor=actor, parent=team, kind=UnitKind.GROUP, name=group_spec.name,
-                    special_tag=group_spec.special_tag)
+        create_unit(
+            actor=actor,
+            parent=team,
+            kind=UnitKind.GROUP,
+            name=group_spec.name,
+            special_tag=group_spec.special_tag,
+        )
     record_event(
         action="team.onboarded",
         actor=actor,

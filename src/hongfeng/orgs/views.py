@@ -29,11 +29,15 @@ def tree(request):
     )
     for root in roots:
         root.children_count = counts.get(root.pk, 0)
-    return render(request, "orgs/tree.html", {
-        "roots": roots,
-        "archived": _show_archived(request),
-        "can_create_root": access.has_global(request.user, "orgs.add_child"),
-    })
+    return render(
+        request,
+        "orgs/tree.html",
+        {
+            "roots": roots,
+            "archived": _show_archived(request),
+            "can_create_root": access.has_global(request.user, "orgs.add_child"),
+        },
+    )
 
 
 @login_required
@@ -41,8 +45,11 @@ def children(request, unit_id):
     """htmx fragment: the children of one branch."""
     unit = access.get_unit_for_user(request.user, unit_id)
     rows = selectors.children_of(request.user, unit, include_archived=_show_archived(request))
-    return render(request, "orgs/_children.html", {"children": rows[:500], "parent": unit,
-                                                   "archived": _show_archived(request)})
+    return render(
+        request,
+        "orgs/_children.html",
+        {"children": rows[:500], "parent": unit, "archived": _show_archived(request)},
+    )
 
 
 @login_required
@@ -54,7 +61,8 @@ def units(request):
         within = access.get_unit_for_user(request.user, request.GET["within"])
         if request.GET.get("guided") == "1":
             rows = selectors.guided_teams(request.user, within).select_related(
-                "parent", "guiding_station")
+                "parent", "guiding_station"
+            )
         else:
             rows = rows.subtree_of(within, include_self=False)
     kind = request.GET.get("kind")
@@ -65,15 +73,19 @@ def units(request):
     query = request.GET.get("q", "").strip()[:50]
     if query:
         rows = rows.filter(name__icontains=query)
-    return render(request, "orgs/units.html", {
-        "page": paginate(request, rows.order_by("path")),
-        "within": within,
-        "kind": kind,
-        "kind_choices": UnitKind.choices,
-        "query": query,
-        "guided": request.GET.get("guided") == "1",
-        "archived": _show_archived(request),
-    })
+    return render(
+        request,
+        "orgs/units.html",
+        {
+            "page": paginate(request, rows.order_by("path")),
+            "within": within,
+            "kind": kind,
+            "kind_choices": UnitKind.choices,
+            "query": query,
+            "guided": request.GET.get("guided") == "1",
+            "archived": _show_archived(request),
+        },
+    )
 
 
 @login_required
@@ -95,20 +107,24 @@ def unit_detail(request, unit_id):
         unit.kind in ROLE_UNIT_KINDS[role] and access.can_grant(user, role, unit)
         for role in access.grantable_roles(user)
     )
-    return render(request, "orgs/unit_detail.html", {
-        "unit": unit,
-        "ancestors": selectors.visible_ancestors(user, unit),
-        "summary": selectors.summarize(user, unit),
-        "children": paginate(request, rows, per_page=100),
-        "holders": holders,
-        "guided": guided[:200],
-        "can_manage": can_manage,
-        "can_add": can_add and bool(forms.child_kinds(unit.kind)),
-        "can_onboard": can_add and unit.kind == UnitKind.COUNTY_ASSOCIATION,
-        "can_grant": can_grant,
-        "can_see_roles": access.has_capability(user, "roles.view"),
-        "archived": _show_archived(request),
-    })
+    return render(
+        request,
+        "orgs/unit_detail.html",
+        {
+            "unit": unit,
+            "ancestors": selectors.visible_ancestors(user, unit),
+            "summary": selectors.summarize(user, unit),
+            "children": paginate(request, rows, per_page=100),
+            "holders": holders,
+            "guided": guided[:200],
+            "can_manage": can_manage,
+            "can_add": can_add and bool(forms.child_kinds(unit.kind)),
+            "can_onboard": can_add and unit.kind == UnitKind.COUNTY_ASSOCIATION,
+            "can_grant": can_grant,
+            "can_see_roles": access.has_capability(user, "roles.view"),
+            "archived": _show_archived(request),
+        },
+    )
 
 
 @login_required
@@ -134,8 +150,7 @@ def unit_create(request):
                 parent=parent,
                 kind=data["kind"],
                 name=data["name"],
-                guiding_station=data["guiding_station"] if data["kind"] == UnitKind.TEAM
-                else None,
+                guiding_station=data["guiding_station"] if data["kind"] == UnitKind.TEAM else None,
                 special_tag=data["special_tag"] if data["kind"] == UnitKind.GROUP else "",
                 region_code=data["region_code"],
             )
@@ -156,19 +171,26 @@ def unit_edit(request, unit_id):
     stations = None
     if unit.kind == UnitKind.TEAM:
         stations = selectors.station_choices(request.user).select_related("parent")
-    initial = {"name": unit.name, "version": unit.version,
-               "guiding_station": unit.guiding_station_id}
+    initial = {
+        "name": unit.name,
+        "version": unit.version,
+        "guiding_station": unit.guiding_station_id,
+    }
     form = forms.UnitEditForm(request.POST or None, initial=initial, stations=stations)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.rename_unit(actor=request.user, unit=unit, name=data["name"],
-                                 expected_version=data["version"])
+            services.rename_unit(
+                actor=request.user, unit=unit, name=data["name"], expected_version=data["version"]
+            )
             if stations is not None:
                 unit.refresh_from_db()
-                services.change_guiding_station(actor=request.user, team=unit,
-                                                station=data["guiding_station"],
-                                                expected_version=unit.version)
+                services.change_guiding_station(
+                    actor=request.user,
+                    team=unit,
+                    station=data["guiding_station"],
+                    expected_version=unit.version,
+                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -199,20 +221,26 @@ def unit_move(request, unit_id):
     if not access.can(request.user, "orgs.manage", unit):
         raise PermissionDenied("您无权调整该单位。")
     candidates = list(_move_candidates(request.user, unit))
-    form = forms.MoveForm(request.POST or None, initial={"version": unit.version},
-                          candidates=candidates)
+    form = forms.MoveForm(
+        request.POST or None, initial={"version": unit.version}, candidates=candidates
+    )
     if request.method == "POST" and form.is_valid():
         try:
             new_parent = access.get_unit_for_user(request.user, form.cleaned_data["parent"])
-            services.move_unit(actor=request.user, unit=unit, new_parent=new_parent,
-                               expected_version=form.cleaned_data["version"])
+            services.move_unit(
+                actor=request.user,
+                unit=unit,
+                new_parent=new_parent,
+                expected_version=form.cleaned_data["version"],
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             messages.success(request, f"已将「{unit.name}」调整到「{new_parent.name}」之下。")
             return redirect("orgs:unit", unit_id=unit.pk)
-    return render(request, "orgs/unit_move.html", {"form": form, "unit": unit,
-                                                   "candidates": candidates})
+    return render(
+        request, "orgs/unit_move.html", {"form": form, "unit": unit, "candidates": candidates}
+    )
 
 
 @login_required
@@ -229,17 +257,25 @@ def unit_archive(request, unit_id, action):
     if request.method == "POST" and form.is_valid():
         service = services.restore_unit if restoring else services.archive_unit
         try:
-            count = service(actor=request.user, unit=unit,
-                            expected_version=form.cleaned_data["version"])
+            count = service(
+                actor=request.user, unit=unit, expected_version=form.cleaned_data["version"]
+            )
         except DomainError as exc:
             error = exc.message
         else:
             messages.success(request, f"已{'恢复' if restoring else '归档'} {count} 个单位。")
             return redirect("orgs:unit", unit_id=unit.pk)
-    return render(request, "orgs/unit_archive.html", {
-        "unit": unit, "form": form, "restoring": restoring, "error": error,
-        "affected": affected.count(),
-    })
+    return render(
+        request,
+        "orgs/unit_archive.html",
+        {
+            "unit": unit,
+            "form": form,
+            "restoring": restoring,
+            "error": error,
+            "affected": affected.count(),
+        },
+    )
 
 
 @login_required
@@ -272,4 +308,3 @@ def onboard(request, unit_id):
             messages.success(request, f"「{team.name}」已入驻，共建立 {created} 个单位。")
             return redirect("orgs:unit", unit_id=team.pk)
     return render(request, "orgs/onboard.html", {"form": form, "county": county})
-

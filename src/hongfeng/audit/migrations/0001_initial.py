@@ -6,54 +6,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('chain', models.PositiveSmallIntegerField(primary_key=True, serialize=False)),
-                ('seq', models.PositiveBigIntegerField(default=0)),
-                ('hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("chain", models.PositiveSmallIntegerField(primary_key=True, serialize=False)),
+                ("seq", models.PositiveBigIntegerField(default=0)),
+                (
+                    "hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计链头',
-                'verbose_name_plural': '审计链头',
+                "verbose_name": "审计链头",
+                "verbose_name_plural": "审计链头",
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_label', models.CharField(blank=True, max_length=80, verbose_name='操作人')),
-                ('action', models.CharField(db_index=True, max_length=64, verbose_name='操作')),
-                ('target_type', models.CharField(blank=True, max_length=40, verbose_name='对象类型')),
-                ('target_id', models.CharField(blank=True, max_length=40, verbose_name='对象编号')),
-                ('target_label', models.CharField(blank=True, max_length=120, verbose_name='对象')),
-                ('ip', models.CharField(blank=True, max_length=45, verbose_name='IP')),
-                ('request_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='请求编号')),
-                ('channel', models.CharField(blank=True, max_length=16, verbose_name='渠道')),
-                ('summary', models.JSONField(blank=True, default=dict, verbose_name='摘要')),
-                ('chain', models.PositiveSmallIntegerField(verbose_name='链')),
-                ('seq', models.PositiveBigIntegerField(verbose_name='序号')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgs.unit', verbose_name='范围单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                ("actor_label", models.CharField(blank=True, max_length=80, verbose_name="操作人")),
+                ("action", models.CharField(db_index=True, max_length=64, verbose_name="操作")),
+                (
+                    "target_type",
+                    models.CharField(blank=True, max_length=40, verbose_name="对象类型"),
+                ),
+                ("target_id", models.CharField(blank=True, max_length=40, verbose_name="对象编号")),
+                ("target_label", models.CharField(blank=True, max_length=120, verbose_name="对象")),
+                ("ip", models.CharField(blank=True, max_length=45, verbose_name="IP")),
+                (
+                    "request_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="请求编号"
+                    ),
+                ),
+                ("channel", models.CharField(blank=True, max_length=16, verbose_name="渠道")),
+                ("summary", models.JSONField(blank=True, default=dict, verbose_name="摘要")),
+                ("chain", models.PositiveSmallIntegerField(verbose_name="链")),
+                ("seq", models.PositiveBigIntegerField(verbose_name="序号")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orgs.unit",
+                        verbose_name="范围单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计事件',
-                'verbose_name_plural': '审计事件',
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['unit', 'occurred_at'], name='audit_event_unit_time'), models.Index(fields=['actor', 'occurred_at'], name='audit_event_actor_time'), models.Index(fields=['target_type', 'target_id'], name='audit_event_target')],
-                'constraints': [models.UniqueConstraint(fields=('chain', 'seq'), name='audit_event_chain_seq')],
+                "verbose_name": "审计事件",
+                "verbose_name_plural": "审计事件",
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["unit", "occurred_at"], name="audit_event_unit_time"),
+                    models.Index(fields=["actor", "occurred_at"], name="audit_event_actor_time"),
+                    models.Index(fields=["target_type", "target_id"], name="audit_event_target"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("chain", "seq"), name="audit_event_chain_seq")
+                ],
             },
         ),
     ]

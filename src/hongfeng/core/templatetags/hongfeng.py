@@ -15,7 +15,9 @@ def cn_datetime(value):
     if not value:
         return ""
     local = timezone.localtime(value)
-    return f"{local.year}年{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+    return (
+        f"{local.year}年{local.month}月{local.day}日（周{_WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+    )
 
 
 @register.filter

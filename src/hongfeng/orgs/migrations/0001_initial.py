@@ -5,37 +5,170 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('province_association', '省级协会'), ('city_association', '市级协会'), ('county_association', '县级协会'), ('team', '总队'), ('squad', '分队'), ('group', '小组'), ('province_bureau', '省级公安机关'), ('city_bureau', '市级公安机关'), ('county_bureau', '县级公安机关'), ('station', '派出所')], max_length=32, verbose_name='类型')),
-                ('path', models.CharField(editable=False, max_length=255, unique=True, verbose_name='路径')),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False, verbose_name='层级')),
-                ('special_tag', models.CharField(blank=True, choices=[('party_vanguard', '党员先锋岗'), ('youth_commando', '青年突击队'), ('women_service', '巾帼服务队'), ('rescue', '专业救援队')], max_length=32, verbose_name='特色小组')),
-                ('region_code', models.CharField(blank=True, max_length=6, verbose_name='行政区划代码')),
-                ('archived_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='归档时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('guiding_station', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='guided_teams', to='orgs.unit', verbose_name='指导派出所')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='orgs.unit', verbose_name='上级单位')),
-                ('team', models.ForeignKey(blank=True, editable=False, help_text='For a squad or group: the team it belongs to (kept by the services).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='team_units', to='orgs.unit', verbose_name='所属总队')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("province_association", "省级协会"),
+                            ("city_association", "市级协会"),
+                            ("county_association", "县级协会"),
+                            ("team", "总队"),
+                            ("squad", "分队"),
+                            ("group", "小组"),
+                            ("province_bureau", "省级公安机关"),
+                            ("city_bureau", "市级公安机关"),
+                            ("county_bureau", "县级公安机关"),
+                            ("station", "派出所"),
+                        ],
+                        max_length=32,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        editable=False, max_length=255, unique=True, verbose_name="路径"
+                    ),
+                ),
+                (
+                    "depth",
+                    models.PositiveSmallIntegerField(
+                        default=0, editable=False, verbose_name="层级"
+                    ),
+                ),
+                (
+                    "special_tag",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("party_vanguard", "党员先锋岗"),
+                            ("youth_commando", "青年突击队"),
+                            ("women_service", "巾帼服务队"),
+                            ("rescue", "专业救援队"),
+                        ],
+                        max_length=32,
+                        verbose_name="特色小组",
+                    ),
+                ),
+                (
+                    "region_code",
+                    models.CharField(blank=True, max_length=6, verbose_name="行政区划代码"),
+                ),
+                (
+                    "archived_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="归档时间"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                (
+                    "guiding_station",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guided_teams",
+                        to="orgs.unit",
+                        verbose_name="指导派出所",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="orgs.unit",
+                        verbose_name="上级单位",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        help_text="For a squad or group: the team it belongs to (kept by the services).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="team_units",
+                        to="orgs.unit",
+                        verbose_name="所属总队",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '组织单位',
-                'verbose_name_plural': '组织单位',
-                'ordering': ['path'],
-                'indexes': [models.Index(fields=['path'], name='orgs_unit_path_like', opclasses=['varchar_pattern_ops']), models.Index(fields=['kind', 'archived_at'], name='orgs_unit_kind_archived')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('guiding_station__isnull', False), ('kind', 'team')), models.Q(models.Q(('kind', 'team'), _negated=True), ('guiding_station__isnull', True)), _connector='OR'), name='orgs_unit_station_only_and_always_for_teams', violation_error_message='总队必须且只有总队可以设置指导派出所。'), models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ['squad', 'group']), ('team__isnull', False)), models.Q(models.Q(('kind__in', ['squad', 'group']), _negated=True), ('team__isnull', True)), _connector='OR'), name='orgs_unit_team_link_for_squads_groups', violation_error_message='分队和小组必须归属一个总队。'), models.CheckConstraint(condition=models.Q(('special_tag', ''), ('kind', 'group'), _connector='OR'), name='orgs_unit_special_tag_on_groups', violation_error_message='只有小组可以标记为特色小组。'), models.CheckConstraint(condition=models.Q(('parent__isnull', True), ('depth__gt', 0), _connector='OR'), name='orgs_unit_depth_below_root'), models.UniqueConstraint(condition=models.Q(('archived_at__isnull', True)), fields=('parent', 'name'), name='orgs_unit_unique_active_name_per_parent', violation_error_message='同一上级单位下已有同名单位。')],
+                "verbose_name": "组织单位",
+                "verbose_name_plural": "组织单位",
+                "ordering": ["path"],
+                "indexes": [
+                    models.Index(
+                        fields=["path"],
+                        name="orgs_unit_path_like",
+                        opclasses=["varchar_pattern_ops"],
+                    ),
+                    models.Index(fields=["kind", "archived_at"], name="orgs_unit_kind_archived"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("guiding_station__isnull", False), ("kind", "team")),
+                            models.Q(
+                                models.Q(("kind", "team"), _negated=True),
+                                ("guiding_station__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="orgs_unit_station_only_and_always_for_teams",
+                        violation_error_message="总队必须且只有总队可以设置指导派出所。",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("kind__in", ["squad", "group"]), ("team__isnull", False)),
+                            models.Q(
+                                models.Q(("kind__in", ["squad", "group"]), _negated=True),
+                                ("team__isnull", True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="orgs_unit_team_link_for_squads_groups",
+                        violation_error_message="分队和小组必须归属一个总队。",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("special_tag", ""), ("kind", "group"), _connector="OR"),
+                        name="orgs_unit_special_tag_on_groups",
+                        violation_error_message="只有小组可以标记为特色小组。",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("parent__isnull", True), ("depth__gt", 0), _connector="OR"
+                        ),
+                        name="orgs_unit_depth_below_root",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("archived_at__isnull", True)),
+                        fields=("parent", "name"),
+                        name="orgs_unit_unique_active_name_per_parent",
+                        violation_error_message="同一上级单位下已有同名单位。",
+                    ),
+                ],
             },
         ),
     ]

@@ -18,8 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=sorted(THREE_POWERS))
         parser.add_argument("--mobile", required=True)
         parser.add_argument("--name", required=True)
-        parser.add_argument("--password-stdin", action="store_true",
-                            help="从标准输入读取密码（用于脚本）")
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="从标准输入读取密码（用于脚本）"
+        )
 
     def handle(self, *args, role, mobile, name, password_stdin, **options):
         if password_stdin:
@@ -29,8 +30,9 @@ class Command(BaseCommand):
             if password != getpass.getpass("再次输入密码："):
                 raise CommandError("两次输入的密码不一致。")
         try:
-            user = bootstrap_three_powers_account(mobile=mobile, name=name, password=password,
-                                                  role=role)
+            user = bootstrap_three_powers_account(
+                mobile=mobile, name=name, password=password, role=role
+            )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(self.style.SUCCESS(f"已创建 {user.name}：全平台{Role(role).label}。"))

@@ -12,8 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
-        parser.add_argument("--no-serve", action="store_true",
-                            help="只迁移并载入数据，不启动服务")
+        parser.add_argument("--no-serve", action="store_true", help="只迁移并载入数据，不启动服务")
 
     def handle(self, *args, port, no_serve, **options):
         if settings.IS_PRODUCTION:
@@ -40,6 +39,7 @@ class Command(BaseCommand):
         self.stdout.write(f"所有演示账号的密码：{demo.DEMO_PASSWORD}")
         self.stdout.write("")
         for account in demo.ACCOUNTS:
-            self.stdout.write(f"  {account.mobile}  {account.name:<4}  "
-                              f"{account.role.label:<6}  {account.note}")
+            self.stdout.write(
+                f"  {account.mobile}  {account.name:<4}  {account.role.label:<6}  {account.note}"
+            )
         self.stdout.write("")

@@ -10,11 +10,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HONGFENG_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int,
-                            default=int(os.environ.get("HONGFENG_PORT", "8000")))
-        parser.add_argument("--workers", type=int,
-                            default=int(os.environ.get("HONGFENG_WORKERS",
-                                                       str(2 * (os.cpu_count() or 1) + 1))))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("HONGFENG_PORT", "8000"))
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("HONGFENG_WORKERS", str(2 * (os.cpu_count() or 1) + 1))),
+        )
         parser.add_argument("--timeout", type=int, default=30, help="请求超时秒数")
 
     def handle(self, *args, host, port, workers, timeout, **options):
