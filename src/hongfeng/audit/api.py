@@ -14,6 +14,11 @@ from hongfeng.orgs.api import ERRORS
 router = Router()
 
 
+def _require_auditor(user) -> None:
+    if not access.has_capability(user, "audit.view"):
+        raise Forbidden("只有审计员可以查看审计记录。")
+
+
 class AuditEventOut(Schema):
     id: int
     occurred_at: datetime
@@ -65,6 +70,7 @@ def list_events(
     request_id: str | None = Query(None, max_length=64),
 ):
     """Audit events in the caller's scope (审计员 only), newest first."""
+    _require_auditor(request.user)
     return selectors.events_for(
         request.user,
         action=action,
@@ -78,14 +84,15 @@ def list_events(
     )
 
 
-@router.get("/audit-events/{event_id}", response={200: AuditEventOut, **ERRORS})
-def get_event(request, event_id: int):
-    return selectors.get_event_for_user(request.user, event_id)
-
-
 @router.post("/audit-events/verify", response={200: VerifyOut, **ERRORS})
 def verify(request):
     """Recompute every hash chain (platform-wide 审计员 only; the chains span all scopes)."""
     if not access.has_global(request.user, "audit.view"):
         raise Forbidden("只有全平台审计员可以校验审计链。")
     return services.verify_and_record(actor=request.user)
+
+
+@router.get("/audit-events/{event_id}", response={200: AuditEventOut, **ERRORS})
+def get_event(request, event_id: int):
+    _require_auditor(request.user)
+    return selectors.get_event_for_user(request.user, event_id)

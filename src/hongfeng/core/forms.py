@@ -31,6 +31,8 @@ class TablerFormMixin:
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     """Show a service's error next to the field that caused it (or above the form)."""
     field = exc.field if exc.field in form.fields else None
+    if field is not None and form.fields[field].widget.is_hidden:
+        field = None  # e.g. a stale version: say it above the form, where it is seen
     form.add_error(field, exc.message)
 
 

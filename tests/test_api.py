@@ -1,0 +1,312 @@
+"""The HTTP API: error format, OpenAPI, pagination, bad input, audit of every write (T1, T5)."""
+
+import pytest
+
+from hongfeng.accounts.models import RoleAssignment, User
+from hongfeng.audit.models import AuditEvent
+from hongfeng.orgs.models import Unit
+
+
+class TestErrors:
+    def test_malformed_json_changes_nothing(self, cast, api_as):
+        api = api_as("county_admin")
+        before = Unit.objects.count()
+        response = api.client.post("/api/v1/units", "{not json", content_type="application/json")
+        assert response.status_code == 400
+        assert response.json() == {"code": "malformed_json", "message": "请求体不是合法的 JSON。"}
+        assert Unit.objects.count() == before
+
+    def test_validation_error_names_the_field(self, cast, api_as):
+        response = api_as("county_admin").post(
+            "/units", {"parent_id": 1, "kind": "castle", "name": "x"}
+        )
+        assert response.status_code == 422
+        body = response.json()
+        assert body["code"] == "invalid_input"
+        assert body["field"] == "kind"
+        assert "kind" in body["message"]
+
+    @pytest.mark.parametrize(
+        "path", ["/units/999999", "/units/0", "/role-assignments/424242", "/accounts/999999"]
+    )
+    def test_unknown_ids_are_404(self, cast, api_as, path):
+        response = api_as("system_admin").get(path)
+        assert response.status_code in (404, 422)
+        if response.status_code == 404:
+            assert response.json()["code"] == "not_found"
+
+    def test_non_numeric_id(self, cast, api_as):
+        response = api_as("system_admin").get("/units/abc")
+        assert response.status_code in (404, 422)
+
+    def test_unauthenticated(self, anon_api):
+        response = anon_api.get("/units")
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthenticated"
+
+    def test_stale_version_is_409(self, cast, api_as):
+        squad = cast.units["hongfeng_squad1"]
+        api = api_as("captain")
+        assert api.patch(f"/units/{squad.pk}", {"name": "新一队", "version": 1}).status_code == 200
+        response = api.patch(f"/units/{squad.pk}", {"name": "又一队", "version": 1})
+        assert response.status_code == 409
+        assert response.json()["code"] == "stale_version"
+        assert Unit.objects.get(pk=squad.pk).name == "新一队"
+
+    def test_move_under_own_descendant(self, cast, api_as):
+        api = api_as("province_admin")
+        city = cast.units["shaoxing"]
+        response = api.post(
+            f"/units/{city.pk}/move", {"parent_id": cast.units["zhuji"].pk, "version": city.version}
+        )
+        assert response.status_code == 400
+        assert Unit.objects.get(pk=city.pk).parent == cast.units["province"]
+
+    def test_duplicate_mobile_new_account(self, cast, api_as):
+        """Granting to a registered mobile reuses the account; it never creates a second."""
+        before = User.objects.count()
+        response = api_as("captain").post(
+            "/role-assignments",
+            {
+                "mobile": "13900000033",
+                "name": "冒名",
+                "role": "volunteer",
+                "unit_id": cast.units["hongfeng_group2"].pk,
+            },
+        )
+        assert response.status_code == 201
+        assert response.json()["account_created"] is False
+        assert User.objects.count() == before
+
+    def test_combining_three_powers_via_api(self, cast, api_as):
+        response = api_as("security_admin").post(
+            "/role-assignments",
+            {"user_id": cast.users["auditor"].pk, "role": "system_admin", "unit_id": None},
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "three_powers_conflict"
+
+    def test_grant_outside_scope(self, cast, api_as):
+        before = RoleAssignment.objects.count()
+        response = api_as("captain").post(
+            "/role-assignments",
+            {
+                "mobile": "13612345678",
+                "name": "越权",
+                "role": "volunteer",
+                "unit_id": cast.units["xihu_team"].pk,
+            },
+        )
+        assert response.status_code == 404
+        assert RoleAssignment.objects.count() == before
+        assert not User.objects.filter(mobile="13612345678").exists()
+
+
+class TestDocs:
+    def test_openapi_and_docs(self, client, db):
+        schema = client.get("/api/v1/openapi.json")
+        assert schema.status_code == 200
+        paths = schema.json()["paths"]
+        for path in (
+            "/api/v1/auth/token",
+            "/api/v1/units",
+            "/api/v1/role-assignments",
+            "/api/v1/audit-events",
+            "/api/v1/teams/onboard",
+        ):
+            assert path in paths
+        docs = client.get("/api/v1/docs")
+        assert docs.status_code == 200
+        assert b"swagger" in docs.content.lower()
+
+
+class TestLists:
+    def test_units_are_paginated_with_bounded_queries(
+        self, cast, api_as, django_assert_max_num_queries
+    ):
+        api = api_as("system_admin")
+        with django_assert_max_num_queries(6):
+            first = api.get("/units", {"page_size": 10})
+        body = first.json()
+        assert body["count"] == Unit.objects.count()
+        assert len(body["items"]) == 10
+        second = api.get("/units", {"page_size": 10, "page": 2}).json()
+        assert not {u["id"] for u in body["items"]} & {u["id"] for u in second["items"]}
+
+    def test_role_assignments_bounded(self, cast, api_as, django_assert_max_num_queries):
+        api = api_as("security_admin")
+        with django_assert_max_num_queries(6):
+            response = api.get("/role-assignments", {"page_size": 100})
+        assert response.json()["count"] == RoleAssignment.objects.active().count()
+
+    def test_filters(self, cast, api_as):
+        api = api_as("county_admin")
+        teams = api.get("/units", {"kind": "team"}).json()["items"]
+        assert sorted(t["name"] for t in teams) == ["暨阳义警总队", "红枫义警总队"]
+        hongfeng = next(t for t in teams if t["name"] == "红枫义警总队")
+        assert hongfeng["guiding_station"]["name"] == "枫桥派出所"
+        assert hongfeng["children_count"] == 3
+        found = api.get("/units", {"q": "先锋"}).json()["items"]
+        assert [u["kind_label"] for u in found] == ["党员先锋岗"]
+
+    def test_me(self, cast, api_as):
+        body = api_as("station_officer").get("/me").json()
+        assert body["mobile"] == "13900000021"
+        assert [r["role"] for r in body["roles"]] == ["station_officer"]
+        assert "orgs.view" in body["capabilities"]
+
+
+class TestOnboardApi:
+    def test_onboard(self, cast, api_as):
+        response = api_as("county_admin").post(
+            "/teams/onboard",
+            {
+                "county_id": cast.units["zhuji"].pk,
+                "name": "浣江义警总队",
+                "guiding_station_id": cast.units["jiyang_station"].pk,
+                "squads": [{"name": "一分队", "groups": [{"name": "一组"}, {"name": "二组"}]}],
+                "special_groups": [{"name": "党员先锋岗", "special_tag": "party_vanguard"}],
+            },
+        )
+        assert response.status_code == 201, response.json()
+        assert response.json()["units_created"] == 5
+
+    def test_onboard_bad_station(self, cast, api_as):
+        before = Unit.objects.count()
+        response = api_as("county_admin").post(
+            "/teams/onboard",
+            {
+                "county_id": cast.units["zhuji"].pk,
+                "name": "浣江义警总队",
+                "guiding_station_id": cast.units["zhuji_bureau"].pk,
+                "squads": [],
+            },
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_station"
+        assert Unit.objects.count() == before
+
+
+def _writes(cast):
+    """One call of every write endpoint, each expected to succeed, with its actor."""
+    squad = cast.units["hongfeng_squad2"]
+    group = cast.units["hongfeng_group4"]
+    volunteer = RoleAssignment.objects.get(user=cast.users["volunteer"])
+    return [
+        (
+            "county_admin",
+            "post",
+            "/units",
+            {"parent_id": cast.units["hongfeng"].pk, "kind": "squad", "name": "第三分队"},
+        ),
+        ("captain", "patch", f"/units/{squad.pk}", {"name": "二队", "version": squad.version}),
+        (
+            "captain",
+            "post",
+            f"/units/{group.pk}/move",
+            {"parent_id": cast.units["hongfeng_squad1"].pk, "version": group.version},
+        ),
+        ("captain", "post", f"/units/{cast.units['hongfeng_group2'].pk}/archive", {"version": 1}),
+        (
+            "county_admin",
+            "post",
+            "/teams/onboard",
+            {
+                "county_id": cast.units["zhuji"].pk,
+                "name": "新总队",
+                "guiding_station_id": cast.units["fengqiao"].pk,
+                "squads": [],
+            },
+        ),
+        (
+            "captain",
+            "post",
+            "/role-assignments",
+            {
+                "mobile": "13612349999",
+                "name": "新队员",
+                "role": "volunteer",
+                "unit_id": cast.units["hongfeng"].pk,
+            },
+        ),
+        ("captain", "post", f"/role-assignments/{volunteer.pk}/revoke", {"reason": "调离"}),
+        (
+            "system_admin",
+            "post",
+            f"/accounts/{cast.users['group_leader'].pk}/disable",
+            {"reason": "测试"},
+        ),
+        ("system_admin", "post", f"/accounts/{cast.users['squad_leader'].pk}/reset-password", None),
+        ("auditor", "post", "/audit-events/verify", None),
+        (
+            "outsider",
+            "post",
+            "/me/password",
+            {"old_password": "Hongfeng@2026", "new_password": "Other#Pass2026"},
+        ),
+    ]
+
+
+def test_every_write_endpoint_leaves_an_audit_row(cast, api_as):
+    """T5: each successful write adds audit events carrying its request id."""
+    for who, method, path, data in _writes(cast):
+        api = api_as(who)
+        before = AuditEvent.objects.count()
+        call = getattr(api, method)
+        response = call(path, data) if data is not None else call(path)
+        assert response.status_code in (200, 201, 204), (path, response.content[:300])
+        request_id = response["X-Request-ID"]
+        assert AuditEvent.objects.count() > before, path
+        assert AuditEvent.objects.filter(request_id=request_id).exists(), path
+
+
+def test_write_endpoints_are_all_covered(cast):
+    """Guard for T5: a new write endpoint must be added to `_writes` above."""
+    from hongfeng.api import api
+
+    writes = {
+        f"{method} {path}"
+        for path, ops in api.get_openapi_schema()["paths"].items()
+        for method in ops
+        if method in ("post", "patch", "put", "delete")
+    }
+    covered = {
+        "post /api/v1/units",
+        "patch /api/v1/units/{unit_id}",
+        "post /api/v1/units/{unit_id}/move",
+        "post /api/v1/units/{unit_id}/archive",
+        "post /api/v1/units/{unit_id}/restore",
+        "post /api/v1/teams/onboard",
+        "post /api/v1/role-assignments",
+        "post /api/v1/role-assignments/{assignment_id}/revoke",
+        "post /api/v1/accounts/{user_id}/disable",
+        "post /api/v1/accounts/{user_id}/enable",
+        "post /api/v1/accounts/{user_id}/reset-password",
+        "post /api/v1/accounts/{user_id}/unlock",
+        "post /api/v1/audit-events/verify",
+        "post /api/v1/me/password",
+        "post /api/v1/auth/token",
+        "delete /api/v1/auth/token",
+    }
+    assert writes == covered
+
+
+def test_restore_enable_unlock_audited(cast, api_as):
+    group = cast.units["hongfeng_group2"]
+    api = api_as("captain")
+    api.post(f"/units/{group.pk}/archive", {"version": group.version})
+    response = api.post(f"/units/{group.pk}/restore", {"version": group.version + 1})
+    assert response.status_code == 200, response.json()
+    sysadmin = api_as("system_admin")
+    leader = cast.users["group_leader"]
+    sysadmin.post(f"/accounts/{leader.pk}/disable", {"reason": "暂停"})
+    assert sysadmin.post(f"/accounts/{leader.pk}/enable").status_code == 200
+    from hongfeng.accounts.services import authenticate_mobile
+
+    for _ in range(5):
+        with pytest.raises(Exception):  # noqa: B017 — any refusal will do here
+            authenticate_mobile(mobile=leader.mobile, password="bad")
+    response = api_as("security_admin").post(f"/accounts/{leader.pk}/unlock")
+    assert response.status_code == 200
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"unit.restored", "account.enabled", "auth.unlocked"} <= actions
