@@ -179,14 +179,10 @@ def test_archive(cast, api_as, who, part):
     visible = part in VIEW[who]
     response = api_as(who).post(f"/units/{unit.pk}/archive", {"version": unit.version})
     allowed = part in MANAGE.get(who, ())
-    if (
-        allowed
-        and unit.kind == UnitKind.STATION
-        or allowed
-        and unit.kind in (UnitKind.PROVINCE_ASSOCIATION,)
-    ):
-        # permitted, but refused on its merits when the unit still guides teams
-        assert response.status_code in (200, 400)
+    if allowed and unit.kind == UnitKind.STATION:
+        # permitted, but refused on its merits: the station still guides a team
+        assert response.status_code == 400
+        assert response.json()["code"] == "station_in_use"
         return
     assert response.status_code == _expect(allowed, visible), response.json()
     assert Unit.objects.get(pk=unit.pk).is_archived == (response.status_code == 200)
