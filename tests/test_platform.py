@@ -1,0 +1,149 @@
+"""Settings, the `hongfeng` command, masking and log hygiene (security.md T4)."""
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hongfeng.core import masking
+from hongfeng.core.logging import MaskPersonalDataFilter
+
+PRODUCTION = {
+    "HONGFENG_ENV": "production",
+    "HONGFENG_SECRET_KEY": "k3J9-q8Zr!vX2m#Lp7Tg0Wb5Nc4Yd6Hs1Ue8Rf3Ia9Oj2Pk7Ql5Mn0Bv6Cx4Zz8",
+    "HONGFENG_AUDIT_KEY": "a7Q2w9E4r1T6y3U8i5O0p2A7s4D9f6G1",
+    "HONGFENG_ALLOWED_HOSTS": "hongfeng.example.org",
+}
+
+
+def _run(*args, env=None):
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HONGFENG_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    full_env.update(env or {})
+    full_env.setdefault("DATABASE_URL", "sqlite:///:memory:")
+    return subprocess.run(
+        [sys.executable, "-m", "hongfeng", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestProductionSettings:
+    def test_check_deploy_passes_with_real_keys(self):
+        result = _run("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+        assert result.returncode == 0, result.stderr
+
+    @pytest.mark.parametrize(
+        ("override", "message"),
+        [
+            ({"HONGFENG_SECRET_KEY": ""}, "HONGFENG_SECRET_KEY"),
+            ({"HONGFENG_SECRET_KEY": "short"}, "HONGFENG_SECRET_KEY"),
+            ({"HONGFENG_AUDIT_KEY": ""}, "HONGFENG_AUDIT_KEY"),
+            ({"HONGFENG_DEBUG": "true"}, "HONGFENG_DEBUG"),
+            ({"HONGFENG_DEBUG": "maybe"}, "HONGFENG_DEBUG"),
+        ],
+    )
+    def test_production_refuses_unsafe_settings(self, override, message):
+        env = {**PRODUCTION, **override}
+        env = {k: v for k, v in env.items() if v != ""}
+        result = _run("check", env=env)
+        assert result.returncode != 0
+        assert message in result.stderr
+
+    def test_demo_refuses_production(self):
+        result = _run("demo", "--no-serve", env=PRODUCTION)
+        assert result.returncode != 0
+        assert "生产环境" in result.stderr
+
+
+def test_hongfeng_command_runs_django_commands():
+    result = _run("help")
+    assert result.returncode == 0
+    for command in (
+        "migrate",
+        "createsuperuser",
+        "shell",
+        "demo",
+        "serve",
+        "audit_verify",
+        "create_admin",
+    ):
+        assert command in result.stdout
+
+
+class TestMasking:
+    def test_formats(self):
+        assert masking.mask_mobile("13812345678") == "138****5678"
+        assert masking.mask_id_number("330681199001011234") == "3306**********1234"
+        assert masking.mask_name("张三") == "张*"
+        assert masking.mask_name("张小三") == "张*三"
+        assert masking.mask_name("欧阳小锋") == "欧**锋"
+
+    def test_free_text(self):
+        text = "联系 13812345678，身份证 33068119900101123X，订单 123456789012345678901"
+        masked = masking.mask_text(text)
+        assert "13812345678" not in masked and "33068119900101123X" not in masked
+        assert "123456789012345678901" in masked  # a longer digit run is not an ID
+
+    def test_log_filter_masks_messages_and_arguments(self):
+        record = logging.LogRecord(
+            "x", logging.INFO, __file__, 1, "login %s from %s", ("13812345678", "1.2.3.4"), None
+        )
+        MaskPersonalDataFilter().filter(record)
+        assert record.getMessage() == "login 138****5678 from 1.2.3.4"
+
+    def test_log_filter_masks_tracebacks(self):
+        try:
+            raise ValueError("bad id 330681199001011234")
+        except ValueError:
+            record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
+        MaskPersonalDataFilter().filter(record)
+        assert "330681199001011234" not in record.exc_text
+        assert "3306**********1234" in record.exc_text
+
+
+def test_create_admin_command(db, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from hongfeng.accounts.models import Role, RoleAssignment
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Audit#Pass2026\n"))
+    call_command(
+        "create_admin", role="auditor", mobile="13512345678", name="新审计", password_stdin=True
+    )
+    assert RoleAssignment.objects.get(user__mobile="13512345678").role == Role.AUDITOR
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Audit#Pass2026\n"))
+    with pytest.raises(CommandError, match="三权分立"):
+        call_command(
+            "create_admin",
+            role="system_admin",
+            mobile="13512345678",
+            name="新审计",
+            password_stdin=True,
+        )
+    monkeypatch.setattr(sys, "stdin", io.StringIO("weak\n"))
+    with pytest.raises(CommandError, match="密码"):
+        call_command(
+            "create_admin", role="auditor", mobile="13512345679", name="弱密码", password_stdin=True
+        )
+
+
+def test_createsuperuser_makes_a_platform_system_admin(db):
+    from hongfeng.accounts.models import Role, RoleAssignment, User
+
+    user = User.objects.create_superuser(
+        mobile="13512345678", name="新管理员", password="Admin#Pass2026"
+    )
+    assert RoleAssignment.objects.get(user=user).role == Role.SYSTEM_ADMIN
+    assert RoleAssignment.objects.get(user=user).unit is None
