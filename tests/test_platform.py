@@ -147,3 +147,53 @@ def test_createsuperuser_makes_a_platform_system_admin(db):
     )
     assert RoleAssignment.objects.get(user=user).role == Role.SYSTEM_ADMIN
     assert RoleAssignment.objects.get(user=user).unit is None
+
+
+def test_id_number_check_digit():
+    from hongfeng.core.idnumber import check_character, is_valid_id_number
+
+    assert check_character("11010519491231002") == "X"
+    assert is_valid_id_number("11010519491231002X")
+    assert is_valid_id_number("11010519491231002x")
+    assert not is_valid_id_number("110105194912310021")  # wrong check digit
+    assert not is_valid_id_number("110105194913310029")  # month 13
+
+
+def test_log_scan_finds_leaks(tmp_path):
+    from hongfeng.core.logscan import main
+
+    clean = tmp_path / "clean.log"
+    clean.write_text("login 138****5678 ok\nrequest 3306**********1234\n", encoding="utf-8")
+    assert main([str(clean)]) == 0
+    leaky = tmp_path / "leaky.log"
+    leaky.write_text("user 13812345678 logged in\nid 11010519491231002X\n", encoding="utf-8")
+    assert main([str(leaky)]) == 1
+
+
+def test_logging_through_django_config_is_masked(tmp_path, settings):
+    import logging.config
+
+    log_file = tmp_path / "app.log"
+    config = {
+        **settings.LOGGING,
+        "handlers": {
+            **settings.LOGGING["handlers"],
+            "file": {
+                "class": "logging.FileHandler",
+                "filename": str(log_file),
+                "encoding": "utf-8",
+                "formatter": "plain",
+                "filters": ["request_id", "mask_personal_data"],
+            },
+        },
+        "root": {"handlers": ["file"], "level": "INFO"},
+    }
+    logging.config.dictConfig(config)
+    try:
+        logging.getLogger("hongfeng.test").warning(
+            "mobile %s id %s", "13812345678", "11010519491231002X"
+        )
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+    text = log_file.read_text(encoding="utf-8")
+    assert "138****5678" in text and "1101**********002X" in text

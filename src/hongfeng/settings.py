@@ -289,6 +289,18 @@ LOGGING = {
     },
 }
 
+# Optionally also write the (masked) log to a file — CI scans it for personal data (T4).
+LOG_FILE = env_str("HONGFENG_LOG_FILE", "")
+if LOG_FILE:
+    LOGGING["handlers"]["file"] = {
+        "class": "logging.FileHandler",
+        "filename": LOG_FILE,
+        "encoding": "utf-8",
+        "formatter": "plain",
+        "filters": ["request_id", "mask_personal_data"],
+    }
+    LOGGING["root"]["handlers"].append("file")
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 

@@ -1,6 +1,4 @@
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from hongfeng.api import api
 from hongfeng.core import views as core_views
@@ -9,7 +7,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
-    path("favicon.ico", RedirectView.as_view(url=static("hongfeng/favicon.svg"), permanent=True)),
+    path("favicon.ico", core_views.favicon),
     path("api/v1/", api.urls),
     path("", include("hongfeng.accounts.urls")),
     path("orgs/", include("hongfeng.orgs.urls")),

@@ -77,6 +77,10 @@ PRIVILEGED_ROLES = frozenset(
 )
 
 
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -103,7 +107,7 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField("启用", default=True)
     must_change_password = models.BooleanField("须修改密码", default=False)
     # Part of the session hash: rotating it ends every session of the account at once.
-    security_stamp = models.CharField(max_length=32, default=secrets.token_hex, editable=False)
+    security_stamp = models.CharField(max_length=32, default=new_security_stamp, editable=False)
     date_joined = models.DateTimeField("注册时间", default=timezone.now)
     disabled_at = models.DateTimeField("停用时间", null=True, blank=True)
     disabled_reason = models.CharField("停用原因", max_length=200, blank=True)
@@ -148,9 +152,6 @@ class User(AbstractBaseUser):
             f"{self.password}:{self.security_stamp}",
             algorithm="sha256",
         ).hexdigest()
-
-    def rotate_security_stamp(self) -> None:
-        self.security_stamp = secrets.token_hex(16)
 
 
 class RoleAssignmentQuerySet(models.QuerySet):

@@ -25,6 +25,7 @@ from hongfeng.accounts.models import (
     Role,
     RoleAssignment,
     User,
+    new_security_stamp,
     normalize_mobile,
     validate_mobile,
 )
@@ -421,7 +422,7 @@ def revoke_role(*, actor: User, assignment: RoleAssignment, reason: str) -> Role
 def _end_everything(user: User) -> None:
     """Kill every session (the stamp is part of the session hash) and every API token."""
     User.objects.filter(pk=user.pk).update(
-        security_stamp=secrets.token_hex(16), version=F("version") + 1
+        security_stamp=new_security_stamp(), version=F("version") + 1
     )
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     user.refresh_from_db()

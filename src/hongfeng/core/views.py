@@ -5,7 +5,8 @@ import logging
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -18,6 +19,12 @@ logger = logging.getLogger(__name__)
 def home(request):
     """What the user is responsible for: their units with real counts, by role."""
     return render(request, "core/home.html", {"cards": dashboard.cards_for(request.user)})
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico before reading the page's <link rel="icon">."""
+    return redirect(static("hongfeng/favicon.svg"))
 
 
 @never_cache
