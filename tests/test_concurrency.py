@@ -23,7 +23,7 @@ def _in_threads(n, work):
         try:
             barrier.wait()
             work(i)
-        except Exception as exc:  # noqa: BLE001 — collected and asserted below
+        except Exception as exc:  # collected and asserted by the caller
             errors.append(exc)
         finally:
             connections.close_all()
@@ -43,8 +43,9 @@ def test_parallel_audited_writes_keep_every_chain_valid(live_cast):
 
     def work(i):
         for j in range(5):
-            services.create_unit(actor=captain, parent=team, kind=UnitKind.SQUAD,
-                                 name=f"并发分队{i}-{j}")
+            services.create_unit(
+                actor=captain, parent=team, kind=UnitKind.SQUAD, name=f"并发分队{i}-{j}"
+            )
 
     assert _in_threads(8, work) == []
     assert Unit.objects.filter(name__startswith="并发分队").count() == 40
