@@ -295,3 +295,71 @@ def test_platform_grants_are_hidden_from_scoped_viewers(cast, api_as):
     assert all(item["unit"] is not None for item in items)
     platform = api_as("security_admin").get("/role-assignments", {"page_size": 200}).json()
     assert any(item["unit"] is None for item in platform["items"])
+
+
+# Accounts and assignments: (who, whose account / assignment, expected status).
+ACCOUNT_CASES = [
+    ("county_admin", "captain", 200),
+    ("county_admin", "outside_captain", 404),
+    ("outsider", "captain", 404),
+    ("captain", "volunteer", 200),
+    ("captain", "sibling_captain", 404),
+    ("station_officer", "captain", 404),  # stations guide teams, they do not manage accounts
+    ("volunteer", "captain", 404),
+    ("system_admin", "captain", 200),
+    ("security_admin", "captain", 200),
+    ("auditor", "captain", 404),
+]
+
+
+@pytest.mark.parametrize(("who", "whom", "status"), ACCOUNT_CASES)
+def test_account_detail(cast, api_as, who, whom, status):
+    response = api_as(who).get(f"/accounts/{cast.users[whom].pk}")
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["mobile_masked"].count("*") == 4
+
+
+@pytest.mark.parametrize(
+    ("who", "whom", "status"),
+    [
+        ("system_admin", "captain", 200),
+        ("security_admin", "captain", 403),  # sees the account, but does not manage accounts
+        ("county_admin", "captain", 403),
+        ("outsider", "captain", 404),
+        ("captain", "volunteer", 403),
+    ],
+)
+def test_account_disable(cast, api_as, who, whom, status):
+    from hongfeng.accounts.models import User
+
+    response = api_as(who).post(f"/accounts/{cast.users[whom].pk}/disable", {"reason": "矩阵"})
+    assert response.status_code == status
+    assert User.objects.get(pk=cast.users[whom].pk).is_active == (status != 200)
+
+
+@pytest.mark.parametrize(
+    ("who", "holder", "read", "revoke"),
+    [
+        ("captain", "volunteer", 200, 200),
+        ("squad_leader", "volunteer", 200, 200),
+        ("group_leader", "volunteer", 200, 403),
+        ("volunteer", "volunteer", 404, 404),
+        ("station_officer", "volunteer", 200, 403),
+        ("outside_captain", "volunteer", 404, 404),
+        ("county_admin", "captain", 200, 200),
+        ("captain", "captain", 200, 403),  # nobody revokes their own role at their own unit
+        ("auditor", "captain", 404, 404),
+        ("security_admin", "captain", 200, 200),
+    ],
+)
+def test_assignment_read_and_revoke(cast, api_as, who, holder, read, revoke):
+    from hongfeng.accounts.models import RoleAssignment
+
+    assignment = RoleAssignment.objects.get(user=cast.users[holder])
+    api = api_as(who)
+    assert api.get(f"/role-assignments/{assignment.pk}").status_code == read
+    response = api.post(f"/role-assignments/{assignment.pk}/revoke", {"reason": "矩阵"})
+    assert response.status_code == revoke
+    assignment.refresh_from_db()
+    assert assignment.is_active == (revoke != 200)
