@@ -3,11 +3,12 @@
 from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from hongfeng.accounts import access, selectors, services
 from hongfeng.accounts.models import Role, RoleAssignment
 from hongfeng.core.errors import DomainError
+from hongfeng.core.pagination import Pagination
 from hongfeng.orgs.api import ERRORS, UnitRef
 
 auth_router = Router()
@@ -162,7 +163,7 @@ def change_password(request, payload: PasswordIn):
 
 
 @router.get("/role-assignments", response=list[AssignmentOut])
-@paginate(PageNumberPagination)
+@paginate(Pagination)
 def list_assignments(
     request,
     role: Role | None = None,
@@ -221,7 +222,7 @@ def revoke(request, assignment_id: int, payload: ReasonIn):
 
 
 @router.get("/accounts", response=list[AccountOut])
-@paginate(PageNumberPagination)
+@paginate(Pagination)
 def list_accounts(request, q: str | None = Query(None, max_length=50), active: bool | None = None):
     """Accounts holding roles in the caller's scope (for 系统管理员 and 安全管理员 and the
     leaders who grant roles)."""

@@ -3,12 +3,13 @@
 from datetime import date, datetime
 
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.audit import selectors, services
 from hongfeng.audit.models import AuditEvent
 from hongfeng.core.errors import Forbidden
+from hongfeng.core.pagination import Pagination
 from hongfeng.orgs.api import ERRORS
 
 router = Router()
@@ -57,7 +58,7 @@ class VerifyOut(Schema):
 
 
 @router.get("/audit-events", response=list[AuditEventOut])
-@paginate(PageNumberPagination)
+@paginate(Pagination)
 def list_events(
     request,
     action: str | None = Query(None, max_length=64),

@@ -5,10 +5,11 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from hongfeng.accounts.access import get_unit_for_user
 from hongfeng.core.errors import DomainError
+from hongfeng.core.pagination import Pagination
 from hongfeng.orgs import selectors, services
 from hongfeng.orgs.models import SpecialTag, Unit, UnitKind
 
@@ -129,7 +130,7 @@ def _station(user, station_id: int | None) -> Unit | None:
 
 
 @router.get("/units", response=list[UnitListItem])
-@paginate(PageNumberPagination)
+@paginate(Pagination)
 def list_units(
     request,
     kind: UnitKind | None = None,
@@ -223,7 +224,7 @@ def restore_unit(request, unit_id: int, payload: VersionIn):
 
 
 @router.get("/units/{unit_id}/guided-teams", response={200: list[UnitOut], **ERRORS})
-@paginate(PageNumberPagination)
+@paginate(Pagination)
 def guided_teams(request, unit_id: int):
     """Teams guided by this station, or by the stations under this bureau (5.1.1)."""
     unit = get_unit_for_user(request.user, unit_id)
@@ -231,7 +232,7 @@ def guided_teams(request, unit_id: int):
 
 
 @router.get("/stations", response=list[UnitOut])
-@paginate(PageNumberPagination)
+@paginate(Pagination)
 def list_stations(request, q: str | None = Query(None, max_length=50)):
     """Active police stations a team may be assigned to (for callers who create or manage
     teams)."""
