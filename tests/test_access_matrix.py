@@ -363,3 +363,13 @@ def test_assignment_read_and_revoke(cast, api_as, who, holder, read, revoke):
     assert response.status_code == revoke
     assignment.refresh_from_db()
     assert assignment.is_active == (revoke != 200)
+
+
+def test_child_counts_never_reveal_hidden_units(cast, api_as):
+    """A 队员 sees their squad and group; the counts must not hint at the sibling group or the
+    special group they cannot open."""
+    items = {u["name"]: u for u in api_as("volunteer").get("/units").json()["items"]}
+    assert items["红枫义警总队"]["children_count"] == 1
+    assert items["第一分队"]["children_count"] == 1
+    captain_view = {u["name"]: u for u in api_as("captain").get("/units").json()["items"]}
+    assert captain_view["红枫义警总队"]["children_count"] == 3

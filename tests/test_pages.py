@@ -43,6 +43,11 @@ class TestHome:
         team = cast.units["hongfeng"]
         assert f"/orgs/units/?within={team.pk}&amp;kind=squad" in text
         assert "暨阳义警总队" not in text
+        # four ordinary groups and the party vanguard post, counted apart
+        special = f"/orgs/units/?within={team.pk}&amp;kind=group&amp;special=1"
+        assert special in text and "特色小组" in text
+        listed = _text(page_as("captain").get(special.replace("&amp;", "&")))
+        assert "红枫党员先锋岗" in listed and "第一小组" not in listed
 
     def test_station_home_counts_guided_teams(self, cast, page_as):
         text = _text(page_as("station_officer").get("/"))

@@ -197,3 +197,29 @@ def test_logging_through_django_config_is_masked(tmp_path, settings):
         logging.config.dictConfig(settings.LOGGING)
     text = log_file.read_text(encoding="utf-8")
     assert "138****5678" in text and "1101**********002X" in text
+
+
+def test_client_errors_log_without_traceback():
+    from hongfeng.core.logging import QuietClientErrorsFilter
+
+    try:
+        raise PermissionError("nope")
+    except PermissionError:
+        record = logging.LogRecord(
+            "django.request", logging.WARNING, __file__, 1, "Forbidden", (), sys.exc_info()
+        )
+    record.status_code = 403
+    QuietClientErrorsFilter().filter(record)
+    assert record.exc_info is None
+    record = logging.LogRecord(
+        "django.request",
+        logging.ERROR,
+        __file__,
+        1,
+        "Boom",
+        (),
+        (ValueError, ValueError("x"), None),
+    )
+    record.status_code = 500
+    QuietClientErrorsFilter().filter(record)
+    assert record.exc_info is not None

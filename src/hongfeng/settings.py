@@ -270,6 +270,7 @@ LOGGING = {
         # security.md: no personal data in logs — ID numbers and mobiles are masked in every line.
         "mask_personal_data": {"()": "hongfeng.core.logging.MaskPersonalDataFilter"},
         "request_id": {"()": "hongfeng.core.logging.RequestIdFilter"},
+        "quiet_client_errors": {"()": "hongfeng.core.logging.QuietClientErrorsFilter"},
     },
     "formatters": {
         "plain": {
@@ -280,7 +281,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id", "mask_personal_data"],
+            "filters": ["quiet_client_errors", "request_id", "mask_personal_data"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -297,7 +298,7 @@ if LOG_FILE:
         "filename": LOG_FILE,
         "encoding": "utf-8",
         "formatter": "plain",
-        "filters": ["request_id", "mask_personal_data"],
+        "filters": ["quiet_client_errors", "request_id", "mask_personal_data"],
     }
     LOGGING["root"]["handlers"].append("file")
 

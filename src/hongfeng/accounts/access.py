@@ -19,7 +19,14 @@ from enum import StrEnum
 
 from django.db.models import Exists, OuterRef, Q
 
-from hongfeng.accounts.models import PRIVILEGED_ROLES, THREE_POWERS, Role, RoleAssignment, User
+from hongfeng.accounts.models import (
+    PRIVILEGED_ROLES,
+    ROLE_UNIT_KINDS,
+    THREE_POWERS,
+    Role,
+    RoleAssignment,
+    User,
+)
 from hongfeng.core.errors import Forbidden, NotFound
 from hongfeng.orgs.models import Unit
 
@@ -236,6 +243,16 @@ def can_grant(granter, role: str, unit: Unit | None) -> bool:
         if unit.path.startswith(anchor.path) and not (same_role and unit.pk == anchor.pk):
             return True
     return False
+
+
+def roles_grantable_at(granter, unit: Unit | None) -> list[str]:
+    """Roles the granter may grant over this unit (None: platform-wide), fitting its kind."""
+    return [
+        role
+        for role in grantable_roles(granter)
+        if (role in THREE_POWERS if unit is None else unit.kind in ROLE_UNIT_KINDS[role])
+        and can_grant(granter, role, unit)
+    ]
 
 
 def grantable_roles(granter) -> list[str]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from hongfeng.accounts import access, selectors, services
 from hongfeng.accounts.forms import GrantForm, LoginForm, PasswordChangeForm, ReasonForm
 from hongfeng.accounts.middleware import AUTH_AT, SEEN_AT
-from hongfeng.accounts.models import ROLE_UNIT_KINDS, THREE_POWERS, ApiToken, Role
+from hongfeng.accounts.models import ApiToken, Role
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, paginate
 
@@ -135,16 +135,21 @@ def roles(request):
     )
     if unit is not None:
         rows = rows.filter(unit__path__startswith=unit.path)
+    page = paginate(request, rows)
+    for assignment in page:
+        assignment.can_revoke = assignment.is_active and access.can_grant(
+            request.user, assignment.role, assignment.unit
+        )
     return render(
         request,
         "accounts/roles.html",
         {
-            "page": paginate(request, rows),
+            "page": page,
             "unit": unit,
             "role_choices": Role.choices,
             "status": status,
-            "can_grant": bool(access.grantable_roles(request.user)),
-            "can_grant_platform": access.has_global(request.user, "roles.grant"),
+            "can_grant_here": bool(unit and access.roles_grantable_at(request.user, unit)),
+            "can_grant_platform": bool(access.roles_grantable_at(request.user, None)),
         },
     )
 
@@ -156,13 +161,7 @@ def grant(request):
     unit = None
     if request.GET.get("unit"):
         unit = access.get_unit_for_user(request.user, request.GET["unit"])
-    roles_here = [
-        r
-        for r in access.grantable_roles(request.user)
-        if (unit is None and r in THREE_POWERS)
-        or (unit is not None and unit.kind in ROLE_UNIT_KINDS[r])
-        if access.can_grant(request.user, r, unit)
-    ]
+    roles_here = access.roles_grantable_at(request.user, unit)
     if not roles_here:
         raise PermissionDenied("您无权在该单位授予角色。")
     form = GrantForm(request.POST or None, roles=roles_here)

@@ -37,8 +37,8 @@ def _unit_card(user, assignment) -> Card:
     unit_url = reverse("orgs:unit", args=[unit.pk])
     units = reverse("orgs:units")
     stats = [
-        Stat(label, n, "个", f"{units}?within={unit.pk}&kind={kind}")
-        for kind, label, n in summary.counts
+        Stat(label, n, "个", f"{units}?within={unit.pk}&{query}")
+        for query, label, n in summary.counts
     ]
     if unit.is_police:
         stats.append(
@@ -86,8 +86,8 @@ def _global_card(user, roles: set[str]) -> Card:
     card = Card(title="全平台", subtitle="、".join(Role(r).label for r in sorted(roles)))
     counts = org_selectors.platform_counts()
     units = reverse("orgs:units")
-    for kind, label, n in counts:
-        card.stats.append(Stat(label, n, "个", f"{units}?kind={kind}"))
+    for query, label, n in counts:
+        card.stats.append(Stat(label, n, "个", f"{units}?{query}"))
     if Role.SYSTEM_ADMIN in roles or Role.SECURITY_ADMIN in roles:
         accounts = reverse("accounts:accounts")
         card.stats.append(Stat("账号", access.visible_users(user).count(), "个", accounts))

@@ -46,10 +46,10 @@ ACCOUNTS: list[DemoAccount] = [
         "13900000001",
         Role.SYSTEM_ADMIN,
         None,
-        "账号与配置，看不到业务个人数据",
+        "账号与组织架构配置，不接触业务个人数据",
     ),
     DemoAccount(
-        "security_admin", "李安平", "13900000002", Role.SECURITY_ADMIN, None, "授权、锁定与安全策略"
+        "security_admin", "李安平", "13900000002", Role.SECURITY_ADMIN, None, "授权与解除锁定"
     ),
     DemoAccount("auditor", "赵明察", "13900000003", Role.AUDITOR, None, "只读审计记录"),
     DemoAccount(

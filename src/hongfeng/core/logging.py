@@ -21,6 +21,17 @@ class MaskPersonalDataFilter(logging.Filter):
         return True
 
 
+class QuietClientErrorsFilter(logging.Filter):
+    """A 403 or 404 is the client's mistake, not ours: keep the one-line warning, drop the
+    traceback Django attaches (it reads like a crash in the console)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "django.request" and getattr(record, "status_code", 500) < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class RequestIdFilter(logging.Filter):
     """Adds the current request id so a log line can be matched to its audit events."""
 

@@ -3,7 +3,6 @@ calls the same service as the pages."""
 
 from datetime import datetime
 
-from django.db.models import Count, Q
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -139,12 +138,10 @@ def list_units(
     include_archived: bool = False,
 ):
     """Units the caller can see, optionally filtered by kind, parent or a name fragment."""
-    units = (
-        Unit.objects.visible_to(request.user)
-        .select_related("parent", "guiding_station")
-        .annotate(children_count=Count("children", filter=Q(children__archived_at__isnull=True)))
-        .order_by("path")
-    )
+    units = selectors.with_children_count(
+        Unit.objects.visible_to(request.user).select_related("parent", "guiding_station"),
+        request.user,
+    ).order_by("path")
     if not include_archived:
         units = units.active()
     if kind:

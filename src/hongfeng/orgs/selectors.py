@@ -29,10 +29,19 @@ def guided_teams(user, police_unit: Unit):
     return Unit.objects.visible_to(user).teams_guided_by(police_unit).active().order_by("path")
 
 
+def with_children_count(units, user):
+    """Annotate each unit with the number of its active children the user can see — a count
+    of hidden units would itself reveal them."""
+    visible_child = Q(children__archived_at__isnull=True) & access.scope_q(
+        user, "orgs.view", "children"
+    )
+    return units.annotate(children_count=Count("children", filter=visible_child, distinct=True))
+
+
 def tree_roots(user, *, include_archived: bool = False) -> list[Unit]:
     """The tops of what the user sees: the unit of each assignment (for a station or bureau also
     the teams it guides; for a 队员 their team), or the real roots for platform-wide roles."""
-    visible = Unit.objects.visible_to(user)
+    visible = with_children_count(Unit.objects.visible_to(user), user)
     if not include_archived:
         visible = visible.active()
     if access.has_global(user, "orgs.view"):
@@ -61,13 +70,9 @@ def tree_roots(user, *, include_archived: bool = False) -> list[Unit]:
 
 def children_of(user, unit: Unit, *, include_archived: bool = False):
     """Visible children of a unit with the number of their own active children."""
-    children = (
-        Unit.objects.visible_to(user)
-        .filter(parent=unit)
-        .select_related("guiding_station")
-        .annotate(children_count=Count("children", filter=Q(children__archived_at__isnull=True)))
-        .order_by("kind", "name")
-    )
+    children = with_children_count(
+        Unit.objects.visible_to(user).filter(parent=unit).select_related("guiding_station"), user
+    ).order_by("kind", "name")
     return children if include_archived else children.active()
 
 
@@ -92,12 +97,32 @@ KIND_ORDER = [
 ]
 
 
+def kind_counts(units, order) -> list[tuple[str, str, int]]:
+    """(query string selecting them, label, number) per kind in `order`, one aggregate query;
+    special groups (党员先锋岗…) are counted apart from ordinary groups."""
+    rows = units.values("kind").annotate(
+        n=Count("id"), special=Count("id", filter=~Q(special_tag=""))
+    )
+    by_kind = {row["kind"]: (row["n"], row["special"]) for row in rows}
+    counts = []
+    for kind in order:
+        n, special = by_kind.get(kind, (0, 0))
+        if kind == UnitKind.GROUP:
+            if n - special:
+                counts.append(("kind=group&special=0", UnitKind.GROUP.label, n - special))
+            if special:
+                counts.append(("kind=group&special=1", "特色小组", special))
+        elif n:
+            counts.append((f"kind={kind}", UnitKind(kind).label, n))
+    return counts
+
+
 @dataclass
 class UnitSummary:
     """Real counts for a unit a user is responsible for (home page, unit detail)."""
 
     unit: Unit
-    counts: list[tuple[str, str, int]]  # (kind, label, number) below the unit
+    counts: list[tuple[str, str, int]]  # (query string, label, number) below the unit
     guided_teams: int
     role_holders: int
 
@@ -105,15 +130,8 @@ class UnitSummary:
 def summarize(user, unit: Unit) -> UnitSummary:
     """Counts of active units by kind below `unit`, teams it guides, and people holding roles in
     its subtree — three aggregate queries, whatever the size of the subtree."""
-    below = (
-        Unit.objects.visible_to(user)
-        .subtree_of(unit, include_self=False)
-        .active()
-        .values("kind")
-        .annotate(n=Count("id"))
-    )
-    by_kind = {row["kind"]: row["n"] for row in below}
-    counts = [(k, UnitKind(k).label, by_kind[k]) for k in KIND_ORDER if by_kind.get(k)]
+    below = Unit.objects.visible_to(user).subtree_of(unit, include_self=False).active()
+    counts = kind_counts(below, KIND_ORDER)
     guided = 0
     if unit.is_police:
         guided = guided_teams(user, unit).count()
@@ -131,12 +149,10 @@ def summarize(user, unit: Unit) -> UnitSummary:
 
 def platform_counts() -> list[tuple[str, str, int]]:
     """Active units by kind across the platform (for platform-wide roles), one query."""
-    rows = Unit.objects.active().values("kind").annotate(n=Count("id"))
-    by_kind = {row["kind"]: row["n"] for row in rows}
     order = [
         UnitKind.PROVINCE_ASSOCIATION,
         *KIND_ORDER[:5],
         UnitKind.PROVINCE_BUREAU,
         *KIND_ORDER[5:],
     ]
-    return [(k, UnitKind(k).label, by_kind[k]) for k in order if by_kind.get(k)]
+    return kind_counts(Unit.objects.active(), order)

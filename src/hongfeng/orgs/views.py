@@ -3,11 +3,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.shortcuts import redirect, render
 
 from hongfeng.accounts import access
-from hongfeng.accounts.models import ROLE_UNIT_KINDS, RoleAssignment
+from hongfeng.accounts.models import RoleAssignment
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import add_domain_error, paginate
 from hongfeng.orgs import forms, selectors, services
@@ -22,13 +21,6 @@ def _show_archived(request) -> bool:
 def tree(request):
     """The organisation tree from the tops of what the user sees; branches open on demand."""
     roots = selectors.tree_roots(request.user, include_archived=_show_archived(request))
-    counts = dict(
-        Unit.objects.filter(parent__in=roots, archived_at__isnull=True)
-        .values_list("parent")
-        .annotate(n=Count("id"))
-    )
-    for root in roots:
-        root.children_count = counts.get(root.pk, 0)
     return render(
         request,
         "orgs/tree.html",
@@ -68,6 +60,9 @@ def units(request):
     kind = request.GET.get("kind")
     if kind in UnitKind.values:
         rows = rows.filter(kind=kind)
+    special = request.GET.get("special")
+    if special in ("0", "1"):
+        rows = rows.exclude(special_tag="") if special == "1" else rows.filter(special_tag="")
     if not _show_archived(request):
         rows = rows.active()
     query = request.GET.get("q", "").strip()[:50]
@@ -83,6 +78,7 @@ def units(request):
             "kind_choices": UnitKind.choices,
             "query": query,
             "guided": request.GET.get("guided") == "1",
+            "special": special if special in ("0", "1") else "",
             "archived": _show_archived(request),
         },
     )
@@ -103,10 +99,7 @@ def unit_detail(request, unit_id):
     guided = selectors.guided_teams(user, unit) if unit.is_police else Unit.objects.none()
     can_manage = access.can(user, "orgs.manage", unit)
     can_add = not unit.is_archived and access.can(user, "orgs.add_child", unit)
-    can_grant = any(
-        unit.kind in ROLE_UNIT_KINDS[role] and access.can_grant(user, role, unit)
-        for role in access.grantable_roles(user)
-    )
+    can_grant = bool(access.roles_grantable_at(user, unit))
     return render(
         request,
         "orgs/unit_detail.html",
