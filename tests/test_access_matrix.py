@@ -324,6 +324,8 @@ def test_account_detail(cast, api_as, who, whom, status):
     ("who", "whom", "status"),
     [
         ("system_admin", "captain", 200),
+        ("system_admin", "security_admin", 403),  # never takes over another of the three powers
+        ("system_admin", "auditor", 403),
         ("security_admin", "captain", 403),  # sees the account, but does not manage accounts
         ("county_admin", "captain", 403),
         ("outsider", "captain", 404),
@@ -373,3 +375,30 @@ def test_child_counts_never_reveal_hidden_units(cast, api_as):
     assert items["第一分队"]["children_count"] == 1
     captain_view = {u["name"]: u for u in api_as("captain").get("/units").json()["items"]}
     assert captain_view["红枫义警总队"]["children_count"] == 3
+
+
+def test_system_admin_cannot_reset_the_security_admin(cast, api_as):
+    response = api_as("system_admin").post(
+        f"/accounts/{cast.users['security_admin'].pk}/reset-password"
+    )
+    assert response.status_code == 403
+
+
+def test_scoped_admin_cannot_manage_an_account_with_a_wider_role(cast, api_as):
+    """The county's captain also holds a role in another city: not the county's to disable."""
+    from hongfeng.accounts.models import Role, RoleAssignment
+
+    RoleAssignment.objects.create(
+        user=cast.users["captain"], role=Role.VOLUNTEER, unit=cast.units["xihu_team"]
+    )
+    from hongfeng.accounts import access
+
+    assert not access.can_manage_account(cast.users["county_admin"], cast.users["captain"])
+
+
+@pytest.mark.parametrize(
+    ("q", "found"), [("0033", True), ("13900000033", True), ("900000033", False), ("00033", False)]
+)
+def test_mobile_search_cannot_unmask(cast, api_as, q, found):
+    names = [a["name"] for a in api_as("captain").get("/accounts", {"q": q}).json()["items"]]
+    assert ("张三" in names) == found

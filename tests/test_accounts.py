@@ -35,7 +35,7 @@ class TestGrantScope:
             ("captain", Role.VOLUNTEER, "hongfeng_group2"),
             ("squad_leader", Role.GROUP_LEADER, "hongfeng_group1"),
             ("bureau_officer", Role.STATION_OFFICER, "jiyang_station"),
-            ("security_admin", Role.AUDITOR, None),
+            ("security_admin", Role.VOLUNTEER, "hongfeng_group1"),
             ("province_admin", Role.ASSOCIATION_ADMIN, "shaoxing"),
         ],
     )
@@ -70,6 +70,8 @@ class TestGrantScope:
             ("auditor", Role.VOLUNTEER, "hongfeng"),
             ("bureau_officer", Role.BUREAU_OFFICER, "zhuji_bureau"),
             ("security_admin", Role.SECURITY_ADMIN, None),  # never replicated via the UI/API
+            ("security_admin", Role.AUDITOR, None),  # three powers only at the console
+            ("security_admin", Role.SYSTEM_ADMIN, "province"),
         ],
     )
     def test_refused_grants_change_nothing(self, cast, actor, role, unit_key):
@@ -84,17 +86,46 @@ class TestGrantScope:
 
     def test_three_powers_never_combine(self, cast):
         with pytest.raises(Conflict) as exc:
-            services.grant_role(
-                actor=cast.users["security_admin"],
-                user=cast.users["auditor"],
-                role=Role.SYSTEM_ADMIN,
-                unit=cast.units["zhuji"],
-            )
-        assert exc.value.code == "three_powers_conflict"
-        with pytest.raises(Conflict):
             services.bootstrap_three_powers_account(
                 mobile="13900000001", name="王志远", password=None, role=Role.AUDITOR
             )
+        assert exc.value.code == "three_powers_conflict"
+        # nor with a business role, in either direction
+        with pytest.raises(Conflict):
+            services.grant_role(
+                actor=cast.users["security_admin"],
+                user=cast.users["system_admin"],
+                role=Role.ASSOCIATION_ADMIN,
+                unit=cast.units["province"],
+            )
+        with pytest.raises(Conflict):
+            services.bootstrap_three_powers_account(
+                mobile="13900000030", name="楼红枫", password=None, role=Role.AUDITOR
+            )
+
+    def test_out_of_scope_account_needs_its_name(self, cast):
+        """A captain granting to a number registered elsewhere must know whose it is."""
+        outsider = cast.users["outside_captain"]
+        with pytest.raises(DomainError) as exc:
+            _grant(
+                cast,
+                "captain",
+                Role.VOLUNTEER,
+                "hongfeng_group2",
+                mobile=outsider.mobile,
+                name="随便",
+            )
+        assert exc.value.code == "name_mismatch"
+        assert outsider.name not in exc.value.message
+        assignment, _ = _grant(
+            cast,
+            "captain",
+            Role.VOLUNTEER,
+            "hongfeng_group2",
+            mobile=outsider.mobile,
+            name=outsider.name,
+        )
+        assert assignment.user == outsider
 
     def test_one_captain_per_team(self, cast):
         """5.2.4: exactly one 总队长 per team — enforced in the service and the database."""
@@ -192,7 +223,11 @@ class TestLockout:
             clock.shift(timedelta(seconds=2))
             assert services.authenticate_mobile(mobile="13900000030", password=DEMO_PASSWORD)
         assert AuditEvent.objects.filter(action="auth.locked_out").count() == 1
-        assert AuditEvent.objects.filter(action="auth.login_failed").count() == 9
+        # nine counted failures plus two attempts while locked, all audited
+        assert AuditEvent.objects.filter(action="auth.login_failed").count() == 11
+        assert (
+            AuditEvent.objects.filter(action="auth.login_failed", summary__locked=True).count() == 2
+        )
 
     def test_unknown_numbers_are_throttled_too(self, cast):
         self._fail(mobile=NEW_MOBILE, n=5)

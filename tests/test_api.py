@@ -79,9 +79,21 @@ class TestErrors:
         assert User.objects.count() == before
 
     def test_combining_three_powers_via_api(self, cast, api_as):
-        response = api_as("security_admin").post(
+        """Three-powers roles are never granted over the API, and their holders never get a
+        business role."""
+        api = api_as("security_admin")
+        response = api.post(
             "/role-assignments",
             {"user_id": cast.users["auditor"].pk, "role": "system_admin", "unit_id": None},
+        )
+        assert response.status_code == 403
+        response = api.post(
+            "/role-assignments",
+            {
+                "user_id": cast.users["auditor"].pk,
+                "role": "volunteer",
+                "unit_id": cast.units["hongfeng"].pk,
+            },
         )
         assert response.status_code == 409
         assert response.json()["code"] == "three_powers_conflict"

@@ -95,7 +95,9 @@ GRANTABLE: dict[str, frozenset] = {
     Role.BUREAU_OFFICER: frozenset({Role.BUREAU_OFFICER, Role.STATION_OFFICER}),
     Role.CAPTAIN: frozenset({Role.SQUAD_LEADER, Role.GROUP_LEADER, Role.VOLUNTEER}),
     Role.SQUAD_LEADER: frozenset({Role.GROUP_LEADER, Role.VOLUNTEER}),
-    Role.SECURITY_ADMIN: frozenset(Role.values),
+    # The three powers themselves are granted only at the server console (`hongfeng
+    # create_admin`), so no web account can mint itself a 系统管理员 or 审计员 to hold all three.
+    Role.SECURITY_ADMIN: frozenset(Role.values) - THREE_POWERS,
 }
 
 _NOTHING = Q(pk__in=[])
@@ -226,32 +228,30 @@ def require(user, capability: str, unit: Unit, message: str) -> None:
 
 
 def can_grant(granter, role: str, unit: Unit | None) -> bool:
-    """Whether `granter` may grant (or revoke) `role` over `unit` (None = platform-wide)."""
+    """Whether `granter` may grant (or revoke) `role` over `unit`. Platform-wide assignments
+    (unit None) are made only at the server console, never through the UI or API."""
+    if unit is None:
+        return False
     for assignment in assignments(granter):
         if "roles.grant" not in CAPABILITIES[assignment.role]:
             continue
         if role not in GRANTABLE.get(assignment.role, ()):
             continue
         anchor = assignment.unit
-        same_role = role == assignment.role
         if anchor is None:
-            if unit is None and same_role:
-                continue  # a platform-wide role is never replicated through the UI or API
             return True
-        if unit is None:
-            continue
+        same_role = role == assignment.role
         if unit.path.startswith(anchor.path) and not (same_role and unit.pk == anchor.pk):
             return True
     return False
 
 
-def roles_grantable_at(granter, unit: Unit | None) -> list[str]:
-    """Roles the granter may grant over this unit (None: platform-wide), fitting its kind."""
+def roles_grantable_at(granter, unit: Unit) -> list[str]:
+    """Roles the granter may grant over this unit, fitting its kind."""
     return [
         role
         for role in grantable_roles(granter)
-        if (role in THREE_POWERS if unit is None else unit.kind in ROLE_UNIT_KINDS[role])
-        and can_grant(granter, role, unit)
+        if unit.kind in ROLE_UNIT_KINDS[role] and can_grant(granter, role, unit)
     ]
 
 
@@ -295,10 +295,6 @@ def get_assignment_for_user(viewer, assignment_id, capability: str = "roles.view
     return assignment
 
 
-def three_powers_of(user) -> set[str]:
-    return roles_of(user) & THREE_POWERS
-
-
 def home_unit(user) -> Unit | None:
     """The unit an account's own events are filed under (its first scoped assignment)."""
     for assignment in assignments(user):
@@ -307,11 +303,27 @@ def home_unit(user) -> Unit | None:
     return None
 
 
+def _wholly_within(actor, user: User, capability: str) -> bool:
+    """Every active role of `user` lies inside the actor's reach for `capability` — an account
+    that also holds a role elsewhere (or platform-wide) is not this actor's to touch."""
+    if has_global(actor, capability):
+        return True
+    q = scope_q(actor, capability, "unit")
+    if q == _NOTHING:
+        return False
+    held = RoleAssignment.objects.active().filter(user=user)
+    return held.exists() and not held.exclude(q).exists()
+
+
 def can_manage_account(actor, user: User) -> bool:
-    """系统管理员 manage the accounts that hold roles inside their scope."""
-    return visible_users(actor, "accounts.manage").filter(pk=user.pk).exists()
+    """系统管理员 disable, enable and reset accounts whose roles all lie in their scope — never an
+    account of the three powers (those are managed at the server console, so a 系统管理员
+    cannot take over the 安全管理员 or 审计员)."""
+    if RoleAssignment.objects.active().filter(user=user, role__in=THREE_POWERS).exists():
+        return False
+    return _wholly_within(actor, user, "accounts.manage")
 
 
 def can_unlock(actor, user: User) -> bool:
-    """安全管理员 lift lockouts of accounts inside their scope."""
-    return visible_users(actor, "accounts.unlock").filter(pk=user.pk).exists()
+    """安全管理员 lift lockouts of accounts whose roles all lie in their scope."""
+    return _wholly_within(actor, user, "accounts.unlock")

@@ -47,8 +47,12 @@ def accounts_for(user, *, q=None, active=None, capability="accounts.view"):
         q = q.strip()
         mobile = normalize_mobile(q)
         match = Q(name__icontains=q)
-        if mobile.isdigit() and 4 <= len(mobile) <= 11:
-            match |= Q(mobile__endswith=mobile) if len(mobile) < 11 else Q(mobile=mobile)
+        # Exactly the last four digits or the whole number: any other length would let someone
+        # read a masked number back digit by digit.
+        if mobile.isdigit() and len(mobile) == 4:
+            match |= Q(mobile__endswith=mobile)
+        elif mobile.isdigit() and len(mobile) == 11:
+            match |= Q(mobile=mobile)
         users = users.filter(match)
     return _with_lock_state(users).order_by("name", "id")
 

@@ -83,44 +83,45 @@ def _lock_message(until) -> str:
 
 def authenticate_mobile(*, mobile: str, password: str) -> User:
     """Check a mobile number and password. Five consecutive failures lock the number for fifteen
-    minutes (configurable); a locked number is refused even with the right password. Failures,
-    lockouts and successes are audited. Returns the user or raises LoginFailed/LockedOut."""
+    minutes (configurable); a locked number is refused even with the right password. Every
+    attempt is audited. Returns the user or raises LoginFailed/LockedOut.
+
+    The whole decision happens under a row lock on the number's throttle row, so parallel
+    attempts are counted one after another and a burst cannot try more than the limit."""
     mobile = normalize_mobile(mobile)
-    now = timezone.now()
     if not mobile or len(mobile) != 11 or not mobile.isdigit():
         raise LoginFailed()
     with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.get_or_create(mobile=mobile)
-        throttle = LoginThrottle.objects.select_for_update().get(pk=throttle.pk)
-        if throttle.is_locked(now):
-            raise LockedOut(_lock_message(throttle.locked_until))
-        user = User.objects.filter(mobile=mobile).first()
-        if user is None:
-            User().set_password(password)  # same work as a real check: no timing oracle
-            ok = False
-        else:
-            ok = user.check_password(password) and user.is_active
-    if ok:
-        return _login_succeeded(user, throttle)
-    # The failure is committed on its own so that raising afterwards cannot roll it back.
-    locked_until = _login_failed(mobile, user, now)
-    if locked_until is not None:
-        raise LockedOut(_lock_message(locked_until))
-    if user is not None and not user.is_active:
-        raise LoginFailed("该账号已停用，请联系管理员。", code="account_disabled")
-    raise LoginFailed()
+        outcome = _attempt(mobile, password, timezone.now())
+    if isinstance(outcome, DomainError):
+        raise outcome  # raised after the commit, so the counted failure is kept
+    return outcome
 
 
-@transaction.atomic
-def _login_succeeded(user: User, throttle: LoginThrottle) -> User:
-    LoginThrottle.objects.filter(pk=throttle.pk).update(failures=0, locked_until=None)
-    record_event(action="auth.login", actor=user, target=user, unit=access.home_unit(user))
-    return user
-
-
-@transaction.atomic
-def _login_failed(mobile: str, user: User | None, now):
+def _attempt(mobile: str, password: str, now) -> User | DomainError:
+    LoginThrottle.objects.get_or_create(mobile=mobile)
     throttle = LoginThrottle.objects.select_for_update().get(mobile=mobile)
+    user = User.objects.filter(mobile=mobile).first()
+    if throttle.is_locked(now):
+        _audit_failure(mobile, user, {"locked": True, "failures": throttle.failures})
+        return LockedOut(_lock_message(throttle.locked_until))
+    if user is None:
+        User().set_password(password)  # same work as a real check: no timing oracle
+        password_ok = False
+    else:
+        password_ok = user.check_password(password)
+    if password_ok and user.is_active:
+        LoginThrottle.objects.filter(pk=throttle.pk).update(failures=0, locked_until=None)
+        record_event(action="auth.login", actor=user, target=user, unit=access.home_unit(user))
+        return user
+    if password_ok:
+        # Only the holder of the right password learns that the account is disabled.
+        _audit_failure(mobile, user, {"disabled": True})
+        return LoginFailed("该账号已停用，请联系管理员。", code="account_disabled")
+    return _count_failure(throttle, user, now)
+
+
+def _count_failure(throttle: LoginThrottle, user: User | None, now) -> DomainError:
     if throttle.locked_until is not None and throttle.locked_until <= now:
         throttle.failures = 0  # the previous lock has run out: count afresh
         throttle.locked_until = None
@@ -130,29 +131,28 @@ def _login_failed(mobile: str, user: User | None, now):
     if locked:
         throttle.locked_until = now + settings.LOCKOUT_PERIOD
     throttle.save()
-    unit = access.home_unit(user) if user is not None else None
-    label = user.name if user is not None else mask_mobile(mobile)
+    _audit_failure(throttle.mobile, user, {"failures": throttle.failures})
+    if not locked:
+        return LoginFailed()
+    _audit_failure(
+        throttle.mobile,
+        user,
+        {"until": throttle.locked_until.isoformat(), "failures": throttle.failures},
+        action="auth.locked_out",
+    )
+    return LockedOut(_lock_message(throttle.locked_until))
+
+
+def _audit_failure(mobile: str, user: User | None, summary: dict, action="auth.login_failed"):
     record_event(
-        action="auth.login_failed",
+        action=action,
         actor=None,
-        actor_label=label,
+        actor_label=user.name if user is not None else mask_mobile(mobile),
         target=user,
         target_label=mask_mobile(mobile) if user is None else None,
-        unit=unit,
-        summary={"failures": throttle.failures},
+        unit=access.home_unit(user) if user is not None else None,
+        summary=summary,
     )
-    if locked:
-        record_event(
-            action="auth.locked_out",
-            actor=None,
-            actor_label=label,
-            target=user,
-            target_label=mask_mobile(mobile) if user is None else None,
-            unit=unit,
-            summary={"until": throttle.locked_until.isoformat(), "failures": throttle.failures},
-        )
-        return throttle.locked_until
-    return None
 
 
 @transaction.atomic
@@ -293,17 +293,16 @@ def bootstrap_three_powers_account(*, mobile: str, name: str, password: str | No
 
 
 def _check_three_powers(user: User, role: str) -> None:
-    """等保 separation of duties: 系统管理员, 安全管理员 and 审计员 are never combined."""
-    if role not in THREE_POWERS:
-        return
-    held = set(
-        RoleAssignment.objects.active()
-        .filter(user=user, role__in=THREE_POWERS)
-        .values_list("role", flat=True)
-    )
-    others = held - {role}
-    if others:
-        names = "、".join(Role(r).label for r in sorted(others))
+    """等保 separation of duties: 系统管理员, 安全管理员 and 审计员 are never combined — with each
+    other, nor with a business role (a 系统管理员 who were also an association admin would see
+    the business personal data the separation keeps from them)."""
+    held = set(RoleAssignment.objects.active().filter(user=user).values_list("role", flat=True))
+    if role in THREE_POWERS:
+        clash = held - {role}
+    else:
+        clash = held & THREE_POWERS
+    if clash:
+        names = "、".join(Role(r).label for r in sorted(clash))
         raise Conflict(
             f"三权分立：该账号已是{names}，不能再担任{Role(role).label}。",
             code="three_powers_conflict",
@@ -374,12 +373,21 @@ def grant_role_by_mobile(
     account, its one-time initial password. All or nothing: a refused grant creates no account.
 
     Finding an account by exact mobile reads outside the actor's scope on purpose — people move
-    between counties — and reveals nothing; the grant itself is checked against the scope."""
+    between counties. For an account the actor cannot see, the name given must match the
+    account's, so that a number alone never reveals whose it is; the grant itself is checked
+    against the actor's scope."""
     if not access.grantable_roles(actor):
         raise Forbidden("您无权授予角色。")
     mobile = validate_mobile(mobile)
     user = User.objects.filter(mobile=mobile).first()
     password = None
+    if user is not None and not access.visible_users(actor).filter(pk=user.pk).exists():
+        if " ".join((name or "").split()) != user.name:
+            raise DomainError(
+                "该手机号已注册。请填写与该账号一致的真实姓名后再授权。",
+                code="name_mismatch",
+                field="name",
+            )
     if user is None:
         if not (name or "").strip():
             raise DomainError(

@@ -8,6 +8,8 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -110,6 +112,17 @@ def token_revoke(request, token_id):
     return redirect("accounts:me")
 
 
+def _one_time_password(request, account, password: str, back: str):
+    """Show a new account's (or a reset) password once; never cached by the browser."""
+    response = render(
+        request,
+        "accounts/one_time_password.html",
+        {"account": account, "password": password, "back": back},
+    )
+    add_never_cache_headers(response)
+    return response
+
+
 # --- roles --------------------------------------------------------------------------------
 
 
@@ -149,7 +162,6 @@ def roles(request):
             "role_choices": Role.choices,
             "status": status,
             "can_grant_here": bool(unit and access.roles_grantable_at(request.user, unit)),
-            "can_grant_platform": bool(access.roles_grantable_at(request.user, None)),
         },
     )
 
@@ -157,10 +169,9 @@ def roles(request):
 @login_required
 @never_cache
 def grant(request):
-    """Grant a role over a unit chosen in the tree (or platform-wide, for 三权 roles)."""
-    unit = None
-    if request.GET.get("unit"):
-        unit = access.get_unit_for_user(request.user, request.GET["unit"])
+    """Grant a role over a unit chosen in the tree. (The three powers are granted at the server
+    console with `hongfeng create_admin`.)"""
+    unit = access.get_unit_for_user(request.user, request.GET.get("unit"))
     roles_here = access.roles_grantable_at(request.user, unit)
     if not roles_here:
         raise PermissionDenied("您无权在该单位授予角色。")
@@ -180,20 +191,10 @@ def grant(request):
             messages.success(
                 request, f"已授予 {assignment.user.name} {assignment.get_role_display()}。"
             )
+            back = f"{reverse('accounts:roles')}?unit={unit.pk}"
             if password:
-                return render(
-                    request,
-                    "accounts/one_time_password.html",
-                    {
-                        "account": assignment.user,
-                        "password": password,
-                        "back": redirect("accounts:roles").url
-                        + (f"?unit={unit.pk}" if unit else ""),
-                    },
-                )
-            return redirect(
-                f"{redirect('accounts:roles').url}?unit={unit.pk}" if unit else "accounts:roles"
-            )
+                return _one_time_password(request, assignment.user, password, back)
+            return redirect(back)
     return render(request, "accounts/grant.html", {"form": form, "unit": unit})
 
 
@@ -275,15 +276,8 @@ def account_action(request, user_id, action):
             messages.success(request, "已解除登录锁定。")
         elif action == "reset":
             password = services.reset_password(actor=request.user, user=account)
-            return render(
-                request,
-                "accounts/one_time_password.html",
-                {
-                    "account": account,
-                    "password": password,
-                    "back": redirect("accounts:account", user_id=account.pk).url,
-                },
-            )
+            back = reverse("accounts:account", args=[account.pk])
+            return _one_time_password(request, account, password, back)
         else:
             raise NotFound()
     except DomainError as exc:
