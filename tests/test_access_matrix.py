@@ -384,16 +384,20 @@ def test_system_admin_cannot_reset_the_security_admin(cast, api_as):
     assert response.status_code == 403
 
 
-def test_scoped_admin_cannot_manage_an_account_with_a_wider_role(cast, api_as):
-    """The county's captain also holds a role in another city: not the county's to disable."""
-    from hongfeng.accounts.models import Role, RoleAssignment
-
-    RoleAssignment.objects.create(
-        user=cast.users["captain"], role=Role.VOLUNTEER, unit=cast.units["xihu_team"]
-    )
+def test_scoped_admin_cannot_manage_an_account_with_a_wider_role(cast):
+    """A county's 系统管理员 manages the county's captain — until the captain also holds a
+    role in another city."""
     from hongfeng.accounts import access
+    from hongfeng.accounts.models import Role, RoleAssignment, User
 
-    assert not access.can_manage_account(cast.users["county_admin"], cast.users["captain"])
+    county_sysadmin = User.objects.create_user(mobile="13512340001", name="县系统管理员")
+    RoleAssignment.objects.create(
+        user=county_sysadmin, role=Role.SYSTEM_ADMIN, unit=cast.units["zhuji"]
+    )
+    captain = cast.users["captain"]
+    assert access.can_manage_account(county_sysadmin, captain)
+    RoleAssignment.objects.create(user=captain, role=Role.VOLUNTEER, unit=cast.units["xihu_team"])
+    assert not access.can_manage_account(county_sysadmin, captain)
 
 
 @pytest.mark.parametrize(
