@@ -50,6 +50,23 @@ class TestChain:
         _raw("DELETE FROM audit_auditevent WHERE chain = %s AND seq = %s", [head.chain, head.seq])
         assert any("链尾与链头不符" in p for p in _problems())
 
+    def test_rewound_head_is_detected(self, cast):
+        """Delete the newest event of a chain and wind the head back to the row before it."""
+        head = AuditChainHead.objects.filter(seq__gt=1).first()
+        previous = AuditEvent.objects.get(chain=head.chain, seq=head.seq - 1)
+        _raw("DELETE FROM audit_auditevent WHERE chain = %s AND seq = %s", [head.chain, head.seq])
+        _raw(
+            "UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE chain = %s",
+            [previous.seq, previous.hash, head.chain],
+        )
+        assert any("链头封印不符" in p for p in _problems())
+
+    def test_deleted_whole_chain_is_detected(self, cast):
+        head = AuditChainHead.objects.filter(seq__gt=0).first()
+        _raw("DELETE FROM audit_auditevent WHERE chain = %s", [head.chain])
+        _raw("DELETE FROM audit_auditchainhead WHERE chain = %s", [head.chain])
+        assert any("缺少链头记录" in p for p in _problems())
+
     def test_inserted_row_is_detected(self, cast):
         event = _some_event()
         _raw(

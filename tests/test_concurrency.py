@@ -80,3 +80,30 @@ def test_writers_spread_over_chains(live_cast):
         release.set()
         thread.join(10)
     assert chains["held"] != chains["other"]
+
+
+def test_one_transaction_holds_one_chain(live_cast):
+    """Many events in one transaction (a big onboarding) lock a single chain head, leaving the
+    others free for everyone else."""
+    from django.conf import settings
+
+    from hongfeng.audit.models import AuditChainHead
+
+    free = {}
+    with transaction.atomic():
+        for _ in range(30):
+            record_event(action="audit.verified")
+
+        def count_free():
+            with transaction.atomic():
+                free["n"] = len(
+                    AuditChainHead.objects.select_for_update(skip_locked=True).values_list(
+                        "chain", flat=True
+                    )
+                )
+            connections.close_all()
+
+        thread = threading.Thread(target=count_free)
+        thread.start()
+        thread.join(10)
+    assert free["n"] == settings.AUDIT_STRIPES - 1

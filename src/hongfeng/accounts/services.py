@@ -297,10 +297,7 @@ def _check_three_powers(user: User, role: str) -> None:
     other, nor with a business role (a 系统管理员 who were also an association admin would see
     the business personal data the separation keeps from them)."""
     held = set(RoleAssignment.objects.active().filter(user=user).values_list("role", flat=True))
-    if role in THREE_POWERS:
-        clash = held - {role}
-    else:
-        clash = held & THREE_POWERS
+    clash = held - {role} if role in THREE_POWERS else held & THREE_POWERS
     if clash:
         names = "、".join(Role(r).label for r in sorted(clash))
         raise Conflict(
@@ -381,13 +378,13 @@ def grant_role_by_mobile(
     mobile = validate_mobile(mobile)
     user = User.objects.filter(mobile=mobile).first()
     password = None
-    if user is not None and not access.visible_users(actor).filter(pk=user.pk).exists():
-        if " ".join((name or "").split()) != user.name:
-            raise DomainError(
-                "该手机号已注册。请填写与该账号一致的真实姓名后再授权。",
-                code="name_mismatch",
-                field="name",
-            )
+    out_of_scope = user is not None and not access.visible_users(actor).filter(pk=user.pk).exists()
+    if out_of_scope and " ".join((name or "").split()) != user.name:
+        raise DomainError(
+            "该手机号已注册。请填写与该账号一致的真实姓名后再授权。",
+            code="name_mismatch",
+            field="name",
+        )
     if user is None:
         if not (name or "").strip():
             raise DomainError(

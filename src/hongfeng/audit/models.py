@@ -4,7 +4,8 @@ detected by `hongfeng audit_verify`.
 The chain is striped: there are `HONGFENG_AUDIT_STRIPES` independent chains and a writer appends
 to whichever chain head it can lock without waiting (PostgreSQL `SKIP LOCKED`), so a burst of
 writes never queues behind one global lock. Each chain head remembers its last sequence number
-and hash, which is how a deleted tail row is noticed.
+and hash under its own HMAC seal, which is how a deleted tail is noticed. (Winding a head back
+to a state copied earlier is only caught against an outside record of `audit_verify` output.)
 """
 
 from django.conf import settings
@@ -101,6 +102,7 @@ class AuditChainHead(models.Model):
     chain = models.PositiveSmallIntegerField(primary_key=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    mac = models.CharField(max_length=64, help_text="HMAC over (chain, seq, hash)")
 
     class Meta:
         verbose_name = "审计链头"

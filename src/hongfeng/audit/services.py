@@ -37,33 +37,65 @@ def _canonical(event: AuditEvent) -> bytes:
     return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _mac(message: bytes) -> str:
+    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
 def compute_hash(event: AuditEvent) -> str:
     """HMAC-SHA256 with a key the database does not hold, so rows cannot be re-forged from SQL."""
-    key = settings.AUDIT_HMAC_KEY.encode()
-    return hmac.new(key, _canonical(event), hashlib.sha256).hexdigest()
+    return _mac(_canonical(event))
+
+
+def head_mac(chain: int, seq: int, last_hash: str) -> str:
+    """The chain head's own seal: without the key, nobody can wind a head back after deleting
+    the newest events of its chain."""
+    return _mac(f"head:{chain}:{seq}:{last_hash}".encode())
+
+
+def _ensure_heads() -> None:
+    """Create, sealed, every chain head the configuration asks for (idempotent)."""
+    AuditChainHead.objects.bulk_create(
+        [
+            AuditChainHead(chain=i, seq=0, hash=GENESIS_HASH, mac=head_mac(i, 0, GENESIS_HASH))
+            for i in range(settings.AUDIT_STRIPES)
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _claim_head() -> AuditChainHead:
-    """Lock one chain head for the rest of the transaction, preferring one nobody holds."""
+    """Lock one chain head for the rest of the transaction.
+
+    A transaction keeps the head it first took, so one long transaction writing many events
+    holds one chain, not all of them. A new transaction prefers a head nobody holds (PostgreSQL
+    SKIP LOCKED), so concurrent writers spread over the chains instead of queueing."""
+    outermost = connection.atomic_blocks[0]
+    held = getattr(connection, "_hongfeng_audit_head", None)
+    if held is not None and held[0] is outermost:
+        return AuditChainHead.objects.select_for_update().get(chain=held[1])
+    head = _free_head() or _any_head()
+    connection._hongfeng_audit_head = (outermost, head.chain)
+    return head
+
+
+def _free_head() -> AuditChainHead | None:
+    if not connection.features.has_select_for_update_skip_locked:
+        return None
     stripes = settings.AUDIT_STRIPES
     heads = AuditChainHead.objects.filter(chain__lt=stripes)
-    if connection.features.has_select_for_update_skip_locked:
-        start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
-        for candidates in (heads.filter(chain__gte=start), heads.filter(chain__lt=start)):
-            head = candidates.select_for_update(skip_locked=True).order_by("chain").first()
-            if head is not None:
-                return head
-        # every head is busy (or none exists yet): wait for a random one
-    chain = random.randrange(stripes)  # noqa: S311
-    AuditChainHead.objects.bulk_create([AuditChainHead(chain=chain)], ignore_conflicts=True)
+    start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
+    for candidates in (heads.filter(chain__gte=start), heads.filter(chain__lt=start)):
+        head = candidates.select_for_update(skip_locked=True).order_by("chain").first()
+        if head is not None:
+            return head
+    return None
+
+
+def _any_head() -> AuditChainHead:
+    """Every head busy (or none created yet, or SQLite, which serialises writers anyway)."""
+    _ensure_heads()
+    chain = random.randrange(settings.AUDIT_STRIPES)  # noqa: S311
     return AuditChainHead.objects.select_for_update().get(chain=chain)
-
-
-def ensure_chain_heads() -> None:
-    """Create the chain heads the configuration asks for (idempotent)."""
-    AuditChainHead.objects.bulk_create(
-        [AuditChainHead(chain=i) for i in range(settings.AUDIT_STRIPES)], ignore_conflicts=True
-    )
 
 
 def _clean_summary(value):
@@ -122,7 +154,9 @@ def record_event(
         event.actor_label = mask_text(event.actor_label)[:80]
         event.hash = compute_hash(event)
         event.save()
-        AuditChainHead.objects.filter(chain=head.chain).update(seq=event.seq, hash=event.hash)
+        AuditChainHead.objects.filter(chain=head.chain).update(
+            seq=event.seq, hash=event.hash, mac=head_mac(head.chain, event.seq, event.hash)
+        )
     return event
 
 
@@ -139,7 +173,11 @@ def verify_chains() -> list[ChainReport]:
     """Recompute every chain. A modified row breaks its own hash, an inserted or deleted row
     breaks the sequence or the link to its neighbour, a deleted tail disagrees with the head."""
     heads = {h.chain: h for h in AuditChainHead.objects.all()}
-    chains = set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    chains = (
+        set(heads)
+        | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+        | (set(range(settings.AUDIT_STRIPES)) if heads else set())
+    )
     reports = []
     for chain in sorted(chains):
         report = ChainReport(chain=chain)
@@ -158,7 +196,9 @@ def verify_chains() -> list[ChainReport]:
             expected_seq, prev = event.seq + 1, event.hash
         head = heads.get(chain)
         if head is None:
-            report.problems.append("缺少链头记录")
+            report.problems.append("缺少链头记录（整条链可能被删除）")
+        elif not hmac.compare_digest(head.mac, head_mac(chain, head.seq, head.hash)):
+            report.problems.append("链头封印不符：链头被改动")
         elif head.seq != expected_seq - 1 or head.hash != prev:
             report.problems.append(
                 f"链尾与链头不符：链头序号 {head.seq}，实际最后序号 {expected_seq - 1}"

@@ -2,7 +2,7 @@
 
 PostgreSQL refuses UPDATE and DELETE of audit rows (TRUNCATE, used only by test flushes, is a
 separate privilege operators revoke in production). SQLite refuses UPDATE; a DELETE there is
-still caught by the hash chain. The chain heads also get their first rows here.
+still caught by the hash chain.
 """
 
 from django.db import migrations
@@ -45,15 +45,9 @@ def backwards(apps, schema_editor):
         schema_editor.execute(SQLITE_DOWN)
 
 
-def create_heads(apps, schema_editor):
-    head = apps.get_model("audit", "AuditChainHead")
-    head.objects.bulk_create([head(chain=i) for i in range(64)], ignore_conflicts=True)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
 
     operations = [
         migrations.RunPython(forwards, backwards),
-        migrations.RunPython(create_heads, migrations.RunPython.noop),
     ]
