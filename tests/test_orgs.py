@@ -371,3 +371,46 @@ class TestOnboard:
                 squads=[services.SquadSpec("一分队")],
             )
         assert Unit.objects.count() == before
+
+
+class TestStaleCopies:
+    """Services re-read what they change: a copy loaded before someone else's move or archive
+    never files a unit in the wrong place."""
+
+    def test_create_under_a_stale_parent_uses_its_current_path(self, cast):
+        stale_team = Unit.objects.get(pk=cast.units["hongfeng"].pk)
+        services.move_unit(
+            actor=cast.users["city_admin"],
+            unit=cast.units["hongfeng"],
+            new_parent=cast.units["keqiao"],
+        )
+        squad = services.create_unit(
+            actor=cast.users["system_admin"],
+            parent=stale_team,
+            kind=UnitKind.SQUAD,
+            name="第三分队",
+        )
+        team = Unit.objects.get(pk=stale_team.pk)
+        assert squad.path.startswith(team.path)
+        assert team.path.startswith(cast.units["keqiao"].path)
+
+    def test_create_under_a_parent_archived_meanwhile(self, cast):
+        stale_squad = Unit.objects.get(pk=cast.units["hongfeng_squad1"].pk)
+        services.archive_unit(actor=cast.users["captain"], unit=cast.units["hongfeng_squad1"])
+        with pytest.raises(DomainError) as exc:
+            services.create_unit(
+                actor=cast.users["captain"], parent=stale_squad, kind=UnitKind.GROUP, name="新小组"
+            )
+        assert exc.value.code == "parent_archived"
+
+    def test_update_is_all_or_nothing(self, cast):
+        squad = cast.units["hongfeng_squad1"]
+        with pytest.raises(DomainError):
+            services.update_unit(
+                actor=cast.users["captain"],
+                unit=squad,
+                name="改名了",
+                guiding_station=cast.units["fengqiao"],
+                expected_version=1,
+            )
+        assert Unit.objects.get(pk=squad.pk).name == "第一分队"

@@ -97,6 +97,37 @@ class TestTree:
         assert response.status_code == 200
         assert "枫桥派出所" in _text(response)
 
+    def test_bureau_page_does_not_grow_with_guided_teams(
+        self, cast, page_as, django_assert_num_queries
+    ):
+        from hongfeng.orgs.services import create_unit
+
+        bureau = cast.units["zhuji_bureau"]
+        client = page_as("bureau_officer")
+        client.get(f"/orgs/{bureau.pk}/")  # warm the session
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as before:
+            client.get(f"/orgs/{bureau.pk}/")
+        for i in range(5):
+            create_unit(
+                actor=cast.users["county_admin"],
+                parent=cast.units["zhuji"],
+                kind="team",
+                name=f"新总队{i}",
+                guiding_station=cast.units["fengqiao"],
+            )
+        with django_assert_num_queries(len(before.captured_queries)):
+            response = client.get(f"/orgs/{bureau.pk}/")
+        assert "新总队4" in _text(response)
+
+    def test_unknown_archive_action_is_404(self, cast, page_as):
+        squad = cast.units["hongfeng_squad1"]
+        response = page_as("captain").post(f"/orgs/{squad.pk}/explode/", {"version": 1})
+        assert response.status_code == 404
+        assert not Unit.objects.get(pk=squad.pk).is_archived
+
     def test_units_list_filters(self, cast, page_as):
         client = page_as("county_admin")
         zhuji = cast.units["zhuji"]

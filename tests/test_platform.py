@@ -223,3 +223,40 @@ def test_client_errors_log_without_traceback():
     record.status_code = 500
     QuietClientErrorsFilter().filter(record)
     assert record.exc_info is not None
+
+
+class TestRequestContext:
+    def test_forwarded_for_takes_the_proxys_entry(self, cast, settings):
+        from django.test import RequestFactory
+
+        from hongfeng.core.middleware import client_ip
+
+        request = RequestFactory().get(
+            "/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.0.0.9", REMOTE_ADDR="10.0.0.1"
+        )
+        settings.SECURE_PROXY_SSL_HEADER = None
+        assert client_ip(request) == "10.0.0.1"
+        settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        assert client_ip(request) == "10.0.0.9"
+
+    def test_client_request_id_is_ignored_without_a_proxy(self, cast, client):
+        response = client.get("/healthz", HTTP_X_REQUEST_ID="planted-request-id-123")
+        assert response["X-Request-ID"] != "planted-request-id-123"
+
+    def test_log_lines_carry_the_requests_id(self):
+        from django.test import RequestFactory
+
+        from hongfeng.core.logging import RequestIdFilter
+
+        request = RequestFactory().get("/")
+        request.request_id = "abc123def456"
+        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "x", (), None)
+        record.request = request
+        RequestIdFilter().filter(record)
+        assert record.request_id == "abc123def456"
+
+
+def test_unknown_api_url_uses_the_api_error_format(client, db):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -155,7 +155,8 @@ def me(request):
 
 @router.post("/me/password", response={204: None, **ERRORS})
 def change_password(request, payload: PasswordIn):
-    """Change one's own password; every other session and token of the account ends."""
+    """Change one's own password. Every session and token of the account ends, this one
+    included: sign in again with the new password."""
     services.change_password(
         user=request.user, old_password=payload.old_password, new_password=payload.new_password
     )

@@ -25,11 +25,12 @@ def new_request_id() -> str:
 
 
 def current() -> RequestContext:
-    """The active context; work outside any request counts as a system job with its own id."""
+    """The active context. Work outside any request (a command, a task) counts as a system job;
+    wrap it in `activate(...)` to give all its events one id."""
     ctx = _current.get()
     if ctx is None:
-        ctx = RequestContext(request_id=new_request_id(), channel="system")
-        _current.set(ctx)
+        # Not stored: storing would pin this id on the thread for every later log line.
+        return RequestContext(request_id=new_request_id(), channel="system")
     return ctx
 
 

@@ -36,5 +36,8 @@ class RequestIdFilter(logging.Filter):
     """Adds the current request id so a log line can be matched to its audit events."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = context.current().request_id
+        # Django logs 4xx/5xx responses after the middleware has finished; it passes the
+        # request along, so take the id from there when it is available.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or context.current().request_id
         return True

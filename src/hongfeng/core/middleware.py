@@ -7,12 +7,18 @@ from hongfeng.core import context
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
 
+def _behind_proxy() -> bool:
+    return bool(getattr(settings, "SECURE_PROXY_SSL_HEADER", None))
+
+
 def client_ip(request) -> str | None:
-    """The client address; X-Forwarded-For is trusted only behind a configured proxy."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+    """The client address. Behind the configured reverse proxy it is the last X-Forwarded-For
+    entry — the one our proxy appended; anything left of it was sent by the client and could
+    be forged."""
+    if _behind_proxy():
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()[:45] or None
+            return forwarded.split(",")[-1].strip()[:45] or None
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -24,7 +30,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        # A request id from outside is honoured only from our own proxy (which sets it for
+        # every request); a client could otherwise plant ids in the audit trail.
+        incoming = request.headers.get("X-Request-ID", "") if _behind_proxy() else ""
         request_id = incoming if _REQUEST_ID.match(incoming) else context.new_request_id()
         channel = "api" if request.path.startswith("/api/") else "web"
         ctx = context.RequestContext(request_id=request_id, ip=client_ip(request), channel=channel)

@@ -41,9 +41,13 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "server_error"}
+
+
 def _error(request, status: int, title: str, message: str):
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": f"http_{status}", "message": message}, status=status)
+        code = _CODES.get(status, f"http_{status}")
+        return JsonResponse({"code": code, "message": message}, status=status)
     return render(request, "core/error.html", {"title": title, "message": message}, status=status)
 
 

@@ -178,19 +178,13 @@ def get_unit(request, unit_id: int):
 def update_unit(request, unit_id: int, payload: UnitPatchIn):
     """Rename a unit and/or change a team's guiding station, with optimistic locking."""
     unit = get_unit_for_user(request.user, unit_id)
-    if payload.name is None and payload.guiding_station_id is None:
-        raise DomainError("没有需要修改的内容。", code="nothing_to_change")
-    version = payload.version
-    if payload.name is not None:
-        unit = services.rename_unit(
-            actor=request.user, unit=unit, name=payload.name, expected_version=version
-        )
-        version = unit.version
-    if payload.guiding_station_id is not None:
-        station = _station(request.user, payload.guiding_station_id)
-        unit = services.change_guiding_station(
-            actor=request.user, team=unit, station=station, expected_version=version
-        )
+    services.update_unit(
+        actor=request.user,
+        unit=unit,
+        name=payload.name,
+        guiding_station=_station(request.user, payload.guiding_station_id),
+        expected_version=payload.version,
+    )
     return get_unit_for_user(request.user, unit.pk)
 
 

@@ -26,7 +26,13 @@ def station_choices(user):
 def guided_teams(user, police_unit: Unit):
     """Active teams guided by this station or by the stations under this bureau, as far as the
     user can see them."""
-    return Unit.objects.visible_to(user).teams_guided_by(police_unit).active().order_by("path")
+    return (
+        Unit.objects.visible_to(user)
+        .teams_guided_by(police_unit)
+        .active()
+        .select_related("parent", "guiding_station")
+        .order_by("path")
+    )
 
 
 def with_children_count(units, user):

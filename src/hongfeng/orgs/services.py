@@ -93,6 +93,24 @@ def _team_for(parent: Unit | None, kind: str) -> Unit | None:
     return parent if parent.kind == UnitKind.TEAM else parent.team
 
 
+def _locked(unit: Unit) -> Unit:
+    """The unit as it is now, row-locked for the rest of the transaction. Callers pass objects
+    they read before the transaction began; another request may have moved or archived the unit
+    since, and a path computed from a stale copy would file the new unit in the wrong place."""
+    return Unit.objects.select_for_update().get(pk=unit.pk)
+
+
+def _lock_subtree(unit: Unit) -> None:
+    """Lock every unit below `unit` (in path order, so that two movers never deadlock): a
+    unit being created under one of them waits for the move, then sees the new path."""
+    list(
+        Unit.objects.select_for_update()
+        .filter(path__startswith=unit.path)
+        .order_by("path")
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
 def create_unit(
     *,
@@ -113,6 +131,7 @@ def create_unit(
         if not access.has_global(actor, "orgs.add_child"):
             raise Forbidden("只有全平台系统管理员可以新建顶级单位。")
     else:
+        parent = _locked(parent)
         access.require(actor, "orgs.add_child", parent, "您无权在该单位下新建单位。")
         if parent.is_archived:
             raise DomainError(
@@ -163,9 +182,15 @@ def create_unit(
 def _bump(unit: Unit, **changes) -> None:
     """Write `changes` and the next version with a conditional UPDATE, so two concurrent edits of
     the same version cannot both win."""
-    updated = Unit.objects.filter(pk=unit.pk, version=unit.version).update(
-        version=F("version") + 1, updated_at=timezone.now(), **changes
-    )
+    try:
+        with transaction.atomic():
+            updated = Unit.objects.filter(pk=unit.pk, version=unit.version).update(
+                version=F("version") + 1, updated_at=timezone.now(), **changes
+            )
+    except IntegrityError:  # a concurrent rename or move took the same sibling name
+        raise Conflict(
+            "同一上级单位下已有同名单位。", code="duplicate_name", field="name"
+        ) from None
     if not updated:
         raise Conflict("该单位已被他人修改，请刷新后重试。", code="stale_version", field="version")
     unit.refresh_from_db()
@@ -174,6 +199,7 @@ def _bump(unit: Unit, **changes) -> None:
 @transaction.atomic
 def rename_unit(*, actor, unit: Unit, name: str, expected_version: int | None = None) -> Unit:
     """Give a unit a new name (unique among its active siblings)."""
+    unit = _locked(unit)
     access.require(actor, "orgs.manage", unit, "您无权修改该单位。")
     check_version(unit, expected_version)
     name = clean_name(name)
@@ -195,6 +221,7 @@ def rename_unit(*, actor, unit: Unit, name: str, expected_version: int | None = 
 @transaction.atomic
 def move_unit(*, actor, unit: Unit, new_parent: Unit, expected_version: int | None = None) -> Unit:
     """Re-parent a unit with its whole subtree: one UPDATE rewrites every path below it."""
+    unit, new_parent = _locked(unit), _locked(new_parent)
     access.require(actor, "orgs.manage", unit, "您无权调整该单位。")
     access.require(actor, "orgs.add_child", new_parent, "您无权把单位调整到目标上级之下。")
     check_version(unit, expected_version)
@@ -208,6 +235,7 @@ def move_unit(*, actor, unit: Unit, new_parent: Unit, expected_version: int | No
         return unit
     unit.check_parent_kind(new_parent)
     _check_sibling_name(new_parent, unit.name, exclude=unit)
+    _lock_subtree(unit)
     old_prefix, old_parent = unit.path, unit.parent
     new_prefix = f"{new_parent.path}{unit.pk}/"
     delta = new_parent.depth + 1 - unit.depth
@@ -241,10 +269,12 @@ def move_unit(*, actor, unit: Unit, new_parent: Unit, expected_version: int | No
 def archive_unit(*, actor, unit: Unit, expected_version: int | None = None) -> int:
     """Archive a unit and everything below it; nothing is deleted. Refused while a station in
     the subtree still guides active teams elsewhere (they would be left without guidance)."""
+    unit = _locked(unit)
     access.require(actor, "orgs.manage", unit, "您无权归档该单位。")
     check_version(unit, expected_version)
     if unit.is_archived:
         raise DomainError("该单位已归档。", code="already_archived")
+    _lock_subtree(unit)
     subtree = Unit.objects.subtree_of(unit).active()
     orphaned = (
         Unit.objects.active()
@@ -269,6 +299,7 @@ def archive_unit(*, actor, unit: Unit, expected_version: int | None = None) -> i
 @transaction.atomic
 def restore_unit(*, actor, unit: Unit, expected_version: int | None = None) -> int:
     """Bring back a unit and the units archived together with it."""
+    unit = _locked(unit)
     access.require(actor, "orgs.manage", unit, "您无权恢复该单位。")
     check_version(unit, expected_version)
     if not unit.is_archived:
@@ -298,6 +329,7 @@ def change_guiding_station(
     """Hand a team over to another police station (5.1.1)."""
     if team.kind != UnitKind.TEAM:
         raise DomainError("只有总队有指导派出所。", code="invalid_kind")
+    team = _locked(team)
     access.require(actor, "orgs.manage", team, "您无权更换该总队的指导派出所。")
     check_version(team, expected_version)
     station = _check_station(station)
@@ -318,6 +350,30 @@ def change_guiding_station(
         },
     )
     return team
+
+
+@transaction.atomic
+def update_unit(
+    *,
+    actor,
+    unit: Unit,
+    name: str | None = None,
+    guiding_station: Unit | None = None,
+    expected_version: int | None = None,
+) -> Unit:
+    """Rename a unit and/or change a team's guiding station as one change: if either part is
+    refused, neither happens."""
+    if name is None and guiding_station is None:
+        raise DomainError("没有需要修改的内容。", code="nothing_to_change")
+    unit = _locked(unit)
+    check_version(unit, expected_version)
+    if name is not None:
+        unit = rename_unit(actor=actor, unit=unit, name=name, expected_version=unit.version)
+    if guiding_station is not None:
+        unit = change_guiding_station(
+            actor=actor, team=unit, station=guiding_station, expected_version=unit.version
+        )
+    return unit
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from hongfeng.accounts import access
@@ -173,17 +174,13 @@ def unit_edit(request, unit_id):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.rename_unit(
-                actor=request.user, unit=unit, name=data["name"], expected_version=data["version"]
+            services.update_unit(
+                actor=request.user,
+                unit=unit,
+                name=data["name"],
+                guiding_station=data.get("guiding_station"),
+                expected_version=data["version"],
             )
-            if stations is not None:
-                unit.refresh_from_db()
-                services.change_guiding_station(
-                    actor=request.user,
-                    team=unit,
-                    station=data["guiding_station"],
-                    expected_version=unit.version,
-                )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -239,6 +236,8 @@ def unit_move(request, unit_id):
 @login_required
 def unit_archive(request, unit_id, action):
     """Confirm, then archive (or restore) a unit and its subtree."""
+    if action not in ("archive", "restore"):
+        raise Http404
     unit = access.get_unit_for_user(request.user, unit_id)
     if not access.can(request.user, "orgs.manage", unit):
         raise PermissionDenied("您无权归档或恢复该单位。")
