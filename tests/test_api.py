@@ -86,6 +86,15 @@ class TestErrors:
             "/role-assignments",
             {"user_id": cast.users["auditor"].pk, "role": "system_admin", "unit_id": None},
         )
+        assert response.status_code == 422  # no platform-wide grants over the API at all
+        response = api.post(
+            "/role-assignments",
+            {
+                "user_id": cast.users["auditor"].pk,
+                "role": "system_admin",
+                "unit_id": cast.units["province"].pk,
+            },
+        )
         assert response.status_code == 403
         response = api.post(
             "/role-assignments",
@@ -322,3 +331,35 @@ def test_restore_enable_unlock_audited(cast, api_as):
     assert response.status_code == 200
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert {"unit.restored", "account.enabled", "auth.unlocked"} <= actions
+
+
+class TestHostileInput:
+    """Values that would crash a database driver are refused at the edge (fuzzing and review
+    findings): NUL characters and ids beyond any integer column."""
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "/units?q=%00",
+            "/units?parent_id=99999999999999999999",
+            "/role-assignments?unit_id=-1",
+            "/units/99999999999999999999",
+            "/audit-events?actor=a%00b",
+        ],
+    )
+    def test_bad_query_values(self, cast, api_as, path):
+        response = api_as("auditor").get(path)
+        assert response.status_code in (400, 404, 422), response.content
+        assert response.json()["code"] in ("bad_request", "invalid_input", "not_found")
+
+    def test_nul_in_json_body(self, cast, api_as):
+        before = Unit.objects.count()
+        response = api_as("captain").post(
+            "/units", {"parent_id": cast.units["hongfeng"].pk, "kind": "squad", "name": "a\x00b"}
+        )
+        assert response.status_code == 422
+        assert Unit.objects.count() == before
+
+    @pytest.mark.parametrize("path", ["/orgs/units/?q=%00", "/roles/?q=a%00"])
+    def test_nul_in_page_queries(self, cast, page_as, path):
+        assert page_as("county_admin").get(path).status_code == 400

@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 
 from hongfeng.accounts import access, selectors, services
 from hongfeng.accounts.models import Role, RoleAssignment
+from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
 from hongfeng.core.pagination import Pagination
 from hongfeng.orgs.api import ERRORS, UnitRef
@@ -16,9 +17,9 @@ router = Router()
 
 
 class TokenIn(Schema):
-    mobile: str = Field(..., max_length=30)
-    password: str = Field(..., max_length=256)
-    label: str = Field("", max_length=60, description="客户端名称，如「张三的手机」")
+    mobile: Text = Field(..., max_length=30)
+    password: Text = Field(..., max_length=256)
+    label: Text = Field("", max_length=60, description="客户端名称，如「张三的手机」")
 
 
 class AccountOut(Schema):
@@ -84,16 +85,16 @@ class MeOut(Schema):
 
 
 class PasswordIn(Schema):
-    old_password: str = Field(..., max_length=256)
-    new_password: str = Field(..., max_length=256)
+    old_password: Text = Field(..., max_length=256)
+    new_password: Text = Field(..., max_length=256)
 
 
 class GrantIn(Schema):
-    user_id: int | None = Field(None, description="已有账号；与 mobile 二选一")
-    mobile: str | None = Field(None, max_length=30, description="按手机号授权；无账号时新建")
-    name: str | None = Field(None, max_length=50, description="新建账号时必填的姓名")
+    user_id: Id | None = Field(None, description="已有账号；与 mobile 二选一")
+    mobile: Text | None = Field(None, max_length=30, description="按手机号授权；无账号时新建")
+    name: Text | None = Field(None, max_length=50, description="新建账号时必填的姓名")
     role: Role
-    unit_id: int | None = Field(None, description="范围单位；仅三权角色可为空（全平台）")
+    unit_id: Id = Field(..., description="范围单位（三权角色只在服务器控制台授予）")
 
 
 class GrantOut(Schema):
@@ -103,7 +104,7 @@ class GrantOut(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str = Field(..., max_length=200)
+    reason: Text = Field(..., max_length=200)
 
 
 class PasswordResetOut(Schema):
@@ -168,10 +169,10 @@ def change_password(request, payload: PasswordIn):
 def list_assignments(
     request,
     role: Role | None = None,
-    unit_id: int | None = None,
-    user_id: int | None = None,
+    unit_id: Id | None = None,
+    user_id: Id | None = None,
     active: bool | None = True,
-    q: str | None = Query(None, max_length=50),
+    q: Text | None = Query(None, max_length=50),
 ):
     """Role assignments in the caller's scope (active ones by default)."""
     return selectors.assignments_for(
@@ -183,7 +184,7 @@ def list_assignments(
 def grant(request, payload: GrantIn):
     """Grant a role over a unit in the caller's scope. With `mobile` and `name`, an account is
     created first when none exists (its initial password is returned once)."""
-    unit = access.get_unit_for_user(request.user, payload.unit_id) if payload.unit_id else None
+    unit = access.get_unit_for_user(request.user, payload.unit_id)
     if payload.user_id is not None:
         user = access.get_user_for_user(request.user, payload.user_id)
         assignment = services.grant_role(
@@ -210,12 +211,12 @@ def grant(request, payload: GrantIn):
 
 
 @router.get("/role-assignments/{assignment_id}", response={200: AssignmentOut, **ERRORS})
-def get_assignment(request, assignment_id: int):
+def get_assignment(request, assignment_id: Id):
     return access.get_assignment_for_user(request.user, assignment_id)
 
 
 @router.post("/role-assignments/{assignment_id}/revoke", response={200: AssignmentOut, **ERRORS})
-def revoke(request, assignment_id: int, payload: ReasonIn):
+def revoke(request, assignment_id: Id, payload: ReasonIn):
     """End a role assignment (kept as history)."""
     assignment = access.get_assignment_for_user(request.user, assignment_id)
     services.revoke_role(actor=request.user, assignment=assignment, reason=payload.reason)
@@ -224,19 +225,19 @@ def revoke(request, assignment_id: int, payload: ReasonIn):
 
 @router.get("/accounts", response=list[AccountOut])
 @paginate(Pagination)
-def list_accounts(request, q: str | None = Query(None, max_length=50), active: bool | None = None):
+def list_accounts(request, q: Text | None = Query(None, max_length=50), active: bool | None = None):
     """Accounts holding roles in the caller's scope (for 系统管理员 and 安全管理员 and the
     leaders who grant roles)."""
     return selectors.accounts_for(request.user, q=q, active=active)
 
 
 @router.get("/accounts/{user_id}", response={200: AccountOut, **ERRORS})
-def get_account(request, user_id: int):
+def get_account(request, user_id: Id):
     return selectors.account_detail(request.user, user_id)
 
 
 @router.post("/accounts/{user_id}/disable", response={200: AccountOut, **ERRORS})
-def disable(request, user_id: int, payload: ReasonIn):
+def disable(request, user_id: Id, payload: ReasonIn):
     """Disable an account; its sessions and API tokens end at once."""
     user = access.get_user_for_user(request.user, user_id)
     services.disable_account(actor=request.user, user=user, reason=payload.reason)
@@ -244,21 +245,21 @@ def disable(request, user_id: int, payload: ReasonIn):
 
 
 @router.post("/accounts/{user_id}/enable", response={200: AccountOut, **ERRORS})
-def enable(request, user_id: int):
+def enable(request, user_id: Id):
     user = access.get_user_for_user(request.user, user_id)
     services.enable_account(actor=request.user, user=user)
     return selectors.account_detail(request.user, user_id)
 
 
 @router.post("/accounts/{user_id}/reset-password", response={200: PasswordResetOut, **ERRORS})
-def reset(request, user_id: int):
+def reset(request, user_id: Id):
     """Set a random password (returned once) that must be changed at the next login."""
     user = access.get_user_for_user(request.user, user_id)
     return {"initial_password": services.reset_password(actor=request.user, user=user)}
 
 
 @router.post("/accounts/{user_id}/unlock", response={200: AccountOut, **ERRORS})
-def unlock(request, user_id: int):
+def unlock(request, user_id: Id):
     """Lift a login lockout before it runs out (安全管理员)."""
     user = access.get_user_for_user(request.user, user_id)
     services.unlock_login(actor=request.user, user=user)

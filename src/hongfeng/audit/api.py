@@ -8,6 +8,7 @@ from ninja.pagination import paginate
 from hongfeng.accounts import access
 from hongfeng.audit import selectors, services
 from hongfeng.audit.models import AuditEvent
+from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import Forbidden
 from hongfeng.core.pagination import Pagination
 from hongfeng.orgs.api import ERRORS
@@ -30,7 +31,7 @@ class AuditEventOut(Schema):
     target_type: str
     target_id: str
     target_label: str
-    unit_id: int | None
+    unit_id: Id | None
     unit_name: str | None
     ip: str
     request_id: str
@@ -61,14 +62,14 @@ class VerifyOut(Schema):
 @paginate(Pagination)
 def list_events(
     request,
-    action: str | None = Query(None, max_length=64),
-    actor: str | None = Query(None, max_length=50),
-    unit_id: int | None = None,
+    action: Text | None = Query(None, max_length=64),
+    actor: Text | None = Query(None, max_length=50),
+    unit_id: Id | None = None,
     since: date | None = None,
     until: date | None = None,
-    target_type: str | None = Query(None, max_length=40),
-    target_id: str | None = Query(None, max_length=40),
-    request_id: str | None = Query(None, max_length=64),
+    target_type: Text | None = Query(None, max_length=40),
+    target_id: Text | None = Query(None, max_length=40),
+    request_id: Text | None = Query(None, max_length=64),
 ):
     """Audit events in the caller's scope (审计员 only), newest first."""
     _require_auditor(request.user)
@@ -94,6 +95,6 @@ def verify(request):
 
 
 @router.get("/audit-events/{event_id}", response={200: AuditEventOut, **ERRORS})
-def get_event(request, event_id: int):
+def get_event(request, event_id: Id):
     _require_auditor(request.user)
     return selectors.get_event_for_user(request.user, event_id)

@@ -60,3 +60,24 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return error_page(request, exception.status, exception.message)
         return None
+
+
+class RejectNullBytesMiddleware:
+    """A NUL character in the query string is never legitimate and PostgreSQL cannot store or
+    compare it: answer 400 before any view runs (Django's form fields refuse it in bodies,
+    and the API's `Text` type in JSON)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        raw = request.META.get("QUERY_STRING", "")
+        if (
+            "%00" in raw
+            or "\x00" in raw
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+        ):
+            from hongfeng.core.views import error_page
+
+            return error_page(request, 400, "请求中含有不允许的空字符。")
+        return self.get_response(request)

@@ -7,6 +7,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from hongfeng.accounts.access import get_unit_for_user
+from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
 from hongfeng.core.pagination import Pagination
 from hongfeng.orgs import selectors, services
@@ -56,20 +57,20 @@ class UnitListItem(UnitOut):
 
 
 class UnitCreateIn(Schema):
-    parent_id: int | None = Field(
+    parent_id: Id | None = Field(
         None, description="上级单位；为空表示顶级单位（仅全平台系统管理员）"
     )
     kind: UnitKind
-    name: str = Field(..., max_length=200)
-    guiding_station_id: int | None = Field(None, description="新建总队时必填")
+    name: Text = Field(..., max_length=200)
+    guiding_station_id: Id | None = Field(None, description="新建总队时必填")
     special_tag: SpecialTag | None = None
-    region_code: str = Field("", max_length=20)
+    region_code: Text = Field("", max_length=20)
 
 
 class UnitPatchIn(Schema):
     version: int = Field(..., ge=1, description="当前版本号（乐观锁），不一致返回 409")
-    name: str | None = Field(None, max_length=200)
-    guiding_station_id: int | None = None
+    name: Text | None = Field(None, max_length=200)
+    guiding_station_id: Id | None = None
 
 
 class VersionIn(Schema):
@@ -77,7 +78,7 @@ class VersionIn(Schema):
 
 
 class MoveIn(VersionIn):
-    parent_id: int
+    parent_id: Id
 
 
 class ArchiveOut(Schema):
@@ -86,19 +87,19 @@ class ArchiveOut(Schema):
 
 
 class GroupIn(Schema):
-    name: str = Field(..., max_length=200)
+    name: Text = Field(..., max_length=200)
     special_tag: SpecialTag | None = None
 
 
 class SquadIn(Schema):
-    name: str = Field(..., max_length=200)
+    name: Text = Field(..., max_length=200)
     groups: list[GroupIn] = Field(default_factory=list, max_length=50)
 
 
 class OnboardIn(Schema):
-    county_id: int
-    name: str = Field(..., max_length=200)
-    guiding_station_id: int
+    county_id: Id
+    name: Text = Field(..., max_length=200)
+    guiding_station_id: Id
     squads: list[SquadIn] = Field(default_factory=list, max_length=50)
     special_groups: list[GroupIn] = Field(default_factory=list, max_length=20)
 
@@ -133,8 +134,8 @@ def _station(user, station_id: int | None) -> Unit | None:
 def list_units(
     request,
     kind: UnitKind | None = None,
-    parent_id: int | None = None,
-    q: str | None = Query(None, max_length=50),
+    parent_id: Id | None = None,
+    q: Text | None = Query(None, max_length=50),
     include_archived: bool = False,
 ):
     """Units the caller can see, optionally filtered by kind, parent or a name fragment."""
@@ -170,12 +171,12 @@ def create_unit(request, payload: UnitCreateIn):
 
 
 @router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS})
-def get_unit(request, unit_id: int):
+def get_unit(request, unit_id: Id):
     return get_unit_for_user(request.user, unit_id)
 
 
 @router.patch("/units/{unit_id}", response={200: UnitOut, **ERRORS})
-def update_unit(request, unit_id: int, payload: UnitPatchIn):
+def update_unit(request, unit_id: Id, payload: UnitPatchIn):
     """Rename a unit and/or change a team's guiding station, with optimistic locking."""
     unit = get_unit_for_user(request.user, unit_id)
     services.update_unit(
@@ -189,7 +190,7 @@ def update_unit(request, unit_id: int, payload: UnitPatchIn):
 
 
 @router.post("/units/{unit_id}/move", response={200: UnitOut, **ERRORS})
-def move_unit(request, unit_id: int, payload: MoveIn):
+def move_unit(request, unit_id: Id, payload: MoveIn):
     """Re-parent a unit with its whole subtree."""
     unit = get_unit_for_user(request.user, unit_id)
     new_parent = get_unit_for_user(request.user, payload.parent_id)
@@ -200,7 +201,7 @@ def move_unit(request, unit_id: int, payload: MoveIn):
 
 
 @router.post("/units/{unit_id}/archive", response={200: ArchiveOut, **ERRORS})
-def archive_unit(request, unit_id: int, payload: VersionIn):
+def archive_unit(request, unit_id: Id, payload: VersionIn):
     """Archive a unit and its subtree (nothing is deleted)."""
     unit = get_unit_for_user(request.user, unit_id)
     count = services.archive_unit(actor=request.user, unit=unit, expected_version=payload.version)
@@ -208,7 +209,7 @@ def archive_unit(request, unit_id: int, payload: VersionIn):
 
 
 @router.post("/units/{unit_id}/restore", response={200: ArchiveOut, **ERRORS})
-def restore_unit(request, unit_id: int, payload: VersionIn):
+def restore_unit(request, unit_id: Id, payload: VersionIn):
     unit = get_unit_for_user(request.user, unit_id)
     count = services.restore_unit(actor=request.user, unit=unit, expected_version=payload.version)
     return {"unit": get_unit_for_user(request.user, unit.pk), "affected_units": count}
@@ -216,7 +217,7 @@ def restore_unit(request, unit_id: int, payload: VersionIn):
 
 @router.get("/units/{unit_id}/guided-teams", response={200: list[UnitOut], **ERRORS})
 @paginate(Pagination)
-def guided_teams(request, unit_id: int):
+def guided_teams(request, unit_id: Id):
     """Teams guided by this station, or by the stations under this bureau (5.1.1)."""
     unit = get_unit_for_user(request.user, unit_id)
     return selectors.guided_teams(request.user, unit).select_related("parent", "guiding_station")
@@ -224,7 +225,7 @@ def guided_teams(request, unit_id: int):
 
 @router.get("/stations", response=list[UnitOut])
 @paginate(Pagination)
-def list_stations(request, q: str | None = Query(None, max_length=50)):
+def list_stations(request, q: Text | None = Query(None, max_length=50)):
     """Active police stations a team may be assigned to (for callers who create or manage
     teams)."""
     stations = selectors.station_choices(request.user).select_related("parent", "guiding_station")
