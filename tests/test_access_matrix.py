@@ -406,3 +406,40 @@ def test_scoped_admin_cannot_manage_an_account_with_a_wider_role(cast):
 def test_mobile_search_cannot_unmask(cast, api_as, q, found):
     names = [a["name"] for a in api_as("captain").get("/accounts", {"q": q}).json()["items"]]
     assert ("张三" in names) == found
+
+
+@pytest.mark.parametrize(
+    ("who", "county", "status"),
+    [
+        ("county_admin", "zhuji", 201),
+        ("city_admin", "zhuji", 201),
+        ("province_admin", "xihu", 201),
+        ("system_admin", "zhuji", 201),
+        ("outsider", "zhuji", 404),
+        ("captain", "zhuji", 404),
+        ("station_officer", "zhuji", 404),
+        ("bureau_officer", "zhuji", 404),
+        ("security_admin", "zhuji", 403),
+        ("auditor", "zhuji", 403),
+        ("volunteer", "zhuji", 404),
+    ],
+)
+def test_onboard(cast, api_as, who, county, status):
+    before = Unit.objects.count()
+    response = api_as(who).post(
+        "/teams/onboard",
+        {
+            "county_id": cast.units[county].pk,
+            "name": "矩阵入驻总队",
+            "guiding_station_id": cast.units["fengqiao"].pk,
+            "squads": [{"name": "一分队", "groups": [{"name": "一组"}]}],
+        },
+    )
+    assert response.status_code == status, response.json()
+    assert Unit.objects.count() == before + (3 if status == 201 else 0)
+
+
+def test_station_directory(cast, api_as, anon_api):
+    """A public directory of names for everyone signed in with a role; nothing else."""
+    assert api_as("volunteer").get("/stations").json()["count"] == 4
+    assert anon_api.get("/stations").status_code == 401

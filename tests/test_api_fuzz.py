@@ -1,6 +1,8 @@
 """Target T1: schemathesis fuzzes every operation of the OpenAPI schema in-process — no server
 error, and every documented response body matches its schema."""
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -27,7 +29,8 @@ def tokens(cast):
 
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    # HONGFENG_FUZZ_EXAMPLES=200 for a deeper run than the CI default
+    max_examples=int(os.environ.get("HONGFENG_FUZZ_EXAMPLES", "20")),
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -260,3 +260,57 @@ def test_unknown_api_url_uses_the_api_error_format(client, db):
     response = client.get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_command_loads_once(tmp_path):
+    env = {"HONGFENG_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env = {k: v for k, v in env.items() if v}
+    first = _run("demo", "--no-serve", env=env | {"DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
+    assert first.returncode == 0, first.stderr
+    assert "演示数据已载入" in first.stdout and "13900000030" in first.stdout
+    second = _run("demo", "--no-serve", env=env | {"DATABASE_URL": f"sqlite:///{tmp_path}/d.db"})
+    assert "跳过演示数据载入" in second.stdout
+
+
+def test_serve_runs_gunicorn(tmp_path):
+    """`hongfeng serve` starts the production server; /healthz answers through it."""
+    import time
+    import urllib.request
+
+    db = f"sqlite:///{tmp_path}/serve.db"
+    assert _run("migrate", env={"DATABASE_URL": db}).returncode == 0
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HONGFENG_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
+    env["DATABASE_URL"] = db
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hongfeng", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        body = None
+        for _ in range(60):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    body = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.25)
+        assert body is not None and '"status": "ok"' in body
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -14,11 +14,8 @@ def station_choices(user):
 
     Station names are a public directory (every 派出所 is listed on government sites), and the
     association staff who create teams sit in another branch of the tree than the stations, so
-    this list is deliberately not scoped — but only people who may create or manage units get it.
-    """
-    if not (
-        access.has_capability(user, "orgs.add_child") or access.has_capability(user, "orgs.manage")
-    ):
+    this list is deliberately not scoped; it holds nothing but names, for signed-in users."""
+    if not access.assignments(user):
         return Unit.objects.none()
     return Unit.objects.active().filter(kind=UnitKind.STATION).order_by("path")
 
