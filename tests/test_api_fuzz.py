@@ -20,6 +20,21 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).exc
 )
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Schemathesis calls the WSGI app directly, not through Django's test client, so Django's
+    end-of-request hook would close the database connection that holds the test transaction
+    (PostgreSQL). Unhook it for the duration, as the test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def tokens(cast):
     """One token per fuzzing account for the whole run of an operation."""

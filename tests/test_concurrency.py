@@ -107,3 +107,22 @@ def test_one_transaction_holds_one_chain(live_cast):
         thread.start()
         thread.join(10)
     assert free["n"] == settings.AUDIT_STRIPES - 1
+
+
+def test_next_transaction_claims_afresh(live_cast):
+    """A service decorated with @transaction.atomic reuses one Atomic object for every call; the
+    head a transaction held must not follow it into the next transaction."""
+    with transaction.atomic():
+        record_event(action="audit.verified")
+        assert connection._hongfeng_audit_head is not None
+    assert connection._hongfeng_audit_head is None
+    try:
+        with transaction.atomic():
+            record_event(action="audit.verified")
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        held_before = connection._hongfeng_audit_head
+        record_event(action="audit.verified")
+        assert connection._hongfeng_audit_head is not held_before

@@ -69,12 +69,21 @@ def _claim_head() -> AuditChainHead:
     A transaction keeps the head it first took, so one long transaction writing many events
     holds one chain, not all of them. A new transaction prefers a head nobody holds (PostgreSQL
     SKIP LOCKED), so concurrent writers spread over the chains instead of queueing."""
-    outermost = connection.atomic_blocks[0]
     held = getattr(connection, "_hongfeng_audit_head", None)
-    if held is not None and held[0] is outermost:
-        return AuditChainHead.objects.select_for_update().get(chain=held[1])
+    # The marker is an on-commit callback of the transaction that claimed the head; Django
+    # drops the callbacks when that transaction commits or rolls back, so finding it still
+    # queued means we are in the same transaction.
+    if held is not None and any(entry[1] is held[0] for entry in connection.run_on_commit):
+        head = AuditChainHead.objects.select_for_update().filter(chain=held[1]).first()
+        if head is not None:
+            return head
     head = _free_head() or _any_head()
-    connection._hongfeng_audit_head = (outermost, head.chain)
+
+    def release() -> None:
+        connection._hongfeng_audit_head = None
+
+    transaction.on_commit(release)
+    connection._hongfeng_audit_head = (release, head.chain)
     return head
 
 
