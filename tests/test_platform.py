@@ -165,8 +165,13 @@ def test_log_scan_finds_leaks(tmp_path):
     clean = tmp_path / "clean.log"
     clean.write_text("login 138****5678 ok\nrequest 3306**********1234\n", encoding="utf-8")
     assert main([str(clean)]) == 0
+    hex_ids = tmp_path / "ids.log"
+    hex_ids.write_text("WARNING [ca18131845364ed4bc3ca5c9fa940f47] Not Found\n", encoding="utf-8")
+    assert main([str(hex_ids)]) == 0
     leaky = tmp_path / "leaky.log"
-    leaky.write_text("user 13812345678 logged in\nid 11010519491231002X\n", encoding="utf-8")
+    leaky.write_text(
+        "user 13812345678 logged in\nid 11010519491231002X\n手机13812345678号\n", encoding="utf-8"
+    )
     assert main([str(leaky)]) == 1
 
 

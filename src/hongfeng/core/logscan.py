@@ -10,8 +10,10 @@ from pathlib import Path
 
 from hongfeng.core.idnumber import is_valid_id_number
 
-_ID_CANDIDATE = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9Xx])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+# Bounded by anything but ASCII letters and digits: a run of digits inside a hex request id
+# (…ca18131845364ed4…) is not a phone number, while one next to Chinese text or punctuation is.
+_ID_CANDIDATE = re.compile(r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])")
 
 
 def scan(lines) -> list[tuple[int, str]]:
