@@ -58,6 +58,9 @@ class ApiClient:
             f"/api/v1{path}", data if data is not None else {}, content_type="application/json"
         )
 
+    def put(self, path, data):
+        return self.client.put(f"/api/v1{path}", data, content_type="application/json")
+
     def patch(self, path, data):
         return self.client.patch(f"/api/v1{path}", data, content_type="application/json")
 

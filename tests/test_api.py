@@ -265,6 +265,53 @@ def _writes(cast):
             "/me/password",
             {"old_password": "Hongfeng@2026", "new_password": "Other#Pass2026"},
         ),
+        *_member_writes(cast),
+    ]
+
+
+def _member_writes(cast):
+    from hongfeng.members.models import Member
+
+    zhangsan = Member.objects.get(name="张三")
+    newcomer = Member.objects.filter(status="probation").first()
+    veteran = Member.objects.filter(status="core").exclude(user=cast.users["captain"]).first()
+    return [
+        (
+            "captain",
+            "post",
+            "/members",
+            {
+                "unit_id": cast.units["hongfeng_group3"].pk,
+                "name": "李四",
+                "id_number": "11010519491231002X",
+                "mobile": "13612340001",
+            },
+        ),
+        (
+            "captain",
+            "put",
+            f"/members/{zhangsan.pk}",
+            {"version": zhangsan.version, "address": "枫桥镇", "skills": ["first_aid"]},
+        ),
+        (
+            "captain",
+            "post",
+            f"/members/{zhangsan.pk}/status",
+            {"status": "core", "reason": "表现突出"},
+        ),
+        ("captain", "post", f"/members/{newcomer.pk}/partner", {"partner_id": veteran.pk}),
+        (
+            "captain",
+            "post",
+            f"/members/{zhangsan.pk}/reveal",
+            {"field": "id_number", "reason": "核对保险信息"},
+        ),
+        (
+            "volunteer",
+            "patch",
+            "/members/me/contact",
+            {"address": "枫桥镇1号", "emergency_contact": "张母", "emergency_mobile": ""},
+        ),
     ]
 
 
@@ -308,6 +355,12 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/me/password",
         "post /api/v1/auth/token",
         "delete /api/v1/auth/token",
+        "post /api/v1/members",
+        "put /api/v1/members/{member_id}",
+        "post /api/v1/members/{member_id}/status",
+        "post /api/v1/members/{member_id}/partner",
+        "post /api/v1/members/{member_id}/reveal",
+        "patch /api/v1/members/me/contact",
     }
     assert writes == covered
 

@@ -14,6 +14,8 @@ PRODUCTION = {
     "HONGFENG_ENV": "production",
     "HONGFENG_SECRET_KEY": "k3J9-q8Zr!vX2m#Lp7Tg0Wb5Nc4Yd6Hs1Ue8Rf3Ia9Oj2Pk7Ql5Mn0Bv6Cx4Zz8",
     "HONGFENG_AUDIT_KEY": "a7Q2w9E4r1T6y3U8i5O0p2A7s4D9f6G1",
+    "HONGFENG_FIELD_KEY": "f1E2l3D4k5E6y7F8i9E0l1D2k3E4y5Q6w7",
+    "HONGFENG_BLIND_INDEX_KEY": "b1L2i3N4d5I6n7D8e9X0k1E2y3Z4x5C6v7",
     "HONGFENG_ALLOWED_HOSTS": "hongfeng.example.org",
 }
 
@@ -47,6 +49,8 @@ class TestProductionSettings:
             ({"HONGFENG_SECRET_KEY": ""}, "HONGFENG_SECRET_KEY"),
             ({"HONGFENG_SECRET_KEY": "short"}, "HONGFENG_SECRET_KEY"),
             ({"HONGFENG_AUDIT_KEY": ""}, "HONGFENG_AUDIT_KEY"),
+            ({"HONGFENG_FIELD_KEY": ""}, "HONGFENG_FIELD_KEY"),
+            ({"HONGFENG_BLIND_INDEX_KEY": "short"}, "HONGFENG_BLIND_INDEX_KEY"),
             ({"HONGFENG_DEBUG": "true"}, "HONGFENG_DEBUG"),
             ({"HONGFENG_DEBUG": "maybe"}, "HONGFENG_DEBUG"),
         ],

@@ -117,12 +117,14 @@ def _register_routers() -> None:
     from hongfeng.accounts.api import auth_router
     from hongfeng.accounts.api import router as accounts_router
     from hongfeng.audit.api import router as audit_router
+    from hongfeng.members.api import router as members_router
     from hongfeng.orgs.api import router as orgs_router
 
     api.add_router("/auth", auth_router, tags=["认证"])
     api.add_router("/", accounts_router, tags=["账号与角色"])
     api.add_router("/", orgs_router, tags=["组织架构"])
     api.add_router("/", audit_router, tags=["审计"])
+    api.add_router("/", members_router, tags=["队员档案"])
 
 
 _register_routers()

@@ -16,6 +16,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 _DEV_SECRET_KEY = "dev-insecure-hongfeng-secret-key-change-me-0123456789abcdef"  # noqa: S105
 _DEV_AUDIT_KEY = "dev-insecure-hongfeng-audit-key"
+_DEV_FIELD_KEY = "dev-insecure-hongfeng-field-encryption-key"
+_DEV_INDEX_KEY = "dev-insecure-hongfeng-blind-index-key"
 
 
 def env_str(name: str, default: str) -> str:
@@ -59,6 +61,13 @@ IS_PRODUCTION = HONGFENG_ENV == "production"
 DEBUG = env_bool("HONGFENG_DEBUG", False)
 SECRET_KEY = env_str("HONGFENG_SECRET_KEY", _DEV_SECRET_KEY)
 AUDIT_HMAC_KEY = env_str("HONGFENG_AUDIT_KEY", _DEV_AUDIT_KEY)
+# Sensitive personal information (ID numbers, health) is encrypted with a key derived from this
+# secret; the blind index (exact lookup, duplicate detection) uses its own secret.
+FIELD_ENCRYPTION_KEY = env_str("HONGFENG_FIELD_KEY", _DEV_FIELD_KEY)
+BLIND_INDEX_KEY = env_str("HONGFENG_BLIND_INDEX_KEY", _DEV_INDEX_KEY)
+FIELD_CIPHER = env_str("HONGFENG_FIELD_CIPHER", "aes-256-gcm")
+if FIELD_CIPHER not in {"aes-256-gcm", "sm4-gcm"}:
+    raise ImproperlyConfigured("HONGFENG_FIELD_CIPHER must be 'aes-256-gcm' or 'sm4-gcm'")
 
 if IS_PRODUCTION:
     # 等保: a production deployment must not run with well-known keys or the debug page.
@@ -70,6 +79,12 @@ if IS_PRODUCTION:
         raise ImproperlyConfigured(
             "HONGFENG_AUDIT_KEY must be set to a random value of at least 32 characters"
         )
+    for _name, _value, _default in (
+        ("HONGFENG_FIELD_KEY", FIELD_ENCRYPTION_KEY, _DEV_FIELD_KEY),
+        ("HONGFENG_BLIND_INDEX_KEY", BLIND_INDEX_KEY, _DEV_INDEX_KEY),
+    ):
+        if _value == _default or len(_value) < 32:
+            raise ImproperlyConfigured(f"{_name} must be set to ≥ 32 random characters")
     if DEBUG:
         raise ImproperlyConfigured("HONGFENG_DEBUG must be off in production")
 
@@ -91,6 +106,7 @@ INSTALLED_APPS = [
     "hongfeng.orgs",
     "hongfeng.accounts",
     "hongfeng.audit",
+    "hongfeng.members",
 ]
 
 MIDDLEWARE = [

@@ -46,18 +46,37 @@ _LEADER = {
     "roles.grant": Reach.SUBTREE,
     "accounts.view": Reach.SUBTREE,
 }
+# Member files (一人一档): who reads them masked, who keeps them, who may reveal plaintext
+# (with a reason, audited). The three powers get none of these: no business personal data.
+_MEMBERS_KEEPER = {
+    "members.view": Reach.SUBTREE,
+    "members.manage": Reach.SUBTREE,
+    "members.reveal": Reach.SUBTREE,
+}
 
 CAPABILITIES: dict[str, dict[str, Reach]] = {
-    Role.ASSOCIATION_ADMIN: dict(_LEADER),
+    Role.ASSOCIATION_ADMIN: {**_LEADER, **_MEMBERS_KEEPER},
     Role.BUREAU_OFFICER: {
         **_LEADER,
         "orgs.view": Reach.GUIDED,
         "roles.view": Reach.GUIDED,
+        "members.view": Reach.GUIDED,
     },
-    Role.STATION_OFFICER: {"orgs.view": Reach.GUIDED, "roles.view": Reach.GUIDED},
-    Role.CAPTAIN: dict(_LEADER),
-    Role.SQUAD_LEADER: dict(_LEADER),
-    Role.GROUP_LEADER: {"orgs.view": Reach.SUBTREE, "roles.view": Reach.SUBTREE},
+    # 属地管理: the station knows the real names of the volunteers it guides.
+    Role.STATION_OFFICER: {
+        "orgs.view": Reach.GUIDED,
+        "roles.view": Reach.GUIDED,
+        "members.view": Reach.GUIDED,
+        "members.reveal": Reach.GUIDED,
+    },
+    Role.CAPTAIN: {**_LEADER, **_MEMBERS_KEEPER},
+    # A squad leader keeps the squad's files but sees personal data masked.
+    Role.SQUAD_LEADER: {**_LEADER, "members.view": Reach.SUBTREE, "members.manage": Reach.SUBTREE},
+    Role.GROUP_LEADER: {
+        "orgs.view": Reach.SUBTREE,
+        "roles.view": Reach.SUBTREE,
+        "members.view": Reach.SUBTREE,
+    },
     Role.VOLUNTEER: {"orgs.view": Reach.CHAIN},
     # 三权分立: configuration and accounts, but no business personal data …
     Role.SYSTEM_ADMIN: {

@@ -27,6 +27,19 @@ ACTIONS: dict[str, str] = {
     "unit.restored": "恢复单位",
     "unit.station_changed": "更换指导派出所",
     "team.onboarded": "队伍一键入驻",
+    # member files (5.2.7)
+    "member.registered": "登记队员",
+    "member.updated": "修改队员档案",
+    "member.contact_updated": "本人修改联系方式",
+    "member.status_changed": "变更队员状态",
+    "member.moved": "调整队员所在单位",
+    "member.partnered": "1+1 结对",
+    "member.revealed": "查看明文个人信息",
+    "member.certificate_added": "登记证书",
+    "member.certificate_removed": "删除证书记录",
+    "member.insurance_added": "登记保险",
+    "member.equipment_issued": "发放装备",
+    "member.equipment_returned": "归还装备",
     # audit itself
     "audit.verified": "校验审计链",
 }

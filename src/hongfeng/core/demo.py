@@ -243,7 +243,11 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
         user.set_password(password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
-    return load()
+    cast = load()
+    from hongfeng.members import demo as member_demo
+
+    member_demo.build(cast)
+    return cast
 
 
 def load() -> Cast:

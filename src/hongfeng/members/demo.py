@@ -1,0 +1,195 @@
+"""Demo member files for the 红枫义警总队: about sixty people covering every status, category
+and skill, with certificates, insurance, equipment and 1+1 partners (5.2.6, 5.2.7, 5.4.3,
+5.4.6, 6.1.3). Deterministic: the same names and numbers every time."""
+
+import random
+from datetime import date, timedelta
+
+from hongfeng.core.idnumber import check_character
+from hongfeng.members import services
+from hongfeng.members.models import Category, EquipmentKind, MemberStatus, PoliticalStatus, Skill
+
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余"
+    "杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛闫段雷侯龙"
+    "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤楼宣斯"
+)
+_GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国志红梅海燕鹏飞宇浩然子"
+    "涵欣怡晨阳文博雨轩思远嘉豪婷婷佳琪俊杰立新春生小龙晓东亚平永刚德胜"
+)
+# People already in the cast get their files too (key, name, mobile, unit key, status).
+CAST_MEMBERS = [
+    ("captain", "楼红枫", "13900000030", "hongfeng", MemberStatus.CORE),
+    ("squad_leader", "何一队", "13900000031", "hongfeng_squad1", MemberStatus.CORE),
+    ("group_leader", "蒋一组", "13900000032", "hongfeng_group1", MemberStatus.CORE),
+    ("volunteer", "张三", "13900000033", "hongfeng_group1", MemberStatus.ACTIVE),
+]
+# 张三's number is fixed so the README and tests can refer to it.
+VOLUNTEER_ID_NUMBER = "330681199003150038"
+
+
+def make_id_number(rng: random.Random, born: date, male: bool) -> str:
+    """A valid (checksummed) ID number from 诸暨 (330681) for the demo."""
+    sequence = rng.randrange(10, 99) * 10 + (
+        rng.choice([1, 3, 5, 7, 9]) if male else rng.choice([0, 2, 4, 6, 8])
+    )
+    first17 = f"330681{born:%Y%m%d}{sequence:03d}"
+    return first17 + check_character(first17)
+
+
+def _person(rng: random.Random, index: int) -> tuple[str, str, date, bool]:
+    name = rng.choice(_SURNAMES) + "".join(rng.sample(_GIVEN, rng.choice([1, 2])))
+    born = date(rng.randrange(1962, 2005), rng.randrange(1, 13), rng.randrange(1, 29))
+    return name, f"1370000{index:04d}", born, rng.random() < 0.6
+
+
+# (status, how many): every status of 5.2.7 appears.
+_STATUS_PLAN = [
+    (MemberStatus.CORE, 10),
+    (MemberStatus.ACTIVE, 26),
+    (MemberStatus.PROBATION, 8),
+    (MemberStatus.INACTIVE, 4),
+    (MemberStatus.DEMOTED, 2),
+    (MemberStatus.SUSPENDED, 2),
+    (MemberStatus.EXITED, 3),
+]
+
+
+def build(cast) -> None:
+    """Member files for the demo team; `cast` is hongfeng.core.demo's Cast."""
+    rng = random.Random(2026)  # noqa: S311 — demo data, deterministic on purpose
+    captain = cast.users["captain"]
+    units = [
+        cast.units[k]
+        for k in (
+            "hongfeng_group1",
+            "hongfeng_group2",
+            "hongfeng_group3",
+            "hongfeng_group4",
+            "hongfeng_squad1",
+            "hongfeng_squad2",
+        )
+    ]
+    skills = list(Skill.objects.values_list("code", flat=True))
+    today = date(2026, 11, 1)
+    members = []
+    for i, (key, name, mobile, unit_key, status) in enumerate(CAST_MEMBERS):
+        born = date(1975 + i * 5, 3 + i, 10 + i)
+        number = VOLUNTEER_ID_NUMBER if key == "volunteer" else make_id_number(rng, born, True)
+        members.append(
+            services.register_member(
+                actor=captain,
+                unit=cast.units[unit_key],
+                name=name,
+                id_number=number,
+                mobile=mobile,
+                joined_on=date(2019 + i, 4, 1),
+                status=status,
+                reason="演示数据",
+                data=services.MemberData(
+                    address="浙江省诸暨市枫桥镇",
+                    emergency_contact="家属",
+                    category=Category.OTHER,
+                    political_status=PoliticalStatus.PARTY_MEMBER
+                    if i < 3
+                    else PoliticalStatus.MASSES,
+                    skills=[skills[i], skills[i + 4]],
+                ),
+            )
+        )
+    index = 0
+    for status, count in _STATUS_PLAN:
+        for _ in range(count):
+            index += 1
+            name, mobile, born, male = _person(rng, index)
+            joined = today - timedelta(days=rng.randrange(20, 2200))
+            initial = (
+                MemberStatus.ACTIVE
+                if status
+                in (
+                    MemberStatus.INACTIVE,
+                    MemberStatus.DEMOTED,
+                    MemberStatus.SUSPENDED,
+                    MemberStatus.EXITED,
+                )
+                else status
+            )
+            if status == MemberStatus.PROBATION:
+                joined = today - timedelta(days=rng.randrange(5, 150))
+            member = services.register_member(
+                actor=captain,
+                unit=rng.choice(units),
+                name=name,
+                id_number=make_id_number(rng, born, male),
+                mobile=mobile,
+                joined_on=joined,
+                status=initial,
+                reason="演示数据",
+                data=services.MemberData(
+                    address=f"浙江省诸暨市枫桥镇{rng.choice('东南西北')}村{rng.randrange(1, 99)}号",
+                    emergency_contact=rng.choice(_SURNAMES) + "女士",
+                    emergency_mobile=f"1580000{index:04d}",
+                    health_fit=rng.random() > 0.05,
+                    health_declaration=rng.choice(["身体健康", "高血压，已控制", "无"]),
+                    political_status=rng.choice(PoliticalStatus.values),
+                    category=Category.values[index % len(Category.values)],
+                    skills=rng.sample(skills, rng.choice([0, 1, 1, 2, 3])),
+                ),
+            )
+            if status != initial:
+                member = services.change_status(
+                    actor=captain, member=member, to=status, reason=_REASONS[status]
+                )
+            members.append(member)
+    _extras(rng, captain, members, today)
+
+
+_REASONS = {
+    MemberStatus.INACTIVE: "连续30天无签到记录（5.2.7）",
+    MemberStatus.DEMOTED: "长期未参加活动，经总队研究降级",
+    MemberStatus.SUSPENDED: "因工作调动暂停服务",
+    MemberStatus.EXITED: "本人申请退出",
+}
+
+
+def _extras(rng, captain, members, today) -> None:
+    serving = [m for m in members if m.status != MemberStatus.EXITED]
+    veterans = [
+        m
+        for m in serving
+        if m.status in (MemberStatus.ACTIVE, MemberStatus.CORE) and (today - m.joined_on).days > 200
+    ]
+    for member in serving:
+        if member.status == MemberStatus.PROBATION and veterans:
+            services.set_partner(actor=captain, member=member, partner=rng.choice(veterans))
+        if rng.random() < 0.85:
+            ends = today + timedelta(days=rng.randrange(-20, 330))
+            services.add_insurance(
+                actor=captain,
+                member=member,
+                insurer="中国人寿诸暨支公司",
+                policy_number=f"YW2026{member.pk:06d}",
+                starts_on=ends - timedelta(days=365),
+                ends_on=ends,
+            )
+        if rng.random() < 0.7:
+            services.issue_equipment(
+                actor=captain, member=member, kind=EquipmentKind.UNIFORM, issued_on=member.joined_on
+            )
+            services.issue_equipment(
+                actor=captain,
+                member=member,
+                kind=rng.choice([EquipmentKind.SHOULDER_LIGHT, EquipmentKind.RADIO]),
+                issued_on=member.joined_on,
+            )
+    for member in rng.sample(serving, 8):
+        services.add_certificate(
+            actor=captain,
+            member=member,
+            name=rng.choice(["红十字救护员证", "水上救生员证", "人民调解员证", "心理咨询师证"]),
+            issuer="浙江省红十字会",
+            number=f"ZJ{member.pk:05d}",
+            issued_on=date(2023, 6, 1),
+            expires_on=date(2027, 5, 31),
+        )

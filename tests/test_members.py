@@ -1,0 +1,482 @@
+"""Member files (一人一档, 5.2.7): identity, encryption at rest, masking by role, reveal,
+dynamic status, 1+1 pairing, search (issue 3)."""
+
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hongfeng.accounts.models import RoleAssignment
+from hongfeng.audit.models import AuditEvent
+from hongfeng.core import crypto
+from hongfeng.core.errors import Conflict, DomainError, Forbidden
+from hongfeng.core.idnumber import check_character, is_valid_id_number, parse_id_number
+from hongfeng.members import services
+from hongfeng.members.demo import VOLUNTEER_ID_NUMBER
+from hongfeng.members.models import Member, StatusChange
+
+NEW_ID = "11010519491231002X"
+
+
+def _zhangsan():
+    return Member.objects.get(name="张三")
+
+
+# --- ID numbers (GB 11643) ---------------------------------------------------------------
+
+_first17 = st.builds(
+    lambda region, born, seq: f"{region}{born:%Y%m%d}{seq:03d}",
+    st.sampled_from(["110105", "330681", "330106", "440305"]),
+    st.dates(min_value=date(1930, 1, 1), max_value=date(2010, 12, 31)),
+    st.integers(min_value=0, max_value=999),
+)
+
+
+@given(_first17)
+def test_valid_ids_are_accepted(first17):
+    number = first17 + check_character(first17)
+    info = parse_id_number(number, today=date(2026, 11, 29))
+    assert info.number == number
+    assert info.birth_date.strftime("%Y%m%d") == first17[6:14]
+    assert info.gender == ("male" if int(first17[16]) % 2 else "female")
+
+
+@given(_first17, st.integers(min_value=0, max_value=17), st.integers(min_value=1, max_value=9))
+def test_any_single_digit_change_is_rejected(first17, position, delta):
+    number = first17 + check_character(first17)
+    chars = list(number)
+    if chars[position] == "X":
+        chars[position] = "0"
+    else:
+        chars[position] = str((int(chars[position]) + delta) % 10)
+    changed = "".join(chars)
+    if changed[0] == "0":
+        changed = "9" + changed[1:] if number[0] != "9" else "8" + changed[1:]
+    if changed == number:
+        return
+    assert not is_valid_id_number(changed)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "请填写身份证号"),
+        ("110105491231002", "15位第一代"),
+        ("1101051949123100", "应为18位"),
+        ("11010519491231002Y", "17位数字"),
+        ("110105194913310021", "出生日期"),
+        ("110105194912310021", "校验位"),
+    ],
+)
+def test_invalid_ids_say_why(raw, message):
+    with pytest.raises(DomainError) as exc:
+        parse_id_number(raw)
+    assert message in exc.value.message
+
+
+def test_id_normalisation():
+    assert parse_id_number("１１０１０５ １９４９１２３１ ００２ｘ").number == NEW_ID
+    assert parse_id_number("110105194912310 02x").number == NEW_ID
+
+
+# --- encryption at rest (T6) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cipher", ["aes-256-gcm", "sm4-gcm"])
+def test_encryption_round_trip(cipher):
+    with override_settings(FIELD_CIPHER=cipher):
+        token = crypto.encrypt(NEW_ID, field="members.id_number")
+        assert NEW_ID not in token
+        assert token.startswith(f"v1${'aes' if cipher.startswith('aes') else 'sm4'}$")
+        assert crypto.decrypt(token, field="members.id_number") == NEW_ID
+    # the other cipher setting still reads it: values remember their cipher
+    assert crypto.decrypt(token, field="members.id_number") == NEW_ID
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(token, field="members.health")  # bound to its field
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(tampered, field="members.id_number")
+    with (
+        override_settings(FIELD_ENCRYPTION_KEY="another-key-0123456789-0123456789"),
+        pytest.raises(crypto.DecryptionError),
+    ):
+        crypto.decrypt(token, field="members.id_number")
+
+
+def test_blind_index_is_keyed():
+    first = crypto.blind_index(NEW_ID, purpose="members.id_number")
+    assert first == crypto.blind_index(NEW_ID, purpose="members.id_number")
+    with override_settings(BLIND_INDEX_KEY="another-index-key-0123456789-abcdef"):
+        assert crypto.blind_index(NEW_ID, purpose="members.id_number") != first
+
+
+def test_raw_database_holds_no_plaintext_id_number(cast):
+    """T6: read every text column of every table as an attacker with a dump would."""
+    from hongfeng.core.logscan import scan
+
+    with connection.cursor() as cursor:
+        hits = []
+        for table in connection.introspection.table_names():
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"SELECT * FROM {quoted}")  # noqa: S608 — table names from the schema
+            for row in cursor.fetchall():
+                text = " ".join(str(v) for v in row if isinstance(v, str))
+                if any(is_valid_id_number(word) for word in text.split()) or (
+                    VOLUNTEER_ID_NUMBER in text
+                ):
+                    hits.append(table)
+    assert hits == []
+    assert scan([VOLUNTEER_ID_NUMBER]) != []  # the scanner itself does see a bare number
+    assert Member.objects.count() >= 55
+
+
+# --- registering and editing ----------------------------------------------------------------
+
+
+def _register(cast, **overrides):
+    values = {
+        "actor": cast.users["captain"],
+        "unit": cast.units["hongfeng_group2"],
+        "name": "李四",
+        "id_number": NEW_ID,
+        "mobile": "13612345678",
+    }
+    values.update(overrides)
+    return services.register_member(**values)
+
+
+class TestRegister:
+    def test_register_creates_file_account_and_role(self, cast):
+        member = _register(cast)
+        assert member.name_initials == "ls" and member.name_pinyin == "lisi"
+        assert member.birth_date == date(1949, 12, 31) and member.gender == "female"
+        assert member.id_number == NEW_ID and NEW_ID not in member.id_number_encrypted
+        assert RoleAssignment.objects.active().get(user=member.user).role == "volunteer"
+        assert StatusChange.objects.get(member=member).to_status == "probation"
+        assert AuditEvent.objects.filter(
+            action="member.registered", target_id=str(member.pk)
+        ).exists()
+
+    @pytest.mark.parametrize(
+        ("overrides", "code"),
+        [
+            ({"id_number": VOLUNTEER_ID_NUMBER}, "duplicate_person"),  # the same person twice
+            ({"mobile": "13900000033"}, "duplicate_mobile"),
+            ({"id_number": "110105194912310021"}, "invalid_id_number"),
+            ({"mobile": "1361234"}, "invalid_mobile"),
+            ({"name": "李4"}, "invalid_name"),
+        ],
+    )
+    def test_bad_input_changes_nothing(self, cast, overrides, code):
+        before = (Member.objects.count(), RoleAssignment.objects.count())
+        with pytest.raises(DomainError) as exc:
+            _register(cast, **overrides)
+        assert exc.value.code == code
+        assert (Member.objects.count(), RoleAssignment.objects.count()) == before
+
+    def test_archived_unit_and_wrong_kind(self, cast):
+        from hongfeng.orgs.models import Unit
+        from hongfeng.orgs.services import archive_unit
+
+        admin = cast.users["county_admin"]
+        with pytest.raises(DomainError) as exc:
+            _register(cast, actor=admin, unit=cast.units["zhuji"])
+        assert exc.value.code == "invalid_unit"
+        archive_unit(actor=cast.users["captain"], unit=cast.units["hongfeng_group2"])
+        with pytest.raises(DomainError) as exc:
+            _register(cast, actor=admin, unit=Unit.objects.get(pk=cast.units["hongfeng_group2"].pk))
+        assert exc.value.code == "unit_archived"
+
+    def test_outside_scope_is_forbidden(self, cast):
+        with pytest.raises(Forbidden):
+            _register(cast, actor=cast.users["outside_captain"])
+        with pytest.raises(Forbidden):
+            _register(cast, actor=cast.users["system_admin"])  # no business personal data
+
+    def test_unknown_skill(self, cast):
+        with pytest.raises(DomainError) as exc:
+            _register(cast, data=services.MemberData(skills=["juggling"]))
+        assert exc.value.code == "unknown_skill"
+
+    def test_update_with_stale_version(self, cast):
+        member = _zhangsan()
+        data = services.MemberData(address="新地址", skills=["first_aid"])
+        services.update_member(
+            actor=cast.users["captain"], member=member, data=data, expected_version=member.version
+        )
+        with pytest.raises(Conflict) as exc:
+            services.update_member(
+                actor=cast.users["captain"],
+                member=member,
+                data=services.MemberData(address="再改"),
+                expected_version=member.version,
+            )
+        assert exc.value.code == "stale_version"
+        event = AuditEvent.objects.filter(action="member.updated").latest("id")
+        assert "新地址" not in str(event.summary)  # names of fields, never the values
+
+
+class TestStatus:
+    def test_flow_and_history(self, cast):
+        member = _register(cast)
+        captain = cast.users["captain"]
+        member = services.change_status(
+            actor=captain, member=member, to="active", reason="见习期满"
+        )
+        member = services.change_status(actor=captain, member=member, to="core", reason="表现突出")
+        assert [c.to_status for c in member.status_changes.order_by("id")] == [
+            "probation",
+            "active",
+            "core",
+        ]
+        with pytest.raises(DomainError) as exc:
+            services.change_status(actor=captain, member=member, to="probation", reason="回退")
+        assert exc.value.code == "invalid_transition"
+
+    def test_exit_ends_team_roles_and_keeps_the_file(self, cast):
+        member = _zhangsan()
+        services.change_status(
+            actor=cast.users["captain"], member=member, to="exited", reason="本人申请退出"
+        )
+        member.refresh_from_db()
+        assert member.status == "exited"
+        assert not RoleAssignment.objects.active().filter(user=member.user).exists()
+        assert RoleAssignment.objects.filter(user=member.user).exists()  # history kept
+        with pytest.raises(DomainError):
+            services.change_status(
+                actor=cast.users["captain"], member=member, to="active", reason="回来"
+            )
+
+    def test_reason_required_and_scope(self, cast):
+        member = _zhangsan()
+        with pytest.raises(DomainError):
+            services.change_status(
+                actor=cast.users["captain"], member=member, to="core", reason=" "
+            )
+        with pytest.raises(Forbidden):
+            services.change_status(
+                actor=cast.users["group_leader"], member=member, to="core", reason="组长无权"
+            )
+
+
+class TestPartner:
+    def test_pairing_rules(self, cast):
+        newcomer = _register(cast)
+        veteran = Member.objects.filter(status="core").exclude(pk=newcomer.pk).first()
+        services.set_partner(actor=cast.users["captain"], member=newcomer, partner=veteran)
+        newcomer.refresh_from_db()
+        assert newcomer.partner == veteran
+        fresh = Member.objects.filter(status="probation").exclude(pk=newcomer.pk).first()
+        with pytest.raises(DomainError):
+            services.set_partner(actor=cast.users["captain"], member=newcomer, partner=fresh)
+        with pytest.raises(DomainError):
+            services.set_partner(actor=cast.users["captain"], member=newcomer, partner=newcomer)
+
+
+class TestReveal:
+    def test_captain_reveals_with_reason_and_audit(self, cast):
+        value = services.reveal(
+            actor=cast.users["captain"],
+            member=_zhangsan(),
+            field_name="id_number",
+            reason="办理保险需要核对",
+        )
+        assert value == VOLUNTEER_ID_NUMBER
+        event = AuditEvent.objects.filter(action="member.revealed").latest("id")
+        assert event.summary == {"field": "id_number", "reason": "办理保险需要核对"}
+
+    @pytest.mark.parametrize("who", ["squad_leader", "group_leader", "bureau_officer"])
+    def test_others_cannot_reveal(self, cast, who):
+        with pytest.raises(Forbidden):
+            services.reveal(
+                actor=cast.users[who],
+                member=_zhangsan(),
+                field_name="mobile",
+                reason="想看一下号码",
+            )
+
+    def test_reason_is_required(self, cast):
+        with pytest.raises(DomainError) as exc:
+            services.reveal(
+                actor=cast.users["captain"], member=_zhangsan(), field_name="mobile", reason="看"
+            )
+        assert exc.value.code == "reason_required"
+
+
+def test_own_contact_update_is_audited(cast):
+    member = services.update_own_contact(
+        user=cast.users["volunteer"],
+        address="枫桥镇新地址1号",
+        emergency_contact="张母",
+        emergency_mobile="15800001111",
+    )
+    assert member.address == "枫桥镇新地址1号"
+    event = AuditEvent.objects.filter(action="member.contact_updated").latest("id")
+    assert event.actor_id == cast.users["volunteer"].pk
+    with pytest.raises(DomainError):
+        services.update_own_contact(
+            user=cast.users["volunteer"], address="", emergency_contact="", emergency_mobile="123"
+        )
+
+
+# --- API: fields by role (T3), search, matrix (T2) -----------------------------------------
+
+
+class TestApiMasking:
+    def test_owner_sees_plaintext(self, cast, api_as):
+        body = api_as("volunteer").get("/members/me").json()
+        assert body["id_number"] == VOLUNTEER_ID_NUMBER
+        assert body["mobile"] == "13900000033"
+        assert body["health_declaration"] is not None
+
+    @pytest.mark.parametrize(
+        "who", ["captain", "squad_leader", "group_leader", "station_officer", "county_admin"]
+    )
+    def test_everyone_else_sees_masks(self, cast, api_as, who):
+        body = api_as(who).get(f"/members/{_zhangsan().pk}").json()
+        assert body["id_number"] == "3306**********0038"
+        assert body["mobile"] == "139****0033"
+        assert body["health_declaration"] is None
+        keeper = who in ("captain", "squad_leader", "county_admin")
+        assert (body["address"] is not None) == keeper
+
+    def test_reveal_endpoint(self, cast, api_as):
+        member = _zhangsan()
+        response = api_as("captain").post(
+            f"/members/{member.pk}/reveal", {"field": "mobile", "reason": "紧急联系本人"}
+        )
+        assert response.json() == {"field": "mobile", "value": "13900000033"}
+        response = api_as("squad_leader").post(
+            f"/members/{member.pk}/reveal", {"field": "mobile", "reason": "紧急联系本人"}
+        )
+        assert response.status_code == 403
+
+    def test_list_bounded(self, cast, api_as, django_assert_max_num_queries):
+        api = api_as("captain")
+        with django_assert_max_num_queries(8):
+            body = api.get("/members", {"page_size": 50}).json()
+        assert body["count"] == Member.objects.count()
+        assert all("*" in row["id_number"] for row in body["items"] if row["name"] != "楼红枫")
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("zs", "张三"),
+        ("zhangsan", "张三"),
+        ("张三", "张三"),
+        ("0038", "张三"),
+        ("0033", "张三"),
+        ("13900000033", "张三"),
+        (VOLUNTEER_ID_NUMBER, "张三"),
+        (VOLUNTEER_ID_NUMBER.lower(), "张三"),
+    ],
+)
+def test_search(cast, api_as, q, expected):
+    names = [m["name"] for m in api_as("captain").get("/members", {"q": q}).json()["items"]]
+    assert expected in names
+
+
+def test_search_filters(cast, api_as):
+    api = api_as("captain")
+    assert {m["status"] for m in api.get("/members", {"status": "core"}).json()["items"]} == {
+        "core"
+    }
+    students = api.get("/members", {"category": "student"}).json()["items"]
+    assert students and {m["category"] for m in students} == {"student"}
+    aiders = api.get("/members", {"skill": "first_aid", "page_size": 100}).json()["items"]
+    assert aiders and all("first_aid" in [s["code"] for s in m["skills"]] for m in aiders)
+    squad = cast.units["hongfeng_squad2"]
+    rows = api.get("/members", {"unit_id": squad.pk, "page_size": 100}).json()["items"]
+    assert rows and all(m["unit"]["id"] != cast.units["hongfeng_group1"].pk for m in rows)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("captain", 200),
+        ("squad_leader", 200),
+        ("group_leader", 200),
+        ("volunteer", 200),
+        ("station_officer", 200),
+        ("bureau_officer", 200),
+        ("county_admin", 200),
+        ("province_admin", 200),
+        ("outsider", 404),
+        ("outside_captain", 404),
+        ("sibling_captain", 404),
+        ("system_admin", 404),
+        ("security_admin", 404),
+        ("auditor", 404),
+    ],
+)
+def test_member_detail_matrix(cast, api_as, who, status):
+    assert api_as(who).get(f"/members/{_zhangsan().pk}").status_code == status
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("captain", 200),
+        ("squad_leader", 200),
+        ("county_admin", 200),
+        ("group_leader", 403),
+        ("station_officer", 403),
+        ("volunteer", 403),
+        ("outsider", 404),
+        ("system_admin", 404),
+    ],
+)
+def test_member_status_matrix(cast, api_as, who, status):
+    member = _zhangsan()
+    response = api_as(who).post(
+        f"/members/{member.pk}/status", {"status": "core", "reason": "矩阵测试"}
+    )
+    assert response.status_code == status
+    member.refresh_from_db()
+    assert (member.status == "core") == (status == 200)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("captain", 201),
+        ("squad_leader", 201),
+        ("county_admin", 201),
+        ("group_leader", 403),
+        ("station_officer", 403),
+        ("outsider", 404),
+        ("system_admin", 403),  # sees the unit, may not register people
+    ],
+)
+def test_member_register_matrix(cast, api_as, who, status):
+    response = api_as(who).post(
+        "/members",
+        {
+            "unit_id": cast.units["hongfeng_group1"].pk,
+            "name": "王五",
+            "id_number": NEW_ID,
+            "mobile": "13612345678",
+            "skills": ["first_aid"],
+        },
+    )
+    assert response.status_code == status, response.json()
+    assert Member.objects.filter(name="王五").exists() == (status == 201)
+
+
+def test_other_team_members_never_listed(cast, api_as):
+    names = {m["name"] for m in api_as("outside_captain").get("/members").json()["items"]}
+    assert "张三" not in names
+
+
+def test_insurance_and_pairing_shown_in_file(cast, api_as):
+    member = Member.objects.filter(partner__isnull=False).first()
+    body = api_as("captain").get(f"/members/{member.pk}").json()
+    assert body["partner"]["id"] == member.partner_id
+    assert body["service_hours"] is None and body["points"] is None  # later issues, not faked
+    insured = Member.objects.filter(insurances__isnull=False).first()
+    policies = api_as("captain").get(f"/members/{insured.pk}").json()["insurances"]
+    assert policies and policies[0]["policy_number"].startswith("YW2026")
