@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("hongfeng.accounts.urls")),
     path("orgs/", include("hongfeng.orgs.urls")),
     path("audit/", include("hongfeng.audit.urls")),
+    path("members/", include("hongfeng.members.urls")),
 ]
 
 handler400 = "hongfeng.core.views.bad_request"

@@ -97,7 +97,7 @@ def test_wrong_password_keeps_the_mobile(page, live_server, live_cast, login):
 
 def test_auditor_reads_the_audit_trail(page, live_server, live_cast, login):
     login(page, "auditor")
-    page.goto(f"{live_server.url}/audit/")
+    page.goto(f"{live_server.url}/audit/?action=unit.created")
     expect(page.locator("h1")).to_contain_text("安全审计")
     rows = page.locator("main table tbody tr")
     expect(rows.first).to_be_visible()

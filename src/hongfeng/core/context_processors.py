@@ -16,6 +16,7 @@ class NavItem:
 _SECTIONS = {
     "orgs": "orgs",
     "audit": "audit",
+    "members": "members",
     "roles": "roles",
     "grant": "roles",
     "role_revoke": "roles",
@@ -37,6 +38,8 @@ def navigation(request):
     items = [NavItem("首页", reverse("home"), "home")]
     if access.has_capability(user, "orgs.view"):
         items.append(NavItem("组织架构", reverse("orgs:tree"), "orgs"))
+    if access.has_capability(user, "members.view"):
+        items.append(NavItem("队员档案", reverse("members:list"), "members"))
     if access.has_capability(user, "roles.view"):
         items.append(NavItem("角色授权", reverse("accounts:roles"), "roles"))
     if access.has_capability(user, "accounts.manage") or access.has_capability(
@@ -46,6 +49,8 @@ def navigation(request):
     if access.has_capability(user, "audit.view"):
         items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
     items.append(NavItem("我的", reverse("accounts:me"), "me"))
+    if hasattr(user, "member"):
+        items.insert(1, NavItem("我的档案", reverse("members:me"), "profile"))
     roles = sorted({a.role for a in access.assignments(user)}, key=Role.values.index)
     match = getattr(request, "resolver_match", None)
     section = "home"
@@ -53,6 +58,8 @@ def navigation(request):
         section = _SECTIONS.get(
             match.url_name if match.namespace == "accounts" else match.namespace, "home"
         )
+        if (match.namespace, match.url_name) == ("members", "me"):
+            section = "profile"
     return {
         "nav_items": items,
         "nav_section": section,

@@ -44,6 +44,18 @@ def _unit_card(user, assignment) -> Card:
         stats.append(
             Stat("指导总队", summary.guided_teams, "个", f"{units}?within={unit.pk}&guided=1")
         )
+    if access.can(user, "members.view", unit):
+        from hongfeng.members.models import Member
+
+        serving = Member.objects.visible_to(user).serving().filter(unit__path__startswith=unit.path)
+        stats.append(
+            Stat(
+                "在册队员",
+                serving.count(),
+                "人",
+                f"{reverse('members:list')}?unit={unit.pk}&status=serving",
+            )
+        )
     if access.has_capability(user, "roles.view"):
         stats.append(
             Stat(

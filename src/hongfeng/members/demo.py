@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from hongfeng.core.idnumber import check_character
 from hongfeng.members import services
+from hongfeng.members.catalogue import SKILLS
 from hongfeng.members.models import Category, EquipmentKind, MemberStatus, PoliticalStatus, Skill
 
 _SURNAMES = (
@@ -71,7 +72,9 @@ def build(cast) -> None:
             "hongfeng_squad2",
         )
     ]
-    skills = list(Skill.objects.values_list("code", flat=True))
+    for code, label in SKILLS:  # a flushed test database has lost the migration's rows
+        Skill.objects.get_or_create(code=code, defaults={"name": label})
+    skills = [code for code, _ in SKILLS]
     today = date(2026, 11, 1)
     members = []
     for i, (key, name, mobile, unit_key, status) in enumerate(CAST_MEMBERS):

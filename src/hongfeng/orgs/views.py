@@ -116,6 +116,8 @@ def unit_detail(request, unit_id):
             "can_onboard": can_add and unit.kind == UnitKind.COUNTY_ASSOCIATION,
             "can_grant": can_grant,
             "can_see_roles": access.has_capability(user, "roles.view"),
+            "can_see_members": unit.kind in ("team", "squad", "group")
+            and access.can(user, "members.view", unit),
             "archived": _show_archived(request),
         },
     )

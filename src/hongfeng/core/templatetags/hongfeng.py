@@ -45,3 +45,24 @@ def query_with(context, **changes):
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+# ui.md: the same colours everywhere — grey draft/ended, blue in progress, green done/good,
+# orange flagged, red overdue or stopped.
+_STATUS_COLOURS = {
+    "probation": "blue",
+    "active": "green",
+    "core": "green",
+    "inactive": "orange",
+    "demoted": "orange",
+    "suspended": "red",
+    "exited": "secondary",
+}
+
+
+@register.simple_tag
+def status_badge(value, label):
+    from django.utils.html import format_html
+
+    colour = _STATUS_COLOURS.get(str(value), "secondary")
+    return format_html('<span class="badge bg-{}-lt">{}</span>', colour, label)

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from hongfeng.members import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("", views.member_list, name="list"),
+    path("new/", views.register, name="register"),
+    path("me/", views.my_profile, name="me"),
+    path("<str:member_id>/", views.member_file, name="file"),
+    path("<str:member_id>/edit/", views.edit, name="edit"),
+    path("<str:member_id>/status/", views.change_status, name="status"),
+    path("<str:member_id>/reveal/", views.reveal, name="reveal"),
+    path(
+        "<str:member_id>/equipment/<str:issue_id>/return/",
+        views.return_equipment,
+        name="return_equipment",
+    ),
+    path("<str:member_id>/<slug:kind>/new/", views.add_record, name="add_record"),
+]

@@ -1,0 +1,280 @@
+"""Member pages: the list with search and filters, the member file (一人一档), registration,
+editing, status changes, the audited reveal, and "my profile" for volunteers."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
+
+from hongfeng.accounts import access
+from hongfeng.core.errors import DomainError, NotFound
+from hongfeng.core.forms import add_domain_error, paginate
+from hongfeng.members import forms, selectors, services
+from hongfeng.members.models import (
+    Category,
+    EquipmentIssue,
+    MemberStatus,
+    Skill,
+)
+
+
+def _require(user, capability: str):
+    if not access.has_capability(user, capability):
+        raise PermissionDenied("您没有访问此页面的权限。")
+
+
+@login_required
+def member_list(request):
+    _require(request.user, "members.view")
+    params = request.GET
+    unit = access.get_unit_for_user(request.user, params["unit"]) if params.get("unit") else None
+    rows = selectors.members_for(
+        request.user,
+        q=params.get("q", "")[:50],
+        unit=unit,
+        status=params.get("status") or None,
+        category=params.get("category") if params.get("category") in Category.values else None,
+        skill=params.get("skill") or None,
+    )
+    page = paginate(request, rows)
+    today = timezone.localdate()
+    for member in page:
+        member.position = selectors.position_label(member)
+        member.age = member.age_on(today)
+    return render(
+        request,
+        "members/list.html",
+        {
+            "page": page,
+            "unit": unit,
+            "statuses": MemberStatus.choices,
+            "categories": Category.choices,
+            "skills": Skill.objects.all(),
+            "can_register": unit is not None and access.can(request.user, "members.manage", unit),
+        },
+    )
+
+
+def _file_context(request, member) -> dict:
+    user = request.user
+    own = member.user_id == user.pk
+    keeper = own or access.can(user, "members.manage", member.unit)
+    today = timezone.localdate()
+    return {
+        "member": member,
+        "own": own,
+        "keeper": keeper,
+        "can_manage": access.can(user, "members.manage", member.unit),
+        "can_reveal": own or access.can(user, "members.reveal", member.unit),
+        "position": selectors.position_label(member),
+        "age": member.age_on(today),
+        "today": today,
+        "history": member.status_changes.select_related("changed_by")[:50],
+        "certificates": member.certificates.all(),
+        "insurances": member.insurances.all(),
+        "equipment": member.equipment.all(),
+        "skills": member.skills.all(),
+        "mentees": member.mentees.all() if keeper else [],
+        "reveal_form": forms.RevealForm(),
+    }
+
+
+@login_required
+def member_file(request, member_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    return render(request, "members/file.html", _file_context(request, member))
+
+
+@login_required
+def my_profile(request):
+    """My own file, unmasked, on a phone; contact data editable (each change audited)."""
+    member = selectors.own_member(request.user)
+    if member is None:
+        return render(request, "members/no_file.html")
+    form = forms.ContactForm(
+        request.POST or None,
+        initial={
+            "address": member.address,
+            "emergency_contact": member.emergency_contact,
+            "emergency_mobile": member.emergency_mobile,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_own_contact(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "联系方式已更新。")
+            return redirect("members:me")
+    return render(request, "members/me.html", {**_file_context(request, member), "form": form})
+
+
+@login_required
+def register(request):
+    """实名登记 by a captain or association staff, into the unit in `?unit=`."""
+    unit = access.get_unit_for_user(request.user, request.GET.get("unit"))
+    if not access.can(request.user, "members.manage", unit):
+        raise PermissionDenied("您无权在该单位登记队员。")
+    form = forms.RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = services.register_member(
+                actor=request.user,
+                unit=unit,
+                name=data["name"],
+                id_number=data["id_number"],
+                mobile=data["mobile"],
+                joined_on=data["joined_on"],
+                data=form.member_data(),
+            )
+            services.record_consent(
+                user=member.user, kind="privacy", text_version=forms.PRIVACY_NOTICE_VERSION
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已为{member.name}建立档案（见习队员）。")
+            return redirect("members:file", member_id=member.pk)
+    return render(request, "members/register.html", {"form": form, "unit": unit})
+
+
+@login_required
+def edit(request, member_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    if not access.can(request.user, "members.manage", member.unit):
+        raise PermissionDenied("您无权修改该队员档案。")
+    initial = {
+        "political_status": member.political_status,
+        "category": member.category,
+        "skills": list(member.skills.values_list("code", flat=True)),
+        "address": member.address,
+        "emergency_contact": member.emergency_contact,
+        "emergency_mobile": member.emergency_mobile,
+        "health_fit": member.health_fit,
+        "health_declaration": member.health_declaration,
+        "version": member.version,
+    }
+    form = forms.EditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_member(
+                actor=request.user,
+                member=member,
+                data=form.member_data(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "档案已保存。")
+            return redirect("members:file", member_id=member.pk)
+    response = render(request, "members/edit.html", {"form": form, "member": member})
+    add_never_cache_headers(response)  # the form holds the decrypted health declaration
+    return response
+
+
+@login_required
+def change_status(request, member_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    if not access.can(request.user, "members.manage", member.unit):
+        raise PermissionDenied("您无权变更该队员的状态。")
+    form = forms.StatusForm(request.POST or None, current=member.status)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_status(
+                actor=request.user,
+                member=member,
+                to=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "状态已变更并记入历史。")
+            return redirect("members:file", member_id=member.pk)
+    return render(request, "members/status.html", {"form": form, "member": member})
+
+
+@login_required
+@require_POST
+def reveal(request, member_id):
+    """The audited "查看明文": answers an htmx fragment (or a page without JavaScript)."""
+    member = selectors.get_member_for_user(request.user, member_id)
+    form = forms.RevealForm(request.POST)
+    value, error = None, None
+    if form.is_valid():
+        try:
+            value = services.reveal(
+                actor=request.user,
+                member=member,
+                field_name=form.cleaned_data["field"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            error = exc.message
+    else:
+        error = "请写明查看原因。"
+    htmx = request.headers.get("HX-Request") == "true"
+    template = "members/_revealed.html" if htmx else "members/revealed.html"
+    response = render(
+        request,
+        template,
+        {"member": member, "value": value, "error": error, "field": form.data.get("field", "")},
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+_RECORD_FORMS = {
+    "certificate": (forms.CertificateForm, services.add_certificate, "证书"),
+    "insurance": (forms.InsuranceForm, services.add_insurance, "保险"),
+    "equipment": (forms.EquipmentForm, services.issue_equipment, "装备发放"),
+}
+
+
+@login_required
+def add_record(request, member_id, kind):
+    """Add a certificate, an insurance policy or an issued piece of equipment to a file."""
+    if kind not in _RECORD_FORMS:
+        raise PermissionDenied("未知的记录类型。")
+    member = selectors.get_member_for_user(request.user, member_id)
+    if not access.can(request.user, "members.manage", member.unit):
+        raise PermissionDenied("您无权修改该队员档案。")
+    form_class, service, label = _RECORD_FORMS[kind]
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            service(actor=request.user, member=member, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"已登记{label}。")
+            return redirect("members:file", member_id=member.pk)
+    return render(
+        request, "members/add_record.html", {"form": form, "member": member, "label": label}
+    )
+
+
+@login_required
+@require_POST
+def return_equipment(request, member_id, issue_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    issue = EquipmentIssue.objects.filter(member=member, pk=access.parse_id(issue_id)).first()
+    if issue is None:
+        raise NotFound()
+    try:
+        services.return_equipment(actor=request.user, issue=issue, returned_on=timezone.localdate())
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已登记归还。")
+    return redirect("members:file", member_id=member.pk)

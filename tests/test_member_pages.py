@@ -1,0 +1,207 @@
+"""Member pages: list, file, registration, editing, status, reveal, my profile (issue 3)."""
+
+import pytest
+
+from hongfeng.audit.models import AuditEvent
+from hongfeng.members.demo import VOLUNTEER_ID_NUMBER
+from hongfeng.members.models import Member
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def _zhangsan():
+    return Member.objects.get(name="张三")
+
+
+@pytest.mark.parametrize(
+    "who", ["captain", "squad_leader", "group_leader", "station_officer", "county_admin"]
+)
+def test_list_is_masked_and_bounded(cast, page_as, who, django_assert_max_num_queries):
+    client = page_as(who)
+    with django_assert_max_num_queries(20):
+        response = client.get("/members/?q=zs")
+    text = _text(response)
+    assert "张三" in text and "139****0033" in text
+    assert "13900000033" not in text and VOLUNTEER_ID_NUMBER not in text
+
+
+def test_list_filters_and_empty_state(cast, page_as):
+    client = page_as("captain")
+    assert "没有符合条件的队员" in _text(client.get("/members/?q=不存在的人"))
+    text = _text(client.get("/members/?status=exited"))
+    assert "已退出" in text
+
+
+@pytest.mark.parametrize("who", ["system_admin", "auditor", "security_admin"])
+def test_three_powers_have_no_member_pages(cast, page_as, who):
+    assert page_as(who).get("/members/").status_code == 403
+    assert page_as(who).get(f"/members/{_zhangsan().pk}/").status_code == 404
+
+
+def test_file_page_masked_with_reveal(cast, page_as):
+    client = page_as("captain")
+    member = _zhangsan()
+    text = _text(client.get(f"/members/{member.pk}/"))
+    assert "3306**********0038" in text and VOLUNTEER_ID_NUMBER not in text
+    assert "查看明文" in text and "暂无记录" in text
+    response = client.post(
+        f"/members/{member.pk}/reveal/",
+        {"field": "id_number", "reason": "核对保险信息"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert VOLUNTEER_ID_NUMBER in _text(response)
+    assert "no-cache" in response["Cache-Control"]
+    assert AuditEvent.objects.filter(action="member.revealed").count() == 1
+    response = client.post(f"/members/{member.pk}/reveal/", {"field": "id_number", "reason": ""})
+    assert VOLUNTEER_ID_NUMBER not in _text(response)
+
+
+def test_squad_leader_sees_no_reveal_and_is_refused(cast, page_as):
+    client = page_as("squad_leader")
+    member = _zhangsan()
+    assert "查看明文" not in _text(client.get(f"/members/{member.pk}/"))
+    response = client.post(
+        f"/members/{member.pk}/reveal/", {"field": "mobile", "reason": "想联系一下他"}
+    )
+    assert response.status_code == 403
+
+
+def test_register_page(cast, page_as):
+    client = page_as("captain")
+    group = cast.units["hongfeng_group2"]
+    response = client.post(
+        f"/members/new/?unit={group.pk}",
+        {
+            "name": "李四",
+            "id_number": "11010519491231002x",
+            "mobile": "13612345678",
+            "political_status": "masses",
+            "category": "student",
+            "skills": ["first_aid"],
+            "health_fit": "on",
+            "consent": "on",
+        },
+    )
+    assert response.status_code == 302, _text(response)[:3000]
+    member = Member.objects.get(name="李四")
+    assert member.user.consents.get().text_version == "2026-11"
+    response = client.post(
+        f"/members/new/?unit={group.pk}",
+        {
+            "name": "王五",
+            "id_number": "11010519491231002X",
+            "mobile": "13612345679",
+            "political_status": "masses",
+            "category": "student",
+            "consent": "on",
+        },
+    )
+    assert "同一人不能重复登记" in _text(response)
+    assert 'value="王五"' in _text(response)
+
+
+def test_register_needs_consent_and_scope(cast, page_as):
+    client = page_as("captain")
+    group = cast.units["hongfeng_group2"]
+    response = client.post(
+        f"/members/new/?unit={group.pk}",
+        {
+            "name": "李四",
+            "id_number": "11010519491231002X",
+            "mobile": "13612345678",
+            "political_status": "masses",
+            "category": "student",
+        },
+    )
+    assert response.status_code == 200 and not Member.objects.filter(name="李四").exists()
+    assert page_as("group_leader").get(f"/members/new/?unit={group.pk}").status_code in (403, 404)
+
+
+def test_edit_status_and_records(cast, page_as):
+    client = page_as("captain")
+    member = _zhangsan()
+    response = client.post(
+        f"/members/{member.pk}/edit/",
+        {
+            "political_status": "party_member",
+            "category": "enterprise",
+            "skills": ["law"],
+            "address": "枫桥镇",
+            "emergency_contact": "张母",
+            "emergency_mobile": "15800001111",
+            "health_fit": "on",
+            "health_declaration": "健康",
+            "version": member.version,
+        },
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.is_party_member and member.health_declaration == "健康"
+    response = client.post(
+        f"/members/{member.pk}/status/", {"status": "core", "reason": "表现突出"}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"/members/{member.pk}/certificate/new/",
+        {
+            "name": "救护员证",
+            "issuer": "红十字会",
+            "issued_on": "2026-01-01",
+            "expires_on": "2025-01-01",
+        },
+    )
+    assert "有效期不能早于发证日期" in _text(response)
+    response = client.post(
+        f"/members/{member.pk}/insurance/new/",
+        {
+            "insurer": "人寿",
+            "policy_number": "P1",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-12-31",
+        },
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"/members/{member.pk}/equipment/new/", {"kind": "radio", "issued_on": "2026-01-01"}
+    )
+    assert response.status_code == 302
+    issue = member.equipment.filter(kind="radio", returned_on__isnull=True).latest("id")
+    client.post(f"/members/{member.pk}/equipment/{issue.pk}/return/")
+    issue.refresh_from_db()
+    assert issue.returned_on is not None
+
+
+def test_status_page_offers_only_allowed_transitions(cast, page_as):
+    member = Member.objects.filter(status="probation").first()
+    text = _text(page_as("captain").get(f"/members/{member.pk}/status/"))
+    assert ">在队<" in text and ">核心队员<" not in text
+
+
+def test_my_profile(cast, page_as):
+    client = page_as("volunteer")
+    text = _text(client.get("/members/me/"))
+    assert VOLUNTEER_ID_NUMBER in text and "13900000033" in text
+    response = client.post(
+        "/members/me/",
+        {"address": "枫桥镇新址", "emergency_contact": "张母", "emergency_mobile": "158"},
+    )
+    assert "请输入正确的11位手机号码" in _text(response)
+    response = client.post(
+        "/members/me/",
+        {"address": "枫桥镇新址", "emergency_contact": "张母", "emergency_mobile": "15800001111"},
+    )
+    assert response.status_code == 302
+    assert _zhangsan().address == "枫桥镇新址"
+
+
+def test_no_file_page(cast, page_as):
+    assert "还没有队员档案" in _text(page_as("county_admin").get("/members/me/"))
+
+
+def test_home_counts_members(cast, page_as):
+    text = _text(page_as("captain").get("/"))
+    team = cast.units["hongfeng"]
+    assert f"/members/?unit={team.pk}&amp;status=serving" in text
+    assert "在册队员" in text
