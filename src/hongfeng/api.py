@@ -118,6 +118,7 @@ def _register_routers() -> None:
     from hongfeng.accounts.api import router as accounts_router
     from hongfeng.audit.api import router as audit_router
     from hongfeng.members.api import router as members_router
+    from hongfeng.members.recruitment_api import router as recruitment_router
     from hongfeng.orgs.api import router as orgs_router
 
     api.add_router("/auth", auth_router, tags=["认证"])
@@ -125,6 +126,7 @@ def _register_routers() -> None:
     api.add_router("/", orgs_router, tags=["组织架构"])
     api.add_router("/", audit_router, tags=["审计"])
     api.add_router("/", members_router, tags=["队员档案"])
+    api.add_router("/", recruitment_router, tags=["招募与入队申请"])
 
 
 _register_routers()

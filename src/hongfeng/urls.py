@@ -13,6 +13,7 @@ urlpatterns = [
     path("orgs/", include("hongfeng.orgs.urls")),
     path("audit/", include("hongfeng.audit.urls")),
     path("members/", include("hongfeng.members.urls")),
+    path("apply/", include("hongfeng.members.apply_urls")),
 ]
 
 handler400 = "hongfeng.core.views.bad_request"

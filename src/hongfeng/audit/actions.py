@@ -40,6 +40,11 @@ ACTIONS: dict[str, str] = {
     "member.insurance_added": "登记保险",
     "member.equipment_issued": "发放装备",
     "member.equipment_returned": "归还装备",
+    # recruitment (5.2.2)
+    "charter.published": "发布队伍章程",
+    "application.submitted": "提交入队申请",
+    "application.approved": "入队申请通过",
+    "application.rejected": "入队申请未通过",
     # audit itself
     "audit.verified": "校验审计链",
 }

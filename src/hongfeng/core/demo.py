@@ -247,6 +247,7 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
     from hongfeng.members import demo as member_demo
 
     member_demo.build(cast)
+    member_demo.build_recruitment(cast)
     return cast
 
 

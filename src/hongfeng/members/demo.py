@@ -196,3 +196,69 @@ def _extras(rng, captain, members, today) -> None:
             issued_on=date(2023, 6, 1),
             expires_on=date(2027, 5, 31),
         )
+
+
+CHARTER = {
+    "joining_conditions": (
+        "1. 年满18周岁，具有完全民事行为能力，遵守法律法规和社会公德；\n"
+        "2. 身体健康，热心公益，能保证每月参加不少于一次服务活动；\n"
+        "3. 无违法犯罪记录，经实名登记并通过审核；\n"
+        "4. 认同本章程，自愿参加岗前培训（不少于两次，每次半天）。"
+    ),
+    "rights_and_duties": (
+        "权利：参加培训与活动，获得服务时长记录、积分与荣誉，享受人身意外保险，"
+        "对队伍工作提出意见和建议。\n"
+        "义务：服从统一指挥，在授权范围内开展服务，保守工作中知悉的秘密和个人信息，"
+        "爱护装备，按时签到签退。"
+    ),
+    "exit_rules": (
+        "队员可书面申请退出；连续30天无服务记录的降级并提醒，60天无服务记录的由总队长确认退出；"
+        "严重违反行为规范的，经警告仍不改正的予以除名。退出后档案保留，可重新申请加入。"
+    ),
+    "code_of_conduct": (
+        "着装规范、文明用语；不得以义警名义从事与服务无关的活动；"
+        "不得超越授权执法；遇重大警情立即报告派出所；保护群众隐私。"
+    ),
+}
+
+# (name, ID birth date, male, mobile, status, reason)
+_APPLICANTS = [
+    ("赵晓东", date(1995, 4, 12), True, "13700009001", None, ""),
+    ("钱佳琪", date(2001, 9, 3), False, "13700009002", None, ""),
+    ("孙志红", date(1988, 1, 20), False, "13700009003", None, ""),
+    (
+        "李立新",
+        date(1970, 6, 30),
+        True,
+        "13700009004",
+        "rejected",
+        "年龄与身体状况不适合水上救援岗位，建议改报防范宣传岗位后重新申请",
+    ),
+]
+
+
+def build_recruitment(cast) -> None:
+    """Charters for two teams and a few applications waiting in the review queue."""
+    from hongfeng.core.demo import DEMO_PASSWORD
+    from hongfeng.members.services import publish_charter, reject_application, submit_application
+
+    rng = random.Random(7)  # noqa: S311 — demo data
+    hongfeng = cast.units["hongfeng"]
+    publish_charter(actor=cast.users["captain"], team=hongfeng, **CHARTER)
+    publish_charter(actor=cast.users["sibling_captain"], team=cast.units["keqiao_team"], **CHARTER)
+    for name, born, male, mobile, status, reason in _APPLICANTS:
+        application = submit_application(
+            team=hongfeng,
+            preferred_unit=cast.units["hongfeng_squad2"],
+            name=name,
+            id_number=make_id_number(rng, born, male),
+            mobile=mobile,
+            password=DEMO_PASSWORD,
+            skills=["first_aid"],
+            motivation="希望为家乡平安出一份力。",
+            charter_version=1,
+            charter_accepted=True,
+            privacy_accepted=True,
+        )
+        if status == "rejected":
+            reject_application(actor=cast.users["captain"], application=application, reason=reason)

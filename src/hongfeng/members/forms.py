@@ -9,9 +9,10 @@ from hongfeng.members.models import (
     PoliticalStatus,
     Skill,
 )
-from hongfeng.members.services import MemberData
-
-PRIVACY_NOTICE_VERSION = "2026-11"
+from hongfeng.members.services import (
+    PRIVACY_NOTICE_VERSION,
+    MemberData,
+)
 
 
 class DateInput(forms.DateInput):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hongfeng.members import views
+from hongfeng.members import recruitment_views, views
 
 app_name = "members"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.member_list, name="list"),
     path("new/", views.register, name="register"),
     path("me/", views.my_profile, name="me"),
+    path("applications/", recruitment_views.queue, name="applications"),
+    path("applications/<str:application_id>/", recruitment_views.review, name="review"),
+    path("charter/<str:team_id>/", recruitment_views.charter, name="charter"),
     path("<str:member_id>/", views.member_file, name="file"),
     path("<str:member_id>/edit/", views.edit, name="edit"),
     path("<str:member_id>/status/", views.change_status, name="status"),

@@ -14,6 +14,7 @@ from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, paginate
 from hongfeng.members import forms, selectors, services
 from hongfeng.members.models import (
+    Application,
     Category,
     EquipmentIssue,
     MemberStatus,
@@ -54,6 +55,10 @@ def member_list(request):
             "categories": Category.choices,
             "skills": Skill.objects.all(),
             "can_register": unit is not None and access.can(request.user, "members.manage", unit),
+            "can_review": access.has_capability(request.user, "members.manage"),
+            "pending": Application.objects.filter(
+                access.scope_q(request.user, "members.manage", "team"), status="applied"
+            ).count(),
         },
     )
 
