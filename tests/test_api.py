@@ -5,6 +5,7 @@ import pytest
 from hongfeng.accounts.models import RoleAssignment, User
 from hongfeng.audit.models import AuditEvent
 from hongfeng.orgs.models import Unit
+from tests.conftest import ApiClient
 
 
 class TestErrors:
@@ -270,7 +271,9 @@ def _writes(cast):
 
 
 def _member_writes(cast):
-    from hongfeng.members.models import Member
+    from hongfeng.members.models import Application, Member
+
+    pending = list(Application.objects.filter(status="applied").order_by("id")[:2])
 
     zhangsan = Member.objects.get(name="张三")
     newcomer = Member.objects.filter(status="probation").first()
@@ -312,13 +315,41 @@ def _member_writes(cast):
             "/members/me/contact",
             {"address": "枫桥镇1号", "emergency_contact": "张母", "emergency_mobile": ""},
         ),
+        ("captain", "post", f"/applications/{pending[0].pk}/approve", {}),
+        ("captain", "post", f"/applications/{pending[1].pk}/reject", {"reason": "名额已满"}),
+        (
+            "captain",
+            "post",
+            f"/teams/{cast.units['hongfeng'].pk}/charter",
+            {
+                "joining_conditions": "a",
+                "rights_and_duties": "b",
+                "exit_rules": "c",
+                "code_of_conduct": "d",
+            },
+        ),
+        (
+            None,
+            "post",
+            "/applications",
+            {
+                "team_id": cast.units["keqiao_team"].pk,
+                "name": "周六",
+                "id_number": "110105194912310038",
+                "mobile": "13612340002",
+                "password": "Apply#Pass2026",
+                "charter_version": 1,
+                "charter_accepted": True,
+                "privacy_accepted": True,
+            },
+        ),
     ]
 
 
 def test_every_write_endpoint_leaves_an_audit_row(cast, api_as):
     """T5: each successful write adds audit events carrying its request id."""
     for who, method, path, data in _writes(cast):
-        api = api_as(who)
+        api = api_as(who) if who else ApiClient()
         before = AuditEvent.objects.count()
         call = getattr(api, method)
         response = call(path, data) if data is not None else call(path)
@@ -361,6 +392,10 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/members/{member_id}/partner",
         "post /api/v1/members/{member_id}/reveal",
         "patch /api/v1/members/me/contact",
+        "post /api/v1/applications",
+        "post /api/v1/teams/{team_id}/charter",
+        "post /api/v1/applications/{application_id}/approve",
+        "post /api/v1/applications/{application_id}/reject",
     }
     assert writes == covered
 
