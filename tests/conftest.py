@@ -18,6 +18,8 @@ def pytest_configure(config):
     # Argon2 is what production uses (tests/accounts/test_passwords.py proves it); the suite
     # itself logs people in hundreds of times, so it hashes with a fast algorithm.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run inline in tests (the worker is exercised by its own test).
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture(scope="session")

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "django_tasks_db",
     "hongfeng.core",
     "hongfeng.orgs",
     "hongfeng.accounts",
@@ -322,5 +323,18 @@ if LOG_FILE:
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
-# django.tasks: tasks run inline unless a queue backend is configured (later issues add one).
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# django.tasks: background work (roster imports, broadcasts) goes to a database queue served by
+# `hongfeng db_worker` (`hongfeng demo` starts one itself); "immediate" runs tasks inline.
+TASKS_MODE = env_str("HONGFENG_TASKS", "database")
+if TASKS_MODE not in {"database", "immediate"}:
+    raise ImproperlyConfigured("HONGFENG_TASKS must be 'database' or 'immediate'")
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend"
+        if TASKS_MODE == "database"
+        else "django.tasks.backends.immediate.ImmediateBackend"
+    }
+}
+# Uploaded rosters are read in memory; larger requests are refused before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

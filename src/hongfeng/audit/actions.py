@@ -40,6 +40,9 @@ ACTIONS: dict[str, str] = {
     "member.insurance_added": "登记保险",
     "member.equipment_issued": "发放装备",
     "member.equipment_returned": "归还装备",
+    "member.exported": "导出队员名册",
+    "roster.uploaded": "上传队员名册",
+    "roster.imported": "导入队员名册",
     # recruitment (5.2.2)
     "charter.published": "发布队伍章程",
     "application.submitted": "提交入队申请",

@@ -120,6 +120,66 @@ def _clean_summary(value):
     return mask_text(str(value))[:500]
 
 
+def _unsaved_event(
+    ctx,
+    now,
+    *,
+    action: str,
+    actor=None,
+    target=None,
+    target_label: str | None = None,
+    unit=None,
+    summary: dict | None = None,
+    actor_label: str | None = None,
+) -> AuditEvent:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if target is not None:
+        target_type, target_id = target._meta.label_lower, str(target.pk)
+        label = target_label if target_label is not None else str(target)
+    else:
+        target_type, target_id, label = "", "", target_label or ""
+    if actor_label is None:
+        actor_label = str(actor) if actor else ""
+    return AuditEvent(
+        occurred_at=now,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=mask_text(actor_label)[:80],
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=mask_text(label)[:120],
+        unit=unit,
+        ip=ctx.ip or "",
+        request_id=ctx.request_id,
+        channel=ctx.channel,
+        summary=_clean_summary(summary or {}),
+    )
+
+
+def record_events(specs: list[dict]) -> list[AuditEvent]:
+    """Append several audit events (each spec: the keyword arguments of `record_event`) to one
+    chain inside the caller's transaction — one head claim and one bulk insert, for bulk
+    operations such as a roster import."""
+    if not specs:
+        return []
+    ctx, now = context.current(), timezone.now()
+    events = [_unsaved_event(ctx, now, **spec) for spec in specs]
+    with transaction.atomic():
+        head = _claim_head()
+        seq, prev = head.seq, head.hash
+        for event in events:
+            seq += 1
+            event.chain, event.seq, event.prev_hash = head.chain, seq, prev
+            event.hash = compute_hash(event)
+            prev = event.hash
+        AuditEvent.objects.bulk_create(events, batch_size=500)
+        AuditChainHead.objects.filter(chain=head.chain).update(
+            seq=seq, hash=prev, mac=head_mac(head.chain, seq, prev)
+        )
+    return events
+
+
 def record_event(
     *,
     action: str,
@@ -132,41 +192,19 @@ def record_event(
 ) -> AuditEvent:
     """Append one audit event inside the caller's transaction (so it commits or rolls back with
     the write it describes). `target` is any model instance; its label is masked."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    ctx = context.current()
-    if target is not None:
-        target_type = target._meta.label_lower
-        target_id = str(target.pk)
-        label = target_label if target_label is not None else str(target)
-    else:
-        target_type, target_id, label = "", "", target_label or ""
-    with transaction.atomic():
-        head = _claim_head()
-        event = AuditEvent(
-            occurred_at=timezone.now(),
-            actor=actor if actor is not None and actor.pk else None,
-            actor_label=actor_label if actor_label is not None else (str(actor) if actor else ""),
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            target_label=mask_text(label)[:120],
-            unit=unit,
-            ip=ctx.ip or "",
-            request_id=ctx.request_id,
-            channel=ctx.channel,
-            summary=_clean_summary(summary or {}),
-            chain=head.chain,
-            seq=head.seq + 1,
-            prev_hash=head.hash,
-        )
-        event.actor_label = mask_text(event.actor_label)[:80]
-        event.hash = compute_hash(event)
-        event.save()
-        AuditChainHead.objects.filter(chain=head.chain).update(
-            seq=event.seq, hash=event.hash, mac=head_mac(head.chain, event.seq, event.hash)
-        )
-    return event
+    return record_events(
+        [
+            {
+                "action": action,
+                "actor": actor,
+                "target": target,
+                "target_label": target_label,
+                "unit": unit,
+                "summary": summary,
+                "actor_label": actor_label,
+            }
+        ]
+    )[0]
 
 
 @dataclass

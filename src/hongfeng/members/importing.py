@@ -1,0 +1,332 @@
+"""Roster onboarding (4.5 队伍一键入驻): validate a whole roster first, report every bad row,
+then import all of it — or, only when the user asks, just the valid rows — through one bulk
+path that writes the same rows as registering members one by one (file, account, 队员 role,
+status history, audit event), fast enough for thousands of rows."""
+
+import contextlib
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from hongfeng.accounts import access
+from hongfeng.accounts.models import Role, RoleAssignment, User
+from hongfeng.audit.services import record_event, record_events
+from hongfeng.core import crypto
+from hongfeng.core.errors import DomainError
+from hongfeng.core.idnumber import parse_id_number
+from hongfeng.core.masking import mask_name
+from hongfeng.members.models import (
+    ImportStatus,
+    Member,
+    MemberStatus,
+    RosterImport,
+    StatusChange,
+)
+from hongfeng.members.roster import RosterRow, read_rows
+from hongfeng.members.services.files import ID_INDEX, id_number_index, pinyin_of
+
+_CHUNK = 500
+IMPORT_REASON = "名册导入（队伍一键入驻）"
+
+
+def _chunks(items, size=_CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def check_against_file_and_database(rows: list[RosterRow]) -> None:
+    """Duplicates inside the file, and people or numbers already registered."""
+    seen_ids: dict[str, RosterRow] = {}
+    seen_mobiles: dict[str, RosterRow] = {}
+    for row in rows:
+        if row.id_number:
+            first = seen_ids.setdefault(row.id_number, row)
+            if first is not row:
+                row.errors.append(f"与第 {first.number} 行身份证号重复（同一人）")
+        if row.mobile:
+            first = seen_mobiles.setdefault(row.mobile, row)
+            if first is not row:
+                row.errors.append(f"与第 {first.number} 行手机号重复")
+    indexes = {id_number_index(r.id_number): r for r in rows if r.id_number}
+    for chunk in _chunks(list(indexes)):
+        for index in Member.objects.filter(id_number_index__in=chunk).values_list(
+            "id_number_index", flat=True
+        ):
+            indexes[index].errors.append("该身份证号已有队员档案")
+    mobiles = {r.mobile: r for r in rows if r.mobile}
+    for chunk in _chunks(list(mobiles)):
+        for mobile, name, has_member in User.objects.filter(mobile__in=chunk).values_list(
+            "mobile", "name", "member"
+        ):
+            row = mobiles[mobile]
+            if has_member:
+                row.errors.append("该手机号已属于另一名队员")
+            elif name != row.name:
+                row.errors.append("该手机号已注册账号，但姓名不一致")
+
+
+def report_of(rows: list[RosterRow]) -> list[dict]:
+    """The report kept with the import: names masked (it is shown and downloaded)."""
+    return [
+        {
+            "row": r.number,
+            "name": mask_name(r.name),
+            "unit": r.unit_label,
+            "errors": r.errors,
+            "notes": r.notes,
+        }
+        for r in rows
+        if r.errors or r.notes
+    ]
+
+
+def validate(roster_import: RosterImport) -> list[RosterRow]:
+    """Read and check every row; store the counts and the report. Nothing else is written."""
+    team = roster_import.team
+    try:
+        rows = read_rows(bytes(roster_import.content), team)
+    except DomainError as exc:
+        RosterImport.objects.filter(pk=roster_import.pk).update(
+            status=ImportStatus.FAILED, message=exc.message, finished_at=timezone.now()
+        )
+        raise
+    check_against_file_and_database(rows)
+    valid = sum(1 for r in rows if r.ok)
+    RosterImport.objects.filter(pk=roster_import.pk).update(
+        status=ImportStatus.VALIDATED,
+        total_rows=len(rows),
+        valid_rows=valid,
+        error_rows=len(rows) - valid,
+        report=report_of(rows),
+    )
+    return rows
+
+
+def _member(row: RosterRow, user: User, now) -> Member:
+    pinyin, initials = pinyin_of(row.name)
+    info = parse_id_number(row.id_number)
+    return Member(
+        user=user,
+        unit=row.unit,
+        name=row.name,
+        name_pinyin=pinyin,
+        name_initials=initials,
+        id_number_encrypted=crypto.encrypt(row.id_number, field=ID_INDEX),
+        id_number_index=id_number_index(row.id_number),
+        id_last4=row.id_number[-4:],
+        birth_date=info.birth_date,
+        gender=info.gender,
+        address=row.address,
+        emergency_contact=row.emergency_contact,
+        emergency_mobile=row.emergency_mobile,
+        political_status=row.political_status,
+        category=row.category,
+        status=MemberStatus.ACTIVE,
+        status_changed_at=now,
+        joined_on=row.joined_on or timezone.localdate(),
+    )
+
+
+@transaction.atomic
+def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) -> int:
+    """Write the valid rows in bulk (one transaction; rows checked again under it)."""
+    team = roster_import.team
+    access.require(actor, "members.manage", team, "您无权向该队伍导入队员。")
+    rows = [r for r in rows if r.ok]
+    now = timezone.now()
+    existing = {
+        u.mobile: u
+        for chunk in _chunks([r.mobile for r in rows])
+        for u in User.objects.filter(mobile__in=chunk)
+    }
+    new_users = [
+        User(mobile=r.mobile, name=r.name, password=make_password(None))
+        for r in rows
+        if r.mobile not in existing
+    ]
+    for chunk in _chunks(new_users):
+        for user in User.objects.bulk_create(chunk):
+            existing[user.mobile] = user
+    members = [_member(r, existing[r.mobile], now) for r in rows]
+    created = []
+    for chunk in _chunks(members):
+        created.extend(Member.objects.bulk_create(chunk))
+    through = Member.skills.through
+    skill_ids = dict(Member.skills.field.related_model.objects.values_list("code", "pk"))
+    links = [
+        through(member_id=m.pk, skill_id=skill_ids[code])
+        for m, r in zip(created, rows, strict=True)
+        for code in dict.fromkeys(r.skills)
+    ]
+    through.objects.bulk_create(links, batch_size=_CHUNK)
+    StatusChange.objects.bulk_create(
+        [
+            StatusChange(
+                member=m,
+                from_status="",
+                to_status=MemberStatus.ACTIVE,
+                reason=IMPORT_REASON,
+                changed_by=actor,
+                changed_at=now,
+            )
+            for m in created
+        ],
+        batch_size=_CHUNK,
+    )
+    in_team = set(
+        RoleAssignment.objects.active()
+        .filter(user__in=[m.user_id for m in created], unit__path__startswith=team.path)
+        .values_list("user_id", flat=True)
+    )
+    RoleAssignment.objects.bulk_create(
+        [
+            RoleAssignment(user_id=m.user_id, role=Role.VOLUNTEER, unit=m.unit, granted_by=actor)
+            for m in created
+            if m.user_id not in in_team
+        ],
+        batch_size=_CHUNK,
+    )
+    record_events(
+        [
+            {
+                "action": "member.registered",
+                "actor": actor,
+                "target": m,
+                "unit": m.unit,
+                "summary": {
+                    "status": MemberStatus.ACTIVE,
+                    "unit": m.unit_id,
+                    "import": roster_import.pk,
+                },
+            }
+            for m in created
+        ]
+    )
+    record_event(
+        action="roster.imported",
+        actor=actor,
+        target=team,
+        unit=team,
+        summary={
+            "import": roster_import.pk,
+            "members": len(created),
+            "skipped": roster_import.total_rows - len(created),
+        },
+    )
+    return len(created)
+
+
+# --- the import lifecycle: upload → validate (task) → confirm → import (task) ---------------
+
+
+def _enqueue(task_name: str, import_id: int) -> None:
+    """Queue a task once the transaction that created its work has committed."""
+    from hongfeng.members import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.enqueue(import_id))
+
+
+@transaction.atomic
+def start_import(*, actor, team, filename: str, content: bytes) -> RosterImport:
+    """Accept an uploaded roster for a team and queue its validation."""
+    from hongfeng.members.roster import MAX_BYTES
+    from hongfeng.orgs.models import UnitKind
+
+    if team.kind != UnitKind.TEAM or team.is_archived:
+        raise DomainError("名册按总队导入，请在一个在册的总队下操作。", code="invalid_unit")
+    access.require(actor, "members.manage", team, "您无权向该队伍导入队员。")
+    name = (filename or "").strip()[:200]
+    if not name.lower().endswith(".xlsx"):
+        raise DomainError(
+            "请上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）。",
+            code="not_xlsx",
+            field="file",
+        )
+    if not content:
+        raise DomainError("文件是空的。", code="empty_file", field="file")
+    if len(content) > MAX_BYTES:
+        raise DomainError(
+            "文件过大（上限 10 MB）。请拆分后分批导入。", code="file_too_large", field="file"
+        )
+    roster_import = RosterImport.objects.create(
+        team=team, filename=name, content=content, created_by=actor
+    )
+    record_event(
+        action="roster.uploaded",
+        actor=actor,
+        target=team,
+        unit=team,
+        summary={"import": roster_import.pk, "bytes": len(content)},
+    )
+    _enqueue("validate_roster", roster_import.pk)
+    return roster_import
+
+
+def run_validation(import_id: int) -> None:
+    claimed = RosterImport.objects.filter(pk=import_id, status=ImportStatus.UPLOADED).update(
+        status=ImportStatus.VALIDATING
+    )
+    if not claimed:
+        return  # already validated (a retried task): nothing to do
+    roster_import = RosterImport.objects.select_related("team").get(pk=import_id)
+    with contextlib.suppress(DomainError):  # the failure and its reason are stored on it
+        validate(roster_import)
+
+
+@transaction.atomic
+def confirm_import(*, actor, roster_import: RosterImport, valid_only: bool) -> RosterImport:
+    """Start the import: all rows (only if every row passed), or — when asked — the valid
+    rows only."""
+    access.require(actor, "members.manage", roster_import.team, "您无权向该队伍导入队员。")
+    roster_import = RosterImport.objects.select_for_update().get(pk=roster_import.pk)
+    if roster_import.status != ImportStatus.VALIDATED:
+        raise DomainError("该名册当前不能导入（尚未校验完成，或已经导入）。", code="invalid_state")
+    if roster_import.error_rows and not valid_only:
+        raise DomainError(
+            f"有 {roster_import.error_rows} 行未通过校验。请修正后重新上传，"
+            "或选择「仅导入通过校验的行」。",
+            code="rows_have_errors",
+        )
+    if not roster_import.valid_rows:
+        raise DomainError("没有可导入的行。", code="nothing_to_import")
+    RosterImport.objects.filter(pk=roster_import.pk).update(
+        status=ImportStatus.IMPORTING, valid_only=valid_only
+    )
+    roster_import.refresh_from_db()
+    _enqueue("import_roster", roster_import.pk)
+    return roster_import
+
+
+def run_import(import_id: int) -> None:
+    roster_import = RosterImport.objects.select_related("team", "created_by").get(pk=import_id)
+    if roster_import.status != ImportStatus.IMPORTING:
+        return  # done already, or never confirmed
+    try:
+        with transaction.atomic():
+            rows = read_rows(bytes(roster_import.content), roster_import.team)
+            check_against_file_and_database(rows)  # again: others may have registered since
+            bad = sum(1 for r in rows if not r.ok)
+            if bad and not roster_import.valid_only:
+                raise DomainError(
+                    f"导入前复核发现 {bad} 行有问题，未导入任何队员。", code="rows_have_errors"
+                )
+            count = import_rows(
+                actor=roster_import.created_by, roster_import=roster_import, rows=rows
+            )
+            RosterImport.objects.filter(pk=import_id).update(
+                status=ImportStatus.DONE,
+                imported_rows=count,
+                content=b"",
+                report=report_of(rows),
+                finished_at=timezone.now(),
+                message=f"已导入 {count} 名队员" + (f"，跳过 {bad} 行" if bad else "") + "。",
+            )
+    except DomainError as exc:
+        RosterImport.objects.filter(pk=import_id).update(
+            status=ImportStatus.FAILED,
+            message=exc.message[:300],
+            content=b"",
+            finished_at=timezone.now(),
+        )
