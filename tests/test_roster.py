@@ -342,3 +342,124 @@ class TestSpreadsheets:
         sheet = load_workbook(io.BytesIO(masked)).active
         assert sheet["D3"].value == "3306**********0038" and sheet["E3"].value == "139****0033"
         assert "楼红枫" in sheet["A1"].value  # watermark: who exported, when
+
+
+class TestPagesAndApi:
+    def test_upload_confirm_and_report_pages(
+        self, cast, page_as, django_capture_on_commit_callbacks
+    ):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        client = page_as("captain")
+        team = cast.units["hongfeng"]
+        assert "下载名册模板" in client.get(f"/members/roster/?team={team.pk}").content.decode()
+        rows = [*good_rows(3), ["坏行", "123", "13500009999"]]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/members/roster/?team={team.pk}",
+                {"file": SimpleUploadedFile("名册.xlsx", xlsx(rows))},
+            )
+        assert response.status_code == 302
+        page = client.get(response.url).content.decode()
+        assert "仅导入通过校验的 3 行" in page and "身份证号应为18位" in page
+        report = client.get(response.url + "report.xlsx")
+        assert report["Content-Type"] == spreadsheets.XLSX
+        sheet = load_workbook(io.BytesIO(report.content)).active
+        assert sheet["A3"].value == 6 and "18位" in sheet["D3"].value
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(response.url + "confirm/", {"valid_only": "1"})
+        assert "已导入 3 名队员" in client.get(response.url).content.decode()
+
+    def test_upload_errors_are_shown(self, cast, page_as):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        client = page_as("captain")
+        team = cast.units["hongfeng"]
+        response = client.post(
+            f"/members/roster/?team={team.pk}", {"file": SimpleUploadedFile("名册.csv", b"a,b")}
+        )
+        assert "请上传 .xlsx" in response.content.decode()
+        assert page_as("squad_leader").get(f"/members/roster/?team={team.pk}").status_code == 404
+        assert page_as("group_leader").get(f"/members/roster/?team={team.pk}").status_code == 404
+
+    def test_template_download(self, cast, page_as):
+        team = cast.units["hongfeng"]
+        response = page_as("captain").get(f"/members/roster/template.xlsx?team={team.pk}")
+        assert response.status_code == 200
+        assert load_workbook(io.BytesIO(response.content)).active["A2"].value == "姓名"
+
+    def test_export_masked_and_revealed(self, cast, page_as):
+        from hongfeng.members.demo import VOLUNTEER_ID_NUMBER
+
+        team = cast.units["hongfeng"]
+        client = page_as("captain")
+        masked = client.post("/members/roster/export.xlsx", {"unit": team.pk})
+        assert VOLUNTEER_ID_NUMBER.encode() not in masked.content
+        text = " ".join(
+            str(c.value) for row in load_workbook(io.BytesIO(masked.content)).active for c in row
+        )
+        assert "3306**********0038" in text and VOLUNTEER_ID_NUMBER not in text
+        refused = client.post(
+            "/members/roster/export.xlsx", {"unit": team.pk, "reveal": "1", "reason": ""}
+        )
+        assert refused.status_code == 302
+        revealed = client.post(
+            "/members/roster/export.xlsx",
+            {"unit": team.pk, "reveal": "1", "reason": "办理团体保险"},
+        )
+        text = " ".join(
+            str(c.value) for row in load_workbook(io.BytesIO(revealed.content)).active for c in row
+        )
+        assert VOLUNTEER_ID_NUMBER in text
+        events = AuditEvent.objects.filter(action="member.exported").order_by("id")
+        assert [e.summary["reveal"] for e in events] == [False, True]
+        squad = page_as("squad_leader").post(
+            "/members/roster/export.xlsx",
+            {"unit": cast.units["hongfeng_squad1"].pk, "reveal": "1", "reason": "想看看明文"},
+        )
+        assert squad.status_code == 403
+
+    def test_api(self, cast, api_as, django_capture_on_commit_callbacks):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        api = api_as("captain")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.client.post(
+                "/api/v1/roster-imports",
+                {
+                    "team_id": cast.units["hongfeng"].pk,
+                    "file": SimpleUploadedFile("名册.xlsx", xlsx(good_rows(2))),
+                },
+            )
+        assert response.status_code == 201, response.content
+        import_id = response.json()["id"]
+        body = api.get(f"/roster-imports/{import_id}").json()
+        assert body["status"] == "validated" and body["valid_rows"] == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            body = api.post(f"/roster-imports/{import_id}/confirm", {}).json()
+        assert api.get(f"/roster-imports/{import_id}").json()["imported_rows"] == 2
+        # T5: both write endpoints left audit rows
+        actions = set(
+            AuditEvent.objects.filter(summary__import=import_id).values_list("action", flat=True)
+        )
+        assert {"roster.uploaded", "roster.confirmed", "roster.imported"} <= actions
+        assert api_as("outside_captain").get(f"/roster-imports/{import_id}").status_code == 404
+
+
+def test_database_queue_and_worker(live_cast, settings):
+    """The real background path: the upload queues a task in the database; `hongfeng
+    db_worker` picks it up (here in batch mode) and the import is validated."""
+    from django.core.management import call_command
+
+    from hongfeng.members.models import RosterImport
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    roster_import = importing.start_import(
+        actor=live_cast.users["captain"],
+        team=live_cast.units["hongfeng"],
+        filename="名册.xlsx",
+        content=xlsx(good_rows(2)),
+    )
+    assert RosterImport.objects.get(pk=roster_import.pk).status == ImportStatus.UPLOADED
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    assert RosterImport.objects.get(pk=roster_import.pk).status == ImportStatus.VALIDATED

@@ -42,6 +42,7 @@ ACTIONS: dict[str, str] = {
     "member.equipment_returned": "归还装备",
     "member.exported": "导出队员名册",
     "roster.uploaded": "上传队员名册",
+    "roster.confirmed": "确认导入队员名册",
     "roster.imported": "导入队员名册",
     # recruitment (5.2.2)
     "charter.published": "发布队伍章程",

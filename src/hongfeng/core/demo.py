@@ -248,6 +248,7 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
 
     member_demo.build(cast)
     member_demo.build_recruitment(cast)
+    member_demo.build_roster_import(cast)
     return cast
 
 

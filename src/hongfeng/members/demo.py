@@ -262,3 +262,65 @@ def build_recruitment(cast) -> None:
         )
         if status == "rejected":
             reject_application(actor=cast.users["captain"], application=application, reason=reason)
+
+
+def build_roster_import(cast) -> None:
+    """暨阳义警总队 onboards through the Excel path: a real office file (title row, a number
+    typed with full-width digits, a date as an Excel serial) with one row whose ID number Excel
+    turned into 3.30681E+17 — reported, not guessed; the valid rows imported."""
+    import io
+
+    from openpyxl import Workbook
+
+    from hongfeng.members import importing
+
+    rng = random.Random(11)  # noqa: S311 — demo data
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["暨阳义警总队队员名册（2026年11月）"])
+    sheet.merge_cells("A1:I1")
+    sheet.append(
+        [
+            "姓名",
+            "身份证号",
+            "手机号",
+            "分队",
+            "小组",
+            "人员类别",
+            "政治面貌",
+            "专业技能",
+            "入队日期",
+        ]
+    )
+    for index in range(12):
+        name, _mobile, born, male = _person(rng, 500 + index)
+        number = make_id_number(rng, born, male)
+        if index == 3:
+            number = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in number)
+        sheet.append(
+            [
+                name,
+                number,
+                13600000000 + index,
+                "第一分队",
+                "第一小组",
+                Category(Category.values[index % 6]).label,
+                "群众",
+                "急救、反诈宣传",
+                45200 + index * 7,
+            ]
+        )
+    sheet.append(["丁一", 3.30681199001011e17, "13600000099", "第一分队", "", "学生", "", "", ""])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    actor = cast.users["county_admin"]
+    roster_import = importing.start_import(
+        actor=actor,
+        team=cast.units["jiyang_team"],
+        filename="暨阳义警总队队员名册.xlsx",
+        content=buffer.getvalue(),
+    )
+    importing.run_validation(roster_import.pk)
+    roster_import.refresh_from_db()
+    importing.confirm_import(actor=actor, roster_import=roster_import, valid_only=True)
+    importing.run_import(roster_import.pk)

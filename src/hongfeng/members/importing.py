@@ -295,6 +295,17 @@ def confirm_import(*, actor, roster_import: RosterImport, valid_only: bool) -> R
         status=ImportStatus.IMPORTING, valid_only=valid_only
     )
     roster_import.refresh_from_db()
+    record_event(
+        action="roster.confirmed",
+        actor=actor,
+        target=roster_import.team,
+        unit=roster_import.team,
+        summary={
+            "import": roster_import.pk,
+            "valid_only": valid_only,
+            "rows": roster_import.valid_rows,
+        },
+    )
     _enqueue("import_roster", roster_import.pk)
     return roster_import
 
@@ -330,3 +341,35 @@ def run_import(import_id: int) -> None:
             content=b"",
             finished_at=timezone.now(),
         )
+
+
+def visible_imports(user):
+    """Imports of the teams the user keeps (the access choke point for rosters)."""
+    return RosterImport.objects.filter(access.scope_q(user, "members.manage", "team"))
+
+
+@transaction.atomic
+def export_roster(*, actor, unit, reveal: bool = False, reason: str = "") -> bytes:
+    """The roster of a unit as .xlsx: masked; in clear only with the reveal permission and a
+    reason (security.md: exports are scoped, masked unless approved, watermarked, audited)."""
+    from hongfeng.members.selectors import members_for
+    from hongfeng.members.spreadsheets import roster_export
+
+    access.require(actor, "members.view", unit, "您无权导出该单位的队员名册。")
+    reason = " ".join((reason or "").split())
+    if reveal:
+        access.require(actor, "members.reveal", unit, "您无权导出明文名册。")
+        if len(reason) < 4:
+            raise DomainError(
+                "导出明文名册须写明原因（至少4个字）。", code="reason_required", field="reason"
+            )
+    members = list(members_for(actor, unit=unit, status="serving"))
+    content = roster_export(members, viewer=actor, reveal=reveal, unit=unit)
+    record_event(
+        action="member.exported",
+        actor=actor,
+        target=unit,
+        unit=unit,
+        summary={"rows": len(members), "reveal": reveal, "reason": reason},
+    )
+    return content

@@ -4,17 +4,19 @@ charters, and the review queue."""
 from datetime import datetime
 
 from django.db.models import Q
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
-from hongfeng.core.errors import NotFound
+from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.middleware import client_ip
 from hongfeng.core.pagination import Pagination
-from hongfeng.members import services
-from hongfeng.members.models import Application, ApplicationStatus, Charter
+from hongfeng.members import importing, services
+from hongfeng.members.models import Application, ApplicationStatus, Charter, RosterImport
+from hongfeng.members.roster import MAX_BYTES
 from hongfeng.orgs.api import ERRORS, UnitRef
 from hongfeng.orgs.models import Unit, UnitKind
 
@@ -263,3 +265,79 @@ def reject(request, application_id: Id, payload: RejectIn):
     application = _get_application(request.user, application_id)
     services.reject_application(actor=request.user, application=application, reason=payload.reason)
     return _get_application(request.user, application_id)
+
+
+# --- roster imports (4.5 队伍一键入驻) ------------------------------------------------------
+
+
+class RosterReportEntry(Schema):
+    row: int
+    name: str
+    unit: str
+    errors: list[str]
+    notes: list[str]
+
+
+class RosterImportOut(Schema):
+    id: int
+    team: UnitRef
+    filename: str
+    status: str
+    status_label: str
+    valid_only: bool
+    total_rows: int
+    valid_rows: int
+    error_rows: int
+    imported_rows: int
+    message: str
+    report: list[RosterReportEntry]
+    created_at: datetime
+    finished_at: datetime | None
+
+    @staticmethod
+    def resolve_status_label(obj) -> str:
+        return obj.get_status_display()
+
+
+class ConfirmIn(Schema):
+    valid_only: bool = Field(False, description="仅导入通过校验的行（有错误行时必须明确选择）")
+
+
+def _get_import(user, import_id) -> RosterImport:
+    roster_import = (
+        importing.visible_imports(user)
+        .select_related("team")
+        .filter(pk=access.parse_id(import_id))
+        .first()
+    )
+    if roster_import is None:
+        raise NotFound()
+    return roster_import
+
+
+@router.post("/roster-imports", response={201: RosterImportOut, **ERRORS})
+def upload_roster(request, team_id: Form[Id], file: File[UploadedFile]):
+    """Upload a team roster (.xlsx, multipart); validation runs in the background."""
+    team = access.get_unit_for_user(request.user, team_id)
+    if file.size > MAX_BYTES:
+        raise DomainError("文件过大（上限 10 MB）。", code="file_too_large", field="file")
+    roster_import = importing.start_import(
+        actor=request.user, team=team, filename=file.name, content=file.read()
+    )
+    return Status(201, _get_import(request.user, roster_import.pk))
+
+
+@router.get("/roster-imports/{import_id}", response={200: RosterImportOut, **ERRORS})
+def get_roster_import(request, import_id: Id):
+    """Progress, counts and the report of every bad row."""
+    return _get_import(request.user, import_id)
+
+
+@router.post("/roster-imports/{import_id}/confirm", response={200: RosterImportOut, **ERRORS})
+def confirm_roster_import(request, import_id: Id, payload: ConfirmIn):
+    """Import all rows (only if all passed) or, explicitly, the valid rows only."""
+    roster_import = _get_import(request.user, import_id)
+    importing.confirm_import(
+        actor=request.user, roster_import=roster_import, valid_only=payload.valid_only
+    )
+    return _get_import(request.user, import_id)

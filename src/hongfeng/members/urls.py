@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hongfeng.members import recruitment_views, views
+from hongfeng.members import recruitment_views, roster_views, views
 
 app_name = "members"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("applications/", recruitment_views.queue, name="applications"),
     path("applications/<str:application_id>/", recruitment_views.review, name="review"),
     path("charter/<str:team_id>/", recruitment_views.charter, name="charter"),
+    path("roster/", roster_views.upload, name="roster_upload"),
+    path("roster/template.xlsx", roster_views.template, name="roster_template"),
+    path("roster/export.xlsx", roster_views.export, name="roster_export"),
+    path("roster/<str:import_id>/", roster_views.import_detail, name="roster_import"),
+    path("roster/<str:import_id>/confirm/", roster_views.confirm, name="roster_confirm"),
+    path("roster/<str:import_id>/report.xlsx", roster_views.report, name="roster_report"),
     path("<str:member_id>/", views.member_file, name="file"),
     path("<str:member_id>/edit/", views.edit, name="edit"),
     path("<str:member_id>/status/", views.change_status, name="status"),

@@ -56,6 +56,7 @@ def member_list(request):
             "skills": Skill.objects.all(),
             "can_register": unit is not None and access.can(request.user, "members.manage", unit),
             "can_review": access.has_capability(request.user, "members.manage"),
+            "can_reveal": unit is not None and access.can(request.user, "members.reveal", unit),
             "pending": Application.objects.filter(
                 access.scope_q(request.user, "members.manage", "team"), status="applied"
             ).count(),

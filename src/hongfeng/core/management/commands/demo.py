@@ -28,8 +28,9 @@ class Command(BaseCommand):
             self.stdout.write("数据库中已有数据，跳过演示数据载入。")
         self._print_logins(port)
         if not no_serve:
-            from hongfeng.core.server import run_gunicorn
+            from hongfeng.core.server import run_gunicorn, start_task_worker
 
+            start_task_worker()
             run_gunicorn(host="127.0.0.1", port=port, workers=2)
 
     def _print_logins(self, port: int) -> None:
