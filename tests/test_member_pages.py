@@ -205,3 +205,26 @@ def test_home_counts_members(cast, page_as):
     team = cast.units["hongfeng"]
     assert f"/members/?unit={team.pk}&amp;status=serving" in text
     assert "在册队员" in text
+
+
+def test_member_file_pdf(cast, page_as):
+    """A real PDF with the Chinese text in it (Noto CJK), masked for others, audited."""
+    import io
+
+    from pypdf import PdfReader
+
+    member = _zhangsan()
+    response = page_as("captain").get(f"/members/{member.pk}/file.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "队员档案" in text and "张三" in text
+    assert "3306**********0038" in text and VOLUNTEER_ID_NUMBER not in text
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    names = [str(fonts[key].get_object()["/BaseFont"]) for key in fonts]
+    assert any("CJK" in name for name in names), names  # real glyphs, not boxes
+    assert AuditEvent.objects.filter(action="member.pdf_exported").count() == 1
+    own = page_as("volunteer").get(f"/members/{member.pk}/file.pdf")
+    own_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(own.content)).pages)
+    assert VOLUNTEER_ID_NUMBER in own_text
+    assert page_as("outside_captain").get(f"/members/{member.pk}/file.pdf").status_code == 404

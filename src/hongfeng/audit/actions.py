@@ -41,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "member.equipment_issued": "发放装备",
     "member.equipment_returned": "归还装备",
     "member.exported": "导出队员名册",
+    "member.pdf_exported": "导出队员档案PDF",
     "roster.uploaded": "上传队员名册",
     "roster.confirmed": "确认导入队员名册",
     "roster.imported": "导入队员名册",

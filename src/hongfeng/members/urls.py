@@ -19,6 +19,7 @@ urlpatterns = [
     path("roster/<str:import_id>/report.xlsx", roster_views.report, name="roster_report"),
     path("<str:member_id>/", views.member_file, name="file"),
     path("<str:member_id>/edit/", views.edit, name="edit"),
+    path("<str:member_id>/file.pdf", views.file_pdf, name="file_pdf"),
     path("<str:member_id>/status/", views.change_status, name="status"),
     path("<str:member_id>/reveal/", views.reveal, name="reveal"),
     path(

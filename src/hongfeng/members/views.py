@@ -1,9 +1,12 @@
 """Member pages: the list with search and filters, the member file (一人一档), registration,
 editing, status changes, the audited reveal, and "my profile" for volunteers."""
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -284,3 +287,17 @@ def return_equipment(request, member_id, issue_id):
     else:
         messages.success(request, "已登记归还。")
     return redirect("members:file", member_id=member.pk)
+
+
+@login_required
+def file_pdf(request, member_id):
+    """The member file as a PDF (masked unless it is the reader's own)."""
+    from hongfeng.members.pdf import member_file_pdf
+
+    member = selectors.get_member_for_user(request.user, member_id)
+    response = HttpResponse(
+        member_file_pdf(actor=request.user, member=member), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(member.name)}-档案.pdf"
+    response["Cache-Control"] = "no-store"
+    return response
