@@ -397,6 +397,8 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/applications/{application_id}/approve",
         "post /api/v1/applications/{application_id}/reject",
         "post /api/v1/roster-imports",
+        "post /api/v1/members/{member_id}/move",
+        "post /api/v1/members/{member_id}/photo",
         "post /api/v1/roster-imports/{import_id}/confirm",
     }
     assert writes == covered

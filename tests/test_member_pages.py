@@ -228,3 +228,102 @@ def test_member_file_pdf(cast, page_as):
     own_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(own.content)).pages)
     assert VOLUNTEER_ID_NUMBER in own_text
     assert page_as("outside_captain").get(f"/members/{member.pk}/file.pdf").status_code == 404
+
+
+def _jpeg_with_gps() -> bytes:
+    """A real JPEG carrying EXIF with a GPS position, as phones make them."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (1200, 1600), (200, 40, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {1: "N", 2: (29.0, 42.0, 0.0), 3: "E", 4: (120.0, 14.0, 0.0)}  # GPS
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    return tmp_path
+
+
+def test_photo_is_reencoded_without_metadata(
+    cast, page_as, media_root, django_capture_on_commit_callbacks
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    member = _zhangsan()
+    original = _jpeg_with_gps()
+    assert b"PhoneMaker" in original
+    client = page_as("volunteer")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/members/{member.pk}/photo/",
+            {"photo": SimpleUploadedFile("me.jpg", original, "image/jpeg"), "back": "me"},
+        )
+    assert response.url == "/members/me/"
+    served = page_as("captain").get(f"/members/{member.pk}/photo.jpg")
+    assert served["Content-Type"] == "image/jpeg"
+    assert b"PhoneMaker" not in served.content
+    with Image.open(io.BytesIO(served.content)) as image:
+        assert not image.getexif() and max(image.size) <= 800
+    assert page_as("outside_captain").get(f"/members/{member.pk}/photo.jpg").status_code == 404
+    assert AuditEvent.objects.filter(action="member.photo_updated").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"GIF89a" + b"\x00" * 100, "无法识别"), (b"not an image", "无法识别"), (b"", "请选择照片")],
+)
+def test_bad_photos(cast, media_root, content, message):
+    from hongfeng.core.errors import DomainError
+    from hongfeng.members import services
+
+    with pytest.raises(DomainError) as exc:
+        services.set_photo(actor=cast.users["captain"], member=_zhangsan(), content=content)
+    assert message in exc.value.message
+
+
+def test_move_partner_and_certificate_removal(cast, page_as):
+    from hongfeng.accounts.models import RoleAssignment
+
+    client = page_as("captain")
+    member = _zhangsan()
+    page = client.get(f"/members/{member.pk}/").content.decode()
+    assert "调整所在单位" in page and "保存结对" in page
+    target = cast.units["hongfeng_group3"]
+    client.post(f"/members/{member.pk}/move/", {"unit": target.pk})
+    member.refresh_from_db()
+    assert member.unit == target
+    roles = RoleAssignment.objects.filter(user=member.user).order_by("id")
+    assert [(r.unit_id, r.is_active) for r in roles] == [
+        (cast.units["hongfeng_group1"].pk, False),
+        (target.pk, True),
+    ]
+    outside = client.post(f"/members/{member.pk}/move/", {"unit": cast.units["xihu_team"].pk})
+    assert outside.status_code == 404
+    newcomer = Member.objects.filter(status="probation").first()
+    client.post(f"/members/{newcomer.pk}/partner/", {"partner": ""})
+    newcomer.refresh_from_db()
+    assert newcomer.partner is None
+    from hongfeng.members import services
+
+    certificate = services.add_certificate(
+        actor=cast.users["captain"], member=member, name="救护员证", issuer="红十字会"
+    )
+    client.post(f"/members/{member.pk}/certificates/{certificate.pk}/remove/")
+    assert not member.certificates.exists()
+    assert AuditEvent.objects.filter(action="member.certificate_removed").exists()

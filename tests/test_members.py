@@ -483,3 +483,36 @@ def test_insurance_and_pairing_shown_in_file(cast, api_as):
     insured = Member.objects.filter(insurances__isnull=False).first()
     policies = api_as("captain").get(f"/members/{insured.pk}").json()["insurances"]
     assert policies and policies[0]["policy_number"].startswith("YW2026")
+
+
+def test_api_move_and_photo(cast, api_as, settings, tmp_path):
+    """T5 for the two multipart/extra member writes: both leave audit rows."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
+    api = api_as("captain")
+    member = _zhangsan()
+    response = api.post(f"/members/{member.pk}/move", {"unit_id": cast.units["hongfeng_group2"].pk})
+    assert response.status_code == 200 and response.json()["unit"]["name"] == "第二小组"
+    buffer = io.BytesIO()
+    Image.new("RGB", (50, 50)).save(buffer, format="PNG")
+    response = api.client.post(
+        f"/api/v1/members/{member.pk}/photo",
+        {"photo": SimpleUploadedFile("a.png", buffer.getvalue())},
+    )
+    assert response.status_code == 200 and response.json()["has_photo"] is True
+    actions = set(
+        AuditEvent.objects.filter(target_id=str(member.pk)).values_list("action", flat=True)
+    )
+    assert {"member.moved", "member.photo_updated"} <= actions
+    other_team = api.post(f"/members/{member.pk}/move", {"unit_id": cast.units["xihu_team"].pk})
+    assert other_team.status_code == 404

@@ -226,8 +226,14 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(env_str("HONGFENG_STATIC_ROOT", str(DATA_DIR / "static")))
+# Uploaded files (member photos) are private: never under STATIC_URL, served only through views
+# that check access. MEDIA_URL is deliberately unset.
+MEDIA_ROOT = Path(env_str("HONGFENG_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": "/private-media/"},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "member.contact_updated": "本人修改联系方式",
     "member.status_changed": "变更队员状态",
     "member.moved": "调整队员所在单位",
+    "member.photo_updated": "更换队员照片",
     "member.partnered": "1+1 结对",
     "member.revealed": "查看明文个人信息",
     "member.certificate_added": "登记证书",

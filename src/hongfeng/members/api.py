@@ -6,11 +6,13 @@ reveal."""
 from datetime import date, datetime
 
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
+from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.pagination import Pagination
 from hongfeng.members import selectors, services
@@ -145,6 +147,7 @@ class MemberDetail(MemberListItem):
     equipment: list[EquipmentOut]
     history: list[StatusChangeOut]
     version: int
+    has_photo: bool = Field(..., description="照片通过 /members/{id}/photo.jpg 页面地址获取")
     # Sections later issues fill: present so clients can rely on the shape; empty, not faked.
     service_hours: float | None = Field(None, description="服务时长（活动功能上线后提供）")
     points: int | None = Field(None, description="积分（积分功能上线后提供）")
@@ -282,6 +285,7 @@ def member_detail(member: Member, viewer) -> dict:
             for h in history
         ],
         "version": member.version,
+        "has_photo": bool(member.photo),
         "service_hours": None,
         "points": None,
     }
@@ -327,8 +331,6 @@ def my_file(request):
     """The caller's own member file, unmasked."""
     member = selectors.own_member(request.user)
     if member is None:
-        from hongfeng.core.errors import NotFound
-
         raise NotFound("您还没有队员档案。")
     return member_detail(member, request.user)
 
@@ -391,3 +393,26 @@ def reveal(request, member_id: Id, payload: RevealIn):
         actor=request.user, member=member, field_name=payload.field, reason=payload.reason
     )
     return {"field": payload.field, "value": value}
+
+
+class MoveIn(Schema):
+    unit_id: Id
+
+
+@router.post("/members/{member_id}/move", response={200: MemberDetail, **ERRORS})
+def move(request, member_id: Id, payload: MoveIn):
+    """Move a member to another squad or group of the same team (their 队员 role follows)."""
+    member = selectors.get_member_for_user(request.user, member_id)
+    unit = access.get_unit_for_user(request.user, payload.unit_id)
+    services.move_member(actor=request.user, member=member, unit=unit)
+    return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
+
+
+@router.post("/members/{member_id}/photo", response={200: MemberDetail, **ERRORS})
+def upload_photo(request, member_id: Id, photo: File[UploadedFile]):
+    """Replace the photo (JPEG/PNG/WebP ≤ 5 MB); it is re-encoded without its metadata."""
+    member = selectors.get_member_for_user(request.user, member_id)
+    if photo.size > 5 * 1024 * 1024:
+        raise DomainError("照片不能超过 5 MB。", code="file_too_large", field="photo")
+    services.set_photo(actor=request.user, member=member, content=photo.read())
+    return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)

@@ -151,6 +151,13 @@ class Member(models.Model):
     )
     status_changed_at = models.DateTimeField("状态变更时间")
     joined_on = models.DateField("入队日期")
+    photo = models.CharField(
+        "照片",
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="Storage name of the re-encoded photo (private storage).",
+    )
     partner = models.ForeignKey(
         "self",
         verbose_name="1+1 结对老队员",

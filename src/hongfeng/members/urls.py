@@ -20,6 +20,15 @@ urlpatterns = [
     path("<str:member_id>/", views.member_file, name="file"),
     path("<str:member_id>/edit/", views.edit, name="edit"),
     path("<str:member_id>/file.pdf", views.file_pdf, name="file_pdf"),
+    path("<str:member_id>/photo.jpg", views.photo, name="photo"),
+    path("<str:member_id>/photo/", views.upload_photo, name="upload_photo"),
+    path("<str:member_id>/move/", views.move, name="move"),
+    path("<str:member_id>/partner/", views.partner, name="partner"),
+    path(
+        "<str:member_id>/certificates/<str:certificate_id>/remove/",
+        views.remove_certificate,
+        name="remove_certificate",
+    ),
     path("<str:member_id>/status/", views.change_status, name="status"),
     path("<str:member_id>/reveal/", views.reveal, name="reveal"),
     path(

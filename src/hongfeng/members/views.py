@@ -88,7 +88,39 @@ def _file_context(request, member) -> dict:
         "skills": member.skills.all(),
         "mentees": member.mentees.all() if keeper else [],
         "reveal_form": forms.RevealForm(),
+        **(
+            _keeper_choices(user, member) if access.can(user, "members.manage", member.unit) else {}
+        ),
     }
+
+
+def _keeper_choices(user, member) -> dict:
+    """What the file page offers a keeper: units to move the member to, veterans to pair."""
+    from datetime import timedelta
+
+    from hongfeng.members.models import Member, MemberStatus
+    from hongfeng.orgs.models import Unit
+
+    team = member.unit if member.unit.kind == "team" else member.unit.team
+    units = (
+        Unit.objects.visible_to(user, "members.manage")
+        .active()
+        .subtree_of(team)
+        .filter(special_tag="")
+        .exclude(pk=member.unit_id)
+        .order_by("path")
+    )
+    veterans = (
+        Member.objects.visible_to(user, "members.manage")
+        .filter(
+            unit__path__startswith=team.path,
+            status__in=[MemberStatus.ACTIVE, MemberStatus.CORE],
+            joined_on__lte=timezone.localdate() - timedelta(days=183),
+        )
+        .exclude(pk=member.pk)
+        .order_by("name")[:200]
+    )
+    return {"move_units": units, "veterans": veterans}
 
 
 @login_required
@@ -301,3 +333,83 @@ def file_pdf(request, member_id):
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(member.name)}-档案.pdf"
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+def photo(request, member_id):
+    """The member's photo, only for those who may see the file."""
+    from hongfeng.members import photos
+
+    member = selectors.get_member_for_user(request.user, member_id)
+    if not member.photo:
+        raise NotFound()
+    response = HttpResponse(photos.read(member.photo), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_POST
+def upload_photo(request, member_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    upload = request.FILES.get("photo")
+    try:
+        if upload is not None and upload.size > 5 * 1024 * 1024:
+            raise DomainError("照片不能超过 5 MB。", code="file_too_large", field="photo")
+        services.set_photo(
+            actor=request.user, member=member, content=upload.read() if upload else b""
+        )
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "照片已更新（已去除拍摄位置等元数据）。")
+    if request.POST.get("back") == "me":
+        return redirect("members:me")
+    return redirect("members:file", member_id=member.pk)
+
+
+@login_required
+@require_POST
+def move(request, member_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    try:
+        unit = access.get_unit_for_user(request.user, request.POST.get("unit"))
+        services.move_member(actor=request.user, member=member, unit=unit)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已调整到{unit.name}。")
+    return redirect("members:file", member_id=member.pk)
+
+
+@login_required
+@require_POST
+def partner(request, member_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    raw = request.POST.get("partner")
+    try:
+        mate = selectors.get_member_for_user(request.user, raw) if raw else None
+        services.set_partner(actor=request.user, member=member, partner=mate)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已更新 1+1 结对。")
+    return redirect("members:file", member_id=member.pk)
+
+
+@login_required
+@require_POST
+def remove_certificate(request, member_id, certificate_id):
+    member = selectors.get_member_for_user(request.user, member_id)
+    certificate = member.certificates.filter(pk=access.parse_id(certificate_id)).first()
+    if certificate is None:
+        raise NotFound()
+    services.remove_certificate(actor=request.user, certificate=certificate)
+    messages.success(request, "证书记录已删除。")
+    return redirect("members:file", member_id=member.pk)

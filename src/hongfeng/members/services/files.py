@@ -529,3 +529,55 @@ def record_consent(*, user, kind: str, text_version: str):
     return Consent.objects.create(
         user=user, kind=kind, text_version=text_version, consented_at=timezone.now()
     )
+
+
+@transaction.atomic
+def set_photo(*, actor, member: Member, content: bytes) -> Member:
+    """Replace a member's photo (the member or a keeper). The upload is re-encoded; the old file
+    is removed once the change has committed."""
+    from hongfeng.members import photos
+
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.user_id != actor.pk:
+        access.require(actor, "members.manage", member.unit, "您无权修改该队员的照片。")
+    name = photos.store(photos.reencode(content))
+    old = member.photo
+    member = _bump(member, photo=name)
+    transaction.on_commit(lambda: photos.delete(old))
+    record_event(action="member.photo_updated", actor=actor, target=member, unit=member.unit)
+    return member
+
+
+@transaction.atomic
+def move_member(*, actor, member: Member, unit: Unit) -> Member:
+    """Move a member to another squad or group of the same team; their 队员 role follows."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    access.require(actor, "members.manage", member.unit, "您无权调整该队员。")
+    access.require(actor, "members.manage", unit, "您无权把队员调入该单位。")
+    unit = _check_unit(unit)
+    if unit.team_id_or_self != member.unit.team_id_or_self:
+        raise DomainError(
+            "只能在同一总队内调整；跨队请办理退出后重新申请。", code="invalid_unit", field="unit"
+        )
+    if unit.pk == member.unit_id:
+        return member
+    before = member.unit
+    member = _bump(member, unit=unit)
+    # Role rows are history: the old one ends, a new one begins.
+    moved = (
+        RoleAssignment.objects.active()
+        .filter(user=member.user, role=Role.VOLUNTEER, unit=before)
+        .update(revoked_at=timezone.now(), revoked_by=actor, revoke_reason=f"调整到{unit.name}")
+    )
+    if moved:
+        RoleAssignment.objects.create(
+            user=member.user, role=Role.VOLUNTEER, unit=unit, granted_by=actor
+        )
+    record_event(
+        action="member.moved",
+        actor=actor,
+        target=member,
+        unit=unit,
+        summary={"from": before.pk, "to": unit.pk, "from_name": before.name, "to_name": unit.name},
+    )
+    return member
