@@ -516,3 +516,46 @@ def test_api_move_and_photo(cast, api_as, settings, tmp_path):
     assert {"member.moved", "member.photo_updated"} <= actions
     other_team = api.post(f"/members/{member.pk}/move", {"unit_id": cast.units["xihu_team"].pk})
     assert other_team.status_code == 404
+
+
+# T2 for the remaining member endpoints: who may do what to 张三's file (a 队员 of 第一小组).
+_ROLES = [
+    "captain",
+    "squad_leader",
+    "group_leader",
+    "volunteer",
+    "station_officer",
+    "county_admin",
+    "outsider",
+    "system_admin",
+]
+_MATRIX = {
+    # endpoint: expected status per role above
+    "put": [200, 200, 403, 403, 403, 200, 404, 404],
+    "reveal": [200, 403, 403, 200, 200, 200, 404, 404],
+    "move": [200, 200, 404, 404, 403, 200, 404, 404],  # the target group lies outside some reaches
+    "pdf": [200, 200, 200, 200, 200, 200, 404, 404],
+}
+
+
+@pytest.mark.parametrize("endpoint", list(_MATRIX))
+@pytest.mark.parametrize("who", _ROLES)
+def test_member_endpoint_matrix(cast, api_as, page_as, endpoint, who):
+    member = _zhangsan()
+    expected = _MATRIX[endpoint][_ROLES.index(who)]
+    api = api_as(who)
+    if endpoint == "put":
+        response = api.put(
+            f"/members/{member.pk}", {"version": member.version, "address": "矩阵测试"}
+        )
+    elif endpoint == "reveal":
+        response = api.post(
+            f"/members/{member.pk}/reveal", {"field": "mobile", "reason": "矩阵测试原因"}
+        )
+    elif endpoint == "move":
+        response = api.post(
+            f"/members/{member.pk}/move", {"unit_id": cast.units["hongfeng_group2"].pk}
+        )
+    else:
+        response = page_as(who).get(f"/members/{member.pk}/file.pdf")
+    assert response.status_code == expected, (who, endpoint, response.content[:200])
