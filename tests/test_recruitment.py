@@ -314,3 +314,60 @@ class TestPages:
             .status_code
             == 404  # the team lies above a squad leader's reach
         )
+
+
+class TestNotices:
+    """The applicant is told the decision (5.2.2) through the channel interface; the default
+    backend only logs, with the number masked."""
+
+    def test_decisions_are_sent_after_commit(
+        self, cast, django_capture_on_commit_callbacks, caplog
+    ):
+        from hongfeng.notices.models import Notice
+
+        approved, rejected = (
+            _apply(cast),
+            _apply(cast, name="王五", id_number="110105194912310038", mobile="13612345679"),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.approve_application(actor=cast.users["captain"], application=approved)
+            services.reject_application(
+                actor=cast.users["captain"], application=rejected, reason="名额已满"
+            )
+        notices = {
+            n.kind: n for n in Notice.objects.filter(body__regex=f"{approved.code}|{rejected.code}")
+        }
+        assert notices["application.approved"].status == "sent"
+        assert notices["application.approved"].recipient.mobile == "13612345678"
+        assert "名额已满" in notices["application.rejected"].body
+        assert notices["application.rejected"].status == "sent"
+        assert "136****5679" in caplog.text and "13612345679" not in caplog.text
+
+    def test_rolled_back_decisions_tell_nobody(self, cast):
+        from hongfeng.notices.models import Notice
+
+        application = _apply(cast)
+        before = Notice.objects.count()
+        with pytest.raises(DomainError):
+            services.reject_application(
+                actor=cast.users["captain"], application=application, reason=""
+            )
+        assert Notice.objects.count() == before
+
+    def test_a_failing_channel_marks_the_notice(self, cast, settings):
+        from hongfeng.notices.models import Notice
+        from hongfeng.notices.services import deliver, notify
+
+        settings.NOTICE_BACKENDS = {"sms": "tests.test_recruitment.BrokenChannel"}
+        notice = notify(mobile="13612345678", kind="test", title="测试", body="测试")
+        deliver(notice.pk)
+        deliver(notice.pk)  # a retry does not send twice
+        notice = Notice.objects.get(pk=notice.pk)
+        assert notice.status == "failed" and notice.attempts == 1 and "网关" in notice.error
+
+
+class BrokenChannel:
+    def send(self, notice):
+        from hongfeng.notices.channels import ChannelError
+
+        raise ChannelError("短信网关不可用")

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "hongfeng.accounts",
     "hongfeng.audit",
     "hongfeng.members",
+    "hongfeng.notices",
 ]
 
 MIDDLEWARE = [
@@ -340,6 +341,11 @@ TASKS = {
         if TASKS_MODE == "database"
         else "django.tasks.backends.immediate.ImmediateBackend"
     }
+}
+# Notice channels: a class with send(notice). The default only logs (no external calls).
+NOTICE_BACKENDS = {
+    "sms": env_str("HONGFENG_SMS_BACKEND", "hongfeng.notices.channels.LogChannel"),
+    "wechat": env_str("HONGFENG_WECHAT_BACKEND", "hongfeng.notices.channels.LogChannel"),
 }
 # Uploaded rosters are read in memory; larger requests are refused before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

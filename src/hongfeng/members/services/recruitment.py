@@ -38,6 +38,7 @@ from hongfeng.members.services.files import (
     record_consent,
     register_member,
 )
+from hongfeng.notices.services import notify
 from hongfeng.orgs.models import Unit, UnitKind
 
 __all__ = [
@@ -344,6 +345,14 @@ def approve_application(*, actor, application: Application, unit: Unit | None = 
         unit=unit,
         summary={"application": application.code},
     )
+    notify(
+        mobile=application.mobile,
+        recipient=member.user,
+        kind="application.approved",
+        title="入队申请已通过",
+        body=f"您申请加入{application.team.name}（编号 {application.code}）已通过审核，"
+        "请用手机号和申请时设置的密码登录，开始见习。",
+    )
     return member
 
 
@@ -375,5 +384,11 @@ def reject_application(*, actor, application: Application, reason: str) -> Appli
         target_label=f"{application.code} {mask_name(application.name)}",
         unit=team,
         summary={"reason": reason},
+    )
+    notify(
+        mobile=application.mobile,
+        kind="application.rejected",
+        title="入队申请未通过",
+        body=f"您申请加入{team.name}（编号 {application.code}）未通过审核。原因：{reason}",
     )
     return application

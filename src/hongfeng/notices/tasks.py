@@ -1,0 +1,8 @@
+from django.tasks import task
+
+from hongfeng.notices import services
+
+
+@task
+def deliver_notice(notice_id: int) -> None:
+    services.deliver(notice_id)
