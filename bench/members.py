@@ -85,7 +85,11 @@ def bench_import(cast, rows: int) -> tuple[float, int]:
     captain = cast.users["captain"]
     started = time.perf_counter()
     roster_import = importing.start_import(
-        actor=captain, team=cast.units["hongfeng"], filename="bench.xlsx", content=buffer.getvalue()
+        actor=captain,
+        team=cast.units["hongfeng"],
+        filename="bench.xlsx",
+        content=buffer.getvalue(),
+        consent_confirmed=True,
     )
     importing.run_validation(roster_import.pk)
     roster_import.refresh_from_db()

@@ -203,15 +203,18 @@ class TestRegister:
 
     def test_update_with_stale_version(self, cast):
         member = _zhangsan()
-        data = services.MemberData(address="新地址", skills=["first_aid"])
+        changes = {"address": "新地址", "skills": ["first_aid"]}
         services.update_member(
-            actor=cast.users["captain"], member=member, data=data, expected_version=member.version
+            actor=cast.users["captain"],
+            member=member,
+            changes=changes,
+            expected_version=member.version,
         )
         with pytest.raises(Conflict) as exc:
             services.update_member(
                 actor=cast.users["captain"],
                 member=member,
-                data=services.MemberData(address="再改"),
+                changes={"address": "再改"},
                 expected_version=member.version,
             )
         assert exc.value.code == "stale_version"
@@ -464,6 +467,7 @@ def test_member_register_matrix(cast, api_as, who, status):
             "id_number": NEW_ID,
             "mobile": "13612345678",
             "skills": ["first_aid"],
+            "consent": True,
         },
     )
     assert response.status_code == status, response.json()
@@ -545,7 +549,7 @@ def test_member_endpoint_matrix(cast, api_as, page_as, endpoint, who):
     expected = _MATRIX[endpoint][_ROLES.index(who)]
     api = api_as(who)
     if endpoint == "put":
-        response = api.put(
+        response = api.patch(
             f"/members/{member.pk}", {"version": member.version, "address": "矩阵测试"}
         )
     elif endpoint == "reveal":

@@ -81,7 +81,11 @@ def _import(
 ):
     actor = cast.users[who]
     roster_import = importing.start_import(
-        actor=actor, team=cast.units["hongfeng"], filename="名册.xlsx", content=content
+        actor=actor,
+        team=cast.units["hongfeng"],
+        filename="名册.xlsx",
+        content=content,
+        consent_confirmed=True,
     )
     importing.run_validation(roster_import.pk)
     roster_import.refresh_from_db()
@@ -200,6 +204,7 @@ class TestReading:
                 team=cast.units["hongfeng"],
                 filename="a.xlsx",
                 content=b"PK" + b"0" * (11 * 1024 * 1024),
+                consent_confirmed=True,
             )
         assert exc.value.code == "file_too_large"
         with pytest.raises(DomainError) as exc:
@@ -208,6 +213,7 @@ class TestReading:
                 team=cast.units["hongfeng"],
                 filename="a.xls",
                 content=b"PK",
+                consent_confirmed=True,
             )
         assert exc.value.code == "not_xlsx"
 
@@ -292,6 +298,7 @@ class TestImport:
                 team=cast.units["hongfeng"],
                 filename="a.xlsx",
                 content=xlsx(good_rows(1)),
+                consent_confirmed=True,
             )
 
     def test_imported_member_cannot_log_in_until_a_password_is_set(self, cast, client):
@@ -357,7 +364,7 @@ class TestPagesAndApi:
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
                 f"/members/roster/?team={team.pk}",
-                {"file": SimpleUploadedFile("名册.xlsx", xlsx(rows))},
+                {"file": SimpleUploadedFile("名册.xlsx", xlsx(rows)), "consent": "on"},
             )
         assert response.status_code == 302
         page = client.get(response.url).content.decode()
@@ -376,7 +383,8 @@ class TestPagesAndApi:
         client = page_as("captain")
         team = cast.units["hongfeng"]
         response = client.post(
-            f"/members/roster/?team={team.pk}", {"file": SimpleUploadedFile("名册.csv", b"a,b")}
+            f"/members/roster/?team={team.pk}",
+            {"file": SimpleUploadedFile("名册.csv", b"a,b"), "consent": "on"},
         )
         assert "请上传 .xlsx" in response.content.decode()
         assert page_as("squad_leader").get(f"/members/roster/?team={team.pk}").status_code == 404
@@ -428,6 +436,7 @@ class TestPagesAndApi:
                 "/api/v1/roster-imports",
                 {
                     "team_id": cast.units["hongfeng"].pk,
+                    "consent_confirmed": True,
                     "file": SimpleUploadedFile("名册.xlsx", xlsx(good_rows(2))),
                 },
             )
@@ -459,6 +468,7 @@ def test_database_queue_and_worker(live_cast, settings):
         team=live_cast.units["hongfeng"],
         filename="名册.xlsx",
         content=xlsx(good_rows(2)),
+        consent_confirmed=True,
     )
     assert RosterImport.objects.get(pk=roster_import.pk).status == ImportStatus.UPLOADED
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)

@@ -135,7 +135,9 @@ class PartnerOut(Schema):
 
 
 class MemberDetail(MemberListItem):
-    birth_date: date
+    birth_date: date | None = Field(
+        None, description="仅本人可见（与脱敏身份证号合在一起会泄露完整号码）"
+    )
     address: str | None = Field(None, description="仅档案管理人与本人可见")
     emergency_contact: str | None = Field(None, description="仅档案管理人与本人可见")
     emergency_mobile: str | None = Field(None, description="仅档案管理人与本人可见（脱敏）")
@@ -170,10 +172,23 @@ class RegisterIn(MemberIn):
     id_number: Text = Field(..., max_length=30)
     mobile: Text = Field(..., max_length=30)
     joined_on: date | None = None
+    consent: bool = Field(
+        ..., description="已取得本人对《个人信息处理告知书》的同意（必须为 true）"
+    )
 
 
-class UpdateIn(MemberIn):
+class UpdateIn(Schema):
+    """A partial update: fields left out stay as they are."""
+
     version: int = Field(..., ge=1)
+    address: Text | None = Field(None, max_length=200)
+    emergency_contact: Text | None = Field(None, max_length=50)
+    emergency_mobile: Text | None = Field(None, max_length=30)
+    health_fit: bool | None = None
+    health_declaration: Text | None = Field(None, max_length=1000)
+    political_status: PoliticalStatus | None = None
+    category: Category | None = None
+    skills: list[Text] | None = Field(None, max_length=30)
 
 
 class ContactIn(Schema):
@@ -242,7 +257,7 @@ def member_detail(member: Member, viewer) -> dict:
     history = member.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
     return {
         **member_row(member, viewer),
-        "birth_date": member.birth_date,
+        "birth_date": member.birth_date if own else None,
         "address": member.address if keeper else None,
         "emergency_contact": member.emergency_contact if keeper else None,
         "emergency_mobile": (
@@ -312,6 +327,10 @@ def list_members(
 def register(request, payload: RegisterIn):
     """实名登记: open a member file (and an account with the 队员 role) in a unit."""
     unit = access.get_unit_for_user(request.user, payload.unit_id)
+    if not payload.consent:
+        raise DomainError(
+            "须先取得本人对个人信息处理的同意。", code="consent_required", field="consent"
+        )
     member = services.register_member(
         actor=request.user,
         unit=unit,
@@ -320,6 +339,7 @@ def register(request, payload: RegisterIn):
         mobile=payload.mobile,
         joined_on=payload.joined_on,
         data=_data(payload),
+        consent_version=services.PRIVACY_NOTICE_VERSION,
     )
     return Status(
         201, member_detail(selectors.get_member_for_user(request.user, member.pk), request.user)
@@ -352,12 +372,15 @@ def get_member(request, member_id: Id):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-@router.put("/members/{member_id}", response={200: MemberDetail, **ERRORS})
+@router.patch("/members/{member_id}", response={200: MemberDetail, **ERRORS})
 def update(request, member_id: Id, payload: UpdateIn):
-    """Edit the file (not name or ID number), with optimistic locking."""
+    """Edit the file (not name or ID number), with optimistic locking. Only the fields sent
+    change; the health declaration only by the member or someone who may reveal it."""
     member = selectors.get_member_for_user(request.user, member_id)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
     services.update_member(
-        actor=request.user, member=member, data=_data(payload), expected_version=payload.version
+        actor=request.user, member=member, changes=changes, expected_version=version
     )
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 

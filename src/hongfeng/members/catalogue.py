@@ -18,3 +18,6 @@ SKILLS = [
     ("sign_language", "手语"),
     ("foreign_language", "外语"),
 ]
+
+# The version of the 个人信息处理告知书 (apply/privacy page) that consents record.
+PRIVACY_NOTICE_VERSION = "2026-11"

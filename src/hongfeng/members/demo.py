@@ -319,6 +319,7 @@ def build_roster_import(cast) -> None:
         team=cast.units["jiyang_team"],
         filename="暨阳义警总队队员名册.xlsx",
         content=buffer.getvalue(),
+        consent_confirmed=True,
     )
     importing.run_validation(roster_import.pk)
     roster_import.refresh_from_db()

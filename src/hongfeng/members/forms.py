@@ -73,6 +73,12 @@ class RegisterForm(MemberForm):
 class EditForm(MemberForm):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    def __init__(self, *args, private: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not private:
+            del self.fields["health_declaration"]
+            del self.fields["emergency_mobile"]
+
 
 class ContactForm(TablerFormMixin, forms.Form):
     address = forms.CharField(label="住址", max_length=200, required=False)

@@ -6,7 +6,7 @@ status history, audit event), fast enough for thousands of rows."""
 import contextlib
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hongfeng.accounts import access
@@ -16,7 +16,10 @@ from hongfeng.core import crypto
 from hongfeng.core.errors import DomainError
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.core.masking import mask_name
+from hongfeng.members.catalogue import PRIVACY_NOTICE_VERSION
 from hongfeng.members.models import (
+    Consent,
+    ConsentKind,
     ImportStatus,
     Member,
     MemberStatus,
@@ -88,7 +91,10 @@ def validate(roster_import: RosterImport) -> list[RosterRow]:
         rows = read_rows(bytes(roster_import.content), team)
     except DomainError as exc:
         RosterImport.objects.filter(pk=roster_import.pk).update(
-            status=ImportStatus.FAILED, message=exc.message, finished_at=timezone.now()
+            status=ImportStatus.FAILED,
+            message=exc.message,
+            finished_at=timezone.now(),
+            content=b"",  # the upload is not kept once it is of no use
         )
         raise
     check_against_file_and_database(rows)
@@ -187,6 +193,18 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
         ],
         batch_size=_CHUNK,
     )
+    Consent.objects.bulk_create(
+        [
+            Consent(
+                user_id=m.user_id,
+                kind=ConsentKind.PRIVACY,
+                text_version=f"{PRIVACY_NOTICE_VERSION}（名册导入 #{roster_import.pk}）",
+                consented_at=now,
+            )
+            for m in created
+        ],
+        batch_size=_CHUNK,
+    )
     record_events(
         [
             {
@@ -229,14 +247,23 @@ def _enqueue(task_name: str, import_id: int) -> None:
 
 
 @transaction.atomic
-def start_import(*, actor, team, filename: str, content: bytes) -> RosterImport:
-    """Accept an uploaded roster for a team and queue its validation."""
+def start_import(
+    *, actor, team, filename: str, content: bytes, consent_confirmed: bool
+) -> RosterImport:
+    """Accept an uploaded roster for a team and queue its validation. The uploader confirms
+    that everyone on it agreed to the privacy notice (offices collect it on paper)."""
     from hongfeng.members.roster import MAX_BYTES
     from hongfeng.orgs.models import UnitKind
 
     if team.kind != UnitKind.TEAM or team.is_archived:
         raise DomainError("名册按总队导入，请在一个在册的总队下操作。", code="invalid_unit")
     access.require(actor, "members.manage", team, "您无权向该队伍导入队员。")
+    if not consent_confirmed:
+        raise DomainError(
+            "请确认已取得名册中每个人对个人信息处理的同意。",
+            code="consent_required",
+            field="consent",
+        )
     name = (filename or "").strip()[:200]
     if not name.lower().endswith(".xlsx"):
         raise DomainError(
@@ -311,11 +338,17 @@ def confirm_import(*, actor, roster_import: RosterImport, valid_only: bool) -> R
 
 
 def run_import(import_id: int) -> None:
+    # Claim it: of two workers handed the same task, only one imports.
+    claimed = RosterImport.objects.filter(
+        pk=import_id, status=ImportStatus.IMPORTING, import_claimed=False
+    ).update(import_claimed=True)
+    if not claimed:
+        return  # done already, never confirmed, or another worker has it
     roster_import = RosterImport.objects.select_related("team", "created_by").get(pk=import_id)
-    if roster_import.status != ImportStatus.IMPORTING:
-        return  # done already, or never confirmed
     try:
         with transaction.atomic():
+            if roster_import.team.is_archived:
+                raise DomainError("该队伍已归档，未导入任何队员。", code="unit_archived")
             rows = read_rows(bytes(roster_import.content), roster_import.team)
             check_against_file_and_database(rows)  # again: others may have registered since
             bad = sum(1 for r in rows if not r.ok)
@@ -334,10 +367,15 @@ def run_import(import_id: int) -> None:
                 finished_at=timezone.now(),
                 message=f"已导入 {count} 名队员" + (f"，跳过 {bad} 行" if bad else "") + "。",
             )
-    except DomainError as exc:
+    except (DomainError, IntegrityError) as exc:
+        message = (
+            exc.message
+            if isinstance(exc, DomainError)
+            else "导入时有人同时登记了其中的队员，未导入任何队员；请重新上传名册。"
+        )
         RosterImport.objects.filter(pk=import_id).update(
             status=ImportStatus.FAILED,
-            message=exc.message[:300],
+            message=message[:300],
             content=b"",
             finished_at=timezone.now(),
         )

@@ -507,6 +507,7 @@ class RosterImport(models.Model):
         "状态", max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
     valid_only = models.BooleanField("仅导入通过校验的行", default=False)
+    import_claimed = models.BooleanField(default=False, editable=False)
     total_rows = models.PositiveIntegerField("数据行", default=0)
     valid_rows = models.PositiveIntegerField("通过校验", default=0)
     error_rows = models.PositiveIntegerField("有错误", default=0)
@@ -534,3 +535,17 @@ class RosterImport(models.Model):
             ImportStatus.VALIDATING,
             ImportStatus.IMPORTING,
         )
+
+
+class ApplicationAttempt(models.Model):
+    """One submission of the public form from one address, kept an hour for rate limiting."""
+
+    ip = models.CharField(max_length=45, db_index=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "申请提交记录"
+        verbose_name_plural = "申请提交记录"
+
+    def __str__(self) -> str:
+        return f"{self.ip} {self.at:%Y-%m-%d %H:%M}"

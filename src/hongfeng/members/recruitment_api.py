@@ -3,7 +3,6 @@ charters, and the review queue."""
 
 from datetime import datetime
 
-from django.db.models import Q
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -45,6 +44,10 @@ class RecruitingTeamOut(Schema):
     name: str
     county: str
     charter_version: int
+
+    @staticmethod
+    def resolve_county(obj) -> str:
+        return obj.parent.name
 
 
 class ApplicationIn(Schema):
@@ -136,18 +139,7 @@ def _public_team(team_id: int) -> Unit:
 @paginate(Pagination)
 def recruiting_teams(request, q: Text | None = Query(None, max_length=30)):
     """Teams that take applications (public: team names are public information)."""
-    teams = Unit.objects.active().filter(kind=UnitKind.TEAM, charters__isnull=False).distinct()
-    if q:
-        teams = teams.filter(Q(name__contains=q) | Q(parent__name__contains=q))
-    return [
-        {
-            "id": t.pk,
-            "name": t.name,
-            "county": t.parent.name,
-            "charter_version": services.current_charter(t).version,
-        }
-        for t in teams.select_related("parent").order_by("path")[:500]
-    ]
+    return services.recruiting_teams(q or "")
 
 
 @router.get("/teams/{team_id}/charter", auth=None, response={200: CharterOut, **ERRORS})
@@ -219,13 +211,9 @@ def lookup(
     }
 
 
-def _reviewable(user):
-    return Application.objects.filter(access.scope_q(user, "members.manage", "team"))
-
-
 def _get_application(user, application_id) -> Application:
     application = (
-        _reviewable(user)
+        services.reviewable_applications(user)
         .select_related("team", "preferred_unit", "charter")
         .filter(pk=access.parse_id(application_id))
         .first()
@@ -239,7 +227,9 @@ def _get_application(user, application_id) -> Application:
 @paginate(Pagination)
 def list_applications(request, status: ApplicationStatus | None = ApplicationStatus.APPLIED):
     """The review queue: applications to the teams the caller keeps."""
-    rows = _reviewable(request.user).select_related("team", "preferred_unit", "charter")
+    rows = services.reviewable_applications(request.user).select_related(
+        "team", "preferred_unit", "charter"
+    )
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("submitted_at", "id")
@@ -316,13 +306,19 @@ def _get_import(user, import_id) -> RosterImport:
 
 
 @router.post("/roster-imports", response={201: RosterImportOut, **ERRORS})
-def upload_roster(request, team_id: Form[Id], file: File[UploadedFile]):
+def upload_roster(
+    request, team_id: Form[Id], consent_confirmed: Form[bool], file: File[UploadedFile]
+):
     """Upload a team roster (.xlsx, multipart); validation runs in the background."""
     team = access.get_unit_for_user(request.user, team_id)
     if file.size > MAX_BYTES:
         raise DomainError("文件过大（上限 10 MB）。", code="file_too_large", field="file")
     roster_import = importing.start_import(
-        actor=request.user, team=team, filename=file.name, content=file.read()
+        actor=request.user,
+        team=team,
+        filename=file.name,
+        content=file.read(),
+        consent_confirmed=consent_confirmed,
     )
     return Status(201, _get_import(request.user, roster_import.pk))
 

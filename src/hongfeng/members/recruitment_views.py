@@ -4,7 +4,6 @@ queue, and each team's charter."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
@@ -14,15 +13,8 @@ from hongfeng.core.forms import add_domain_error, paginate
 from hongfeng.core.middleware import client_ip
 from hongfeng.members import recruitment_forms as forms
 from hongfeng.members import services
-from hongfeng.members.models import Application, ApplicationStatus, Charter
+from hongfeng.members.models import ApplicationStatus, Charter
 from hongfeng.orgs.models import Unit, UnitKind
-
-
-def _recruiting_teams(query: str = ""):
-    teams = Unit.objects.active().filter(kind=UnitKind.TEAM, charters__isnull=False).distinct()
-    if query:
-        teams = teams.filter(Q(name__contains=query) | Q(parent__name__contains=query))
-    return teams.select_related("parent").order_by("path")
 
 
 def choose_team(request):
@@ -31,14 +23,14 @@ def choose_team(request):
     return render(
         request,
         "members/apply_choose.html",
-        {"teams": _recruiting_teams(query)[:200], "query": query},
+        {"teams": services.recruiting_teams(query)[:200], "query": query},
     )
 
 
 @never_cache
 def apply(request, team_id):
     """Step two: the charter, then the form (public)."""
-    team = _recruiting_teams().filter(pk=access.parse_id(team_id)).first()
+    team = services.recruiting_teams().filter(pk=access.parse_id(team_id)).first()
     if team is None:
         raise NotFound("该队伍不存在或暂不接受申请。")
     charter = services.current_charter(team)
@@ -99,17 +91,13 @@ def lookup(request):
     return render(request, "members/apply_status.html", {"form": form, "application": application})
 
 
-def _reviewable(user):
-    return Application.objects.filter(access.scope_q(user, "members.manage", "team"))
-
-
 @login_required
 def queue(request):
     """The review queue: applications to the teams the reviewer keeps, oldest first."""
     if not access.has_capability(request.user, "members.manage"):
         raise PermissionDenied("您没有审核入队申请的权限。")
     status = request.GET.get("status", ApplicationStatus.APPLIED)
-    rows = _reviewable(request.user).select_related("team", "preferred_unit")
+    rows = services.reviewable_applications(request.user).select_related("team", "preferred_unit")
     if status in ApplicationStatus.values:
         rows = rows.filter(status=status)
     order = ("submitted_at", "id") if status == ApplicationStatus.APPLIED else ("-decided_at",)
@@ -127,7 +115,7 @@ def queue(request):
 @login_required
 def review(request, application_id):
     application = (
-        _reviewable(request.user)
+        services.reviewable_applications(request.user)
         .select_related("team", "preferred_unit", "charter")
         .filter(pk=access.parse_id(application_id))
         .first()

@@ -21,6 +21,7 @@ from hongfeng.accounts.models import normalize_mobile
 from hongfeng.core.errors import DomainError
 from hongfeng.core.idnumber import normalize_id_number, parse_id_number
 from hongfeng.members.models import Category, PoliticalStatus, Skill
+from hongfeng.members.services.files import check_age
 from hongfeng.orgs.models import Unit, UnitKind
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -152,10 +153,12 @@ def read_id_number(value, row: RosterRow) -> str:
     if text != str(value).strip():
         row.notes.append("身份证号中的全角字符、空格或小写 x 已规范化")
     try:
-        return parse_id_number(text).number
+        info = parse_id_number(text)
+        check_age(info.birth_date)
     except DomainError as exc:
         row.errors.append(exc.message.rstrip("。"))
         return ""
+    return info.number
 
 
 def read_mobile(value, row: RosterRow, *, label: str = "手机号", required: bool = True) -> str:
@@ -261,18 +264,47 @@ class UnitResolver:
         return squad or self.team
 
 
+def _blank(values) -> bool:
+    return all(v is None or _text(v) == "" for v in values)
+
+
+def _sheet_rows(sheet) -> list[tuple]:
+    """The sheet's rows. Read-only openpyxl parses the XML only now, so a damaged sheet fails
+    here — as a clear error, not a crash. Rows formatted but left empty do not count."""
+    rows, filled = [], 0
+    try:
+        for values in sheet.iter_rows(values_only=True):
+            if _blank(values):
+                if rows:
+                    rows.append(values)
+                continue
+            rows.append(values)
+            filled += 1
+            if filled > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise DomainError(
+                    f"一次最多导入 {MAX_ROWS} 行，请拆分后分批导入。",
+                    code="too_many_rows",
+                    field="file",
+                )
+    except DomainError:
+        raise
+    except Exception:  # any parser failure means the same thing to the user
+        raise DomainError(
+            "无法读取该文件：它不是有效的 .xlsx 文件，或已损坏。", code="corrupt_file", field="file"
+        ) from None
+    return rows
+
+
+def _limited(value, limit: int, label: str, row: RosterRow) -> str:
+    text = _text(value)
+    if len(text) > limit:
+        row.errors.append(f"{label}超过{limit}字")
+    return text[:limit]
+
+
 def read_rows(content: bytes, team: Unit) -> list[RosterRow]:
     """Every data row of the roster, each with its value or its errors (nothing is written)."""
-    sheet = open_sheet(content)
-    rows = []
-    for values in sheet.iter_rows(values_only=True):
-        rows.append(values)
-        if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-            raise DomainError(
-                f"一次最多导入 {MAX_ROWS} 行，请拆分后分批导入。",
-                code="too_many_rows",
-                field="file",
-            )
+    rows = _sheet_rows(open_sheet(content))
     header, columns = find_columns(rows)
     units = UnitResolver(team)
     skills = dict(Skill.objects.values_list("name", "code"))
@@ -283,7 +315,7 @@ def read_rows(content: bytes, team: Unit) -> list[RosterRow]:
             position = columns.get(key)
             return values[position] if position is not None and position < len(values) else None
 
-        if all(v is None or _text(v) == "" for v in values):
+        if _blank(values):
             continue
         row = RosterRow(number=offset)
         row.name = "".join(_text(cell("name")).split())
@@ -311,8 +343,8 @@ def read_rows(content: bytes, team: Unit) -> list[RosterRow]:
             else:
                 row.errors.append(f"技能「{name[:10]}」不在技能目录中")
         row.joined_on = read_date(cell("joined_on"), row, "入队日期")
-        row.address = _text(cell("address"))[:200]
-        row.emergency_contact = _text(cell("emergency_contact"))[:50]
+        row.address = _limited(cell("address"), 200, "住址", row)
+        row.emergency_contact = _limited(cell("emergency_contact"), 50, "紧急联系人", row)
         row.emergency_mobile = read_mobile(
             cell("emergency_mobile"), row, label="紧急联系电话", required=False
         )

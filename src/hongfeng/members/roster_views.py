@@ -51,7 +51,11 @@ def upload(request):
                     field="file",
                 )
             roster_import = importing.start_import(
-                actor=request.user, team=team, filename=upload_file.name, content=upload_file.read()
+                actor=request.user,
+                team=team,
+                filename=upload_file.name,
+                content=upload_file.read(),
+                consent_confirmed=request.POST.get("consent") == "on",
             )
         except DomainError as exc:
             error = exc.message

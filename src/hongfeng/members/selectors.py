@@ -31,19 +31,23 @@ def position_label(member) -> str:
     return POSITION_LABELS.get(getattr(member, "leader_role", None) or "", "队员")
 
 
-def search_filter(q: str) -> Q:
+def search_filter(q: str, *, exact: bool = False) -> Q:
     """One box for every way people look a member up:
-    4 digits → last four of the ID number or the mobile; 11 digits → the mobile;
-    18 characters → the exact ID number (through the blind index, never a LIKE);
+    4 digits → last four of the ID number or the mobile;
+    11 digits / 18 characters → the exact mobile or ID number (the ID through the blind index,
+    never a LIKE) — only with `exact`: for people who may not reveal, an exact match would
+    confirm guesses and so undo the masking;
     latin letters → pinyin initials (zs) or full pinyin (zhangsan); anything else → the name."""
     text = q.strip()
     digits = normalize_mobile(text)
     if digits.isdigit() and len(digits) == 4:
         return Q(id_last4=digits) | Q(user__mobile__endswith=digits)
     if digits.isdigit() and len(digits) == 11:
-        return Q(user__mobile=digits)
+        return Q(user__mobile=digits) if exact else Q(pk__in=[])
     id_number = normalize_id_number(text)
     if len(id_number) == 18 and id_number[:17].isdigit():
+        if not exact:
+            return Q(pk__in=[])
         return Q(id_number_index=crypto.blind_index(id_number, purpose="members.id_number"))
     word = text.lower().replace(" ", "")
     if _ASCII_WORD.match(word):
@@ -70,7 +74,9 @@ def members_for(
             Exists(Member.skills.through.objects.filter(member=OuterRef("pk"), skill__code=skill))
         )
     if q and q.strip():
-        rows = rows.filter(search_filter(q))
+        # Exact-number matches only among files the user may reveal (or their own).
+        exact = access.scope_q(user, "members.reveal", "unit") | Q(user=user)
+        rows = rows.filter(search_filter(q) | (search_filter(q, exact=True) & exact))
     return (
         with_position(rows)
         .select_related("unit", "user")

@@ -128,7 +128,7 @@ def roster_export(members, *, viewer, reveal: bool, unit: Unit) -> bytes:
     headers = [
         "姓名",
         "性别",
-        "出生日期",
+        "出生日期" if reveal else "年龄",
         "身份证号",
         "手机号",
         "所在单位",
@@ -143,7 +143,8 @@ def roster_export(members, *, viewer, reveal: bool, unit: Unit) -> bytes:
         values = [
             member.name,
             member.get_gender_display(),
-            member.birth_date,
+            # with the masked ID number, the birth date would give the whole number away
+            member.birth_date if reveal else member.age_on(timezone.localdate()),
             member.id_number if reveal else member.masked_id_number,
             member.user.mobile if reveal else mask_mobile(member.user.mobile),
             member.unit.name,

@@ -17,7 +17,6 @@ from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, paginate
 from hongfeng.members import forms, selectors, services
 from hongfeng.members.models import (
-    Application,
     Category,
     EquipmentIssue,
     MemberStatus,
@@ -60,9 +59,9 @@ def member_list(request):
             "can_register": unit is not None and access.can(request.user, "members.manage", unit),
             "can_review": access.has_capability(request.user, "members.manage"),
             "can_reveal": unit is not None and access.can(request.user, "members.reveal", unit),
-            "pending": Application.objects.filter(
-                access.scope_q(request.user, "members.manage", "team"), status="applied"
-            ).count(),
+            "pending": services.reviewable_applications(request.user)
+            .filter(status="applied")
+            .count(),
         },
     )
 
@@ -172,9 +171,7 @@ def register(request):
                 mobile=data["mobile"],
                 joined_on=data["joined_on"],
                 data=form.member_data(),
-            )
-            services.record_consent(
-                user=member.user, kind="privacy", text_version=forms.PRIVACY_NOTICE_VERSION
+                consent_version=forms.PRIVACY_NOTICE_VERSION,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -189,24 +186,21 @@ def edit(request, member_id):
     member = selectors.get_member_for_user(request.user, member_id)
     if not access.can(request.user, "members.manage", member.unit):
         raise PermissionDenied("您无权修改该队员档案。")
-    initial = {
-        "political_status": member.political_status,
-        "category": member.category,
-        "skills": list(member.skills.values_list("code", flat=True)),
-        "address": member.address,
-        "emergency_contact": member.emergency_contact,
-        "emergency_mobile": member.emergency_mobile,
-        "health_fit": member.health_fit,
-        "health_declaration": member.health_declaration,
-        "version": member.version,
-    }
-    form = forms.EditForm(request.POST or None, initial=initial)
+    # The health declaration and the emergency number are shown (and editable) only to the
+    # member and to those who may reveal them; everyone else edits the rest.
+    private = member.user_id == request.user.pk or access.can(
+        request.user, "members.reveal", member.unit
+    )
+    initial = {**services.current_data(member), "version": member.version}
+    form = forms.EditForm(request.POST or None, initial=initial, private=private)
     if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.fields if name != "version"}
+        changes["skills"] = list(changes["skills"])
         try:
             services.update_member(
                 actor=request.user,
                 member=member,
-                data=form.member_data(),
+                changes=changes,
                 expected_version=form.cleaned_data["version"],
             )
         except DomainError as exc:

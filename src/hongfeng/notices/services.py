@@ -5,7 +5,7 @@ twice."""
 from django.db import transaction
 from django.utils import timezone
 
-from hongfeng.notices.channels import ChannelError, backend_for
+from hongfeng.notices.channels import backend_for
 from hongfeng.notices.models import Channel, Notice, NoticeStatus
 
 
@@ -42,7 +42,7 @@ def deliver(notice_id: int) -> None:
     notice = Notice.objects.get(pk=notice_id)
     try:
         backend_for(notice.channel).send(notice)
-    except ChannelError as exc:
+    except Exception as exc:  # any failure is recorded on the notice, never lost silently
         Notice.objects.filter(pk=notice_id).update(status=NoticeStatus.FAILED, error=str(exc)[:200])
         return
     Notice.objects.filter(pk=notice_id).update(status=NoticeStatus.SENT, sent_at=timezone.now())

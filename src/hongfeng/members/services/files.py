@@ -11,10 +11,10 @@ from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
 from hongfeng.accounts import access
-from hongfeng.accounts.models import Role, RoleAssignment, User, validate_mobile
+from hongfeng.accounts.models import THREE_POWERS, Role, RoleAssignment, User, validate_mobile
 from hongfeng.audit.services import record_event
 from hongfeng.core import crypto
-from hongfeng.core.errors import Conflict, DomainError, check_version
+from hongfeng.core.errors import Conflict, DomainError, Forbidden, check_version
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.members.models import (
     Category,
@@ -61,6 +61,40 @@ def id_number_index(number: str) -> str:
 def find_member_by_id_number(number: str) -> Member | None:
     """Exact lookup through the blind index (duplicate detection; never exposed as a search)."""
     return Member.objects.filter(id_number_index=id_number_index(number)).first()
+
+
+# *Decision*: volunteers are adults (the charter's joining condition; data about children is
+# sensitive and they are not sent on patrols).
+MIN_AGE = 18
+
+
+def check_age(born: date, *, field_name: str = "id_number") -> None:
+    today = timezone.localdate()
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age < MIN_AGE:
+        raise DomainError(f"义警须年满{MIN_AGE}周岁。", code="too_young", field=field_name)
+
+
+def attachable_account(mobile: str, name: str) -> User | None:
+    """The existing account a new member file may belong to, or None for a new account. A
+    number that already has a member file, an account under another name, or an account of the
+    three powers is refused: registration never attaches a person to someone else's account."""
+    user = User.objects.filter(mobile=mobile).first()
+    if user is None:
+        return None
+    if Member.objects.filter(user=user).exists():
+        raise Conflict("该手机号已属于另一名队员。", code="duplicate_mobile", field="mobile")
+    if user.name != name:
+        raise Conflict(
+            "该手机号已注册账号，但姓名与之不一致。", code="mobile_taken", field="mobile"
+        )
+    if RoleAssignment.objects.active().filter(user=user, role__in=THREE_POWERS).exists():
+        raise Conflict(
+            "三权分立：系统管理员、安全管理员、审计员的账号不能登记为队员。",
+            code="three_powers_conflict",
+            field="mobile",
+        )
+    return user
 
 
 @dataclass
@@ -118,6 +152,7 @@ def register_member(
     data: MemberData | None = None,
     status: str = MemberStatus.PROBATION,
     reason: str = "登记入队",
+    consent_version: str | None = None,
 ) -> Member:
     """实名登记 (5.2.2): open a member file and an account (the mobile number is the login)
     with the 队员 role in `unit`. The same person (ID number) or the same mobile twice is a
@@ -134,11 +169,16 @@ def register_member(
             code="duplicate_person",
             field="id_number",
         )
-    user = User.objects.filter(mobile=mobile).first()
-    if user is not None and Member.objects.filter(user=user).exists():
-        raise Conflict("该手机号已属于另一名队员。", code="duplicate_mobile", field="mobile")
+    check_age(info.birth_date)
+    user = attachable_account(mobile, name)
     if user is None:
-        user = User.objects.create_user(mobile=mobile, name=name, password=None)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(mobile=mobile, name=name, password=None)
+        except IntegrityError:  # registered a moment ago by someone else
+            raise Conflict(
+                "该手机号刚刚被登记，请刷新后重试。", code="duplicate_mobile", field="mobile"
+            ) from None
     pinyin, initials = pinyin_of(name)
     now = timezone.now()
     member = Member(
@@ -184,6 +224,8 @@ def register_member(
     in_team = RoleAssignment.objects.active().filter(user=user, unit__path__startswith=team.path)
     if not in_team.exists():
         RoleAssignment.objects.create(user=user, role=Role.VOLUNTEER, unit=unit, granted_by=actor)
+    if consent_version:
+        record_consent(user=user, kind="privacy", text_version=consent_version)
     record_event(
         action="member.registered",
         actor=actor,
@@ -205,6 +247,20 @@ def _bump(member: Member, **changes) -> Member:
     return member
 
 
+def current_data(member: Member) -> dict:
+    """The editable part of a file as MemberData fields."""
+    return {
+        "address": member.address,
+        "emergency_contact": member.emergency_contact,
+        "emergency_mobile": member.emergency_mobile,
+        "health_fit": member.health_fit,
+        "health_declaration": member.health_declaration,
+        "political_status": member.political_status,
+        "category": member.category,
+        "skills": list(member.skills.values_list("code", flat=True)),
+    }
+
+
 def _changed(member: Member, data: MemberData) -> dict:
     """Which plain fields differ (names only: the audit summary never holds the values)."""
     names = (
@@ -220,13 +276,20 @@ def _changed(member: Member, data: MemberData) -> dict:
 
 @transaction.atomic
 def update_member(
-    *, actor, member: Member, data: MemberData, expected_version: int | None = None
+    *, actor, member: Member, changes: dict, expected_version: int | None = None
 ) -> Member:
-    """Edit a member file (not the identity: name and ID number come from 实名登记)."""
+    """Edit a member file: only the fields in `changes` (a partial update — a field the editor
+    could not see is never wiped). Not the identity: name and ID number come from 实名登记. The
+    health declaration is sensitive: only the member or someone who may reveal it changes it."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     access.require(actor, "members.manage", member.unit, "您无权修改该队员档案。")
     check_version(member, expected_version)
-    data = _clean_data(data)
+    unknown = set(changes) - set(MemberData.__dataclass_fields__)
+    if unknown:
+        raise DomainError("不能修改这些字段：" + "、".join(sorted(unknown)), code="invalid_field")
+    if "health_declaration" in changes and member.user_id != actor.pk:
+        access.require(actor, "members.reveal", member.unit, "您无权修改健康声明。")
+    data = _clean_data(MemberData(**{**current_data(member), **changes}))
     changes = _changed(member, data)
     health = crypto.encrypt(data.health_declaration, field="members.health")
     health_changed = data.health_declaration != member.health_declaration
@@ -288,12 +351,12 @@ def update_own_contact(
 
 
 def _end_team_roles(member: Member, *, actor, reason: str) -> int:
-    """On exit the person leaves the team: their roles there end (the rows stay as history)."""
+    """On exit or suspension the member's roles in the team end (the rows stay as history)."""
     team = member.unit if member.unit.kind == "team" else member.unit.team
     return (
         RoleAssignment.objects.active()
         .filter(user=member.user, unit__path__startswith=team.path)
-        .update(revoked_at=timezone.now(), revoked_by=actor, revoke_reason=f"退出队伍：{reason}")
+        .update(revoked_at=timezone.now(), revoked_by=actor, revoke_reason=reason[:200])
     )
 
 
@@ -304,6 +367,8 @@ def change_status(*, actor, member: Member, to: str, reason: str) -> Member:
     is deleted, and the person may come back through a new application."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     access.require(actor, "members.manage", member.unit, "您无权变更该队员的状态。")
+    if member.user_id == actor.pk:
+        raise Forbidden("不能变更自己的状态。")
     reason = " ".join((reason or "").split())
     if not reason:
         raise DomainError("请填写变更原因。", code="reason_required", field="reason")
@@ -328,7 +393,18 @@ def change_status(*, actor, member: Member, to: str, reason: str) -> Member:
     )
     before = member.status
     member = _bump(member, status=to, status_changed_at=now)
-    ended = _end_team_roles(member, actor=actor, reason=reason) if to == "exited" else 0
+    # Suspension and exit end the member's roles in the team (a suspended captain leads no
+    # one); coming back from a suspension restores the 队员 role — leader roles are granted
+    # again by whoever grants them.
+    ended = (
+        _end_team_roles(member, actor=actor, reason=reason)
+        if to in (MemberStatus.SUSPENDED, MemberStatus.EXITED)
+        else 0
+    )
+    if before == MemberStatus.SUSPENDED and to != MemberStatus.EXITED:
+        RoleAssignment.objects.create(
+            user=member.user, role=Role.VOLUNTEER, unit=member.unit, granted_by=actor
+        )
     record_event(
         action="member.status_changed",
         actor=actor,

@@ -7,20 +7,22 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from hongfeng.accounts import access
-from hongfeng.accounts.models import Role, RoleAssignment, User, validate_mobile
+from hongfeng.accounts.models import THREE_POWERS, Role, RoleAssignment, User, validate_mobile
 from hongfeng.accounts.services import check_password_rules
 from hongfeng.audit.services import record_event
 from hongfeng.core import crypto
 from hongfeng.core.errors import Conflict, DomainError
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.core.masking import mask_name
+from hongfeng.members.catalogue import PRIVACY_NOTICE_VERSION
 from hongfeng.members.models import (
     SERVING,
     Application,
+    ApplicationAttempt,
     ApplicationStatus,
     Charter,
     ConsentKind,
@@ -33,6 +35,7 @@ from hongfeng.members.services.files import (
     ID_INDEX,
     MemberData,
     _bump,
+    check_age,
     clean_person_name,
     id_number_index,
     record_consent,
@@ -47,16 +50,34 @@ __all__ = [
     "current_charter",
     "find_application",
     "publish_charter",
+    "recruiting_teams",
     "reject_application",
+    "reviewable_applications",
     "submit_application",
 ]
 
-# The version of the 个人信息处理告知书 the forms show; consents record it.
-PRIVACY_NOTICE_VERSION = "2026-11"
 # Anti-abuse limits for the anonymous form (per source address, per mobile number).
 MAX_PER_IP_PER_HOUR = 5
 MAX_PER_MOBILE_PER_DAY = 3
+MAX_ATTEMPTS_PER_IP_PER_HOUR = 20
 _CHARTER_LIMIT = 4000
+
+
+def recruiting_teams(query: str = ""):
+    """Active teams that publish a charter (public), with their current charter version."""
+    teams = (
+        Unit.objects.active()
+        .filter(kind=UnitKind.TEAM, charters__isnull=False)
+        .annotate(charter_version=Max("charters__version"))
+    )
+    if query:
+        teams = teams.filter(Q(name__contains=query) | Q(parent__name__contains=query))
+    return teams.select_related("parent").order_by("path")
+
+
+def reviewable_applications(user):
+    """Applications to the teams the user keeps (the access choke point for the queue)."""
+    return Application.objects.filter(access.scope_q(user, "members.manage", "team"))
 
 
 def current_charter(team: Unit) -> Charter | None:
@@ -152,17 +173,42 @@ def _check_person(number: str, mobile: str, name: str) -> None:
             code="application_pending",
             field="id_number",
         )
+    if member is not None and (member.user.mobile != mobile or member.name != name):
+        # An exited member comes back under the same name and number, or the office checks.
+        raise Conflict(
+            "该身份证号曾登记为队员，但姓名或手机号与原档案不一致，请联系总队长办理。",
+            code="identity_mismatch",
+            field="id_number",
+        )
     other = Member.objects.filter(user__mobile=mobile).exclude(id_number_index=index).exists()
     account = User.objects.filter(mobile=mobile).first()
-    if other or (account is not None and account.name != name):
+    three_powers = (
+        account is not None
+        and RoleAssignment.objects.active().filter(user=account, role__in=THREE_POWERS).exists()
+    )
+    if other or three_powers or (account is not None and account.name != name):
         # A registered number belongs to someone else: never attach a stranger to it.
         raise Conflict(
             "该手机号已被他人登记，请使用本人手机号。", code="mobile_taken", field="mobile"
         )
 
 
+def submit_application(**kwargs) -> Application:
+    """The public application form (see `_submit`). Every attempt — accepted or not — counts
+    towards a per-address limit first, so the form cannot be used to probe ID numbers."""
+    ip = kwargs.get("ip", "")
+    if ip:
+        recent = ApplicationAttempt.objects.filter(
+            ip=ip, at__gte=timezone.now() - timedelta(hours=1)
+        ).count()
+        if recent >= MAX_ATTEMPTS_PER_IP_PER_HOUR:
+            raise DomainError("提交过于频繁，请一小时后再试。", code="too_many_applications")
+        ApplicationAttempt.objects.create(ip=ip[:45], at=timezone.now())
+    return _submit(**kwargs)
+
+
 @transaction.atomic
-def submit_application(
+def _submit(
     *,
     team: Unit | None,
     preferred_unit: Unit | None,
@@ -198,6 +244,7 @@ def submit_application(
         )
     name = clean_person_name(name)
     info = parse_id_number(id_number)
+    check_age(info.birth_date)
     mobile = validate_mobile(mobile)
     check_password_rules(password, User(mobile=mobile, name=name))
     known = set(Skill.objects.filter(code__in=skills).values_list("code", flat=True))
@@ -308,6 +355,13 @@ def approve_application(*, actor, application: Application, unit: Unit | None = 
     )
     if member is not None and member.status != MemberStatus.EXITED:
         raise Conflict("此人已是在册队员。", code="already_member")
+    if member is not None and (
+        member.user.mobile != application.mobile or member.name != application.name
+    ):
+        # Never hand someone's old file (and account) to an applicant who only knows the ID.
+        raise Conflict(
+            "申请人的姓名或手机号与原档案不一致，请线下核实身份后办理。", code="identity_mismatch"
+        )
     new_account = not User.objects.filter(mobile=application.mobile).exists()
     if member is not None:
         member = _rejoin(actor, member, unit, application)
