@@ -240,3 +240,36 @@ def test_imports_need_consent_and_record_it(cast):
     importing.run_import(roster_import.pk)
     member = Member.objects.get(user__mobile="13500000000")
     assert Consent.objects.filter(user=member.user, kind="privacy").exists()
+
+
+def test_a_killed_import_can_simply_run_again(cast, monkeypatch):
+    """T9 in small: a worker dying in the middle leaves nothing half-written and nothing stuck."""
+    from tests.test_roster import good_rows, xlsx
+
+    roster_import = importing.start_import(
+        actor=cast.users["captain"],
+        team=cast.units["hongfeng"],
+        filename="a.xlsx",
+        content=xlsx(good_rows(4)),
+        consent_confirmed=True,
+    )
+    importing.run_validation(roster_import.pk)
+    roster_import.refresh_from_db()
+    importing.confirm_import(
+        actor=cast.users["captain"], roster_import=roster_import, valid_only=False
+    )
+    before = Member.objects.count()
+    real = importing.record_events
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(importing, "record_events", dies)
+    with pytest.raises(RuntimeError):
+        importing.run_import(roster_import.pk)
+    roster_import.refresh_from_db()
+    assert roster_import.status == ImportStatus.IMPORTING and Member.objects.count() == before
+    monkeypatch.setattr(importing, "record_events", real)
+    importing.run_import(roster_import.pk)
+    roster_import.refresh_from_db()
+    assert roster_import.status == ImportStatus.DONE and Member.objects.count() == before + 4

@@ -3,8 +3,6 @@ then import all of it — or, only when the user asks, just the valid rows — t
 path that writes the same rows as registering members one by one (file, account, 队员 role,
 status history, audit event), fast enough for thousands of rows."""
 
-import contextlib
-
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -292,14 +290,21 @@ def start_import(
 
 
 def run_validation(import_id: int) -> None:
-    claimed = RosterImport.objects.filter(pk=import_id, status=ImportStatus.UPLOADED).update(
-        status=ImportStatus.VALIDATING
-    )
-    if not claimed:
-        return  # already validated (a retried task): nothing to do
-    roster_import = RosterImport.objects.select_related("team").get(pk=import_id)
-    with contextlib.suppress(DomainError):  # the failure and its reason are stored on it
-        validate(roster_import)
+    """Validate an uploaded roster once. The row is locked for the whole run: a second worker
+    waits, then finds it done; a killed worker rolls back and leaves it to be retried."""
+    with transaction.atomic():
+        roster_import = (
+            RosterImport.objects.select_for_update()
+            .select_related("team")
+            .filter(pk=import_id, status=ImportStatus.UPLOADED)
+            .first()
+        )
+        if roster_import is None:
+            return  # already validated (a retried task): nothing to do
+        try:
+            validate(roster_import)
+        except DomainError:
+            return  # the failure and its reason are stored on the import
 
 
 @transaction.atomic
@@ -338,15 +343,19 @@ def confirm_import(*, actor, roster_import: RosterImport, valid_only: bool) -> R
 
 
 def run_import(import_id: int) -> None:
-    # Claim it: of two workers handed the same task, only one imports.
-    claimed = RosterImport.objects.filter(
-        pk=import_id, status=ImportStatus.IMPORTING, import_claimed=False
-    ).update(import_claimed=True)
-    if not claimed:
-        return  # done already, never confirmed, or another worker has it
-    roster_import = RosterImport.objects.select_related("team", "created_by").get(pk=import_id)
+    """Import a confirmed roster once, in one transaction holding the import's row lock: of two
+    workers only one imports; a killed worker rolls everything back and the task can run
+    again."""
     try:
         with transaction.atomic():
+            roster_import = (
+                RosterImport.objects.select_for_update()
+                .select_related("team", "created_by")
+                .filter(pk=import_id, status=ImportStatus.IMPORTING)
+                .first()
+            )
+            if roster_import is None:
+                return  # done already, or never confirmed
             if roster_import.team.is_archived:
                 raise DomainError("该队伍已归档，未导入任何队员。", code="unit_archived")
             rows = read_rows(bytes(roster_import.content), roster_import.team)
@@ -373,7 +382,7 @@ def run_import(import_id: int) -> None:
             if isinstance(exc, DomainError)
             else "导入时有人同时登记了其中的队员，未导入任何队员；请重新上传名册。"
         )
-        RosterImport.objects.filter(pk=import_id).update(
+        RosterImport.objects.filter(pk=import_id, status=ImportStatus.IMPORTING).update(
             status=ImportStatus.FAILED,
             message=message[:300],
             content=b"",

@@ -507,7 +507,6 @@ class RosterImport(models.Model):
         "状态", max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
     )
     valid_only = models.BooleanField("仅导入通过校验的行", default=False)
-    import_claimed = models.BooleanField(default=False, editable=False)
     total_rows = models.PositiveIntegerField("数据行", default=0)
     valid_rows = models.PositiveIntegerField("通过校验", default=0)
     error_rows = models.PositiveIntegerField("有错误", default=0)

@@ -1,6 +1,7 @@
 """Background work for roster imports (django.tasks; `hongfeng db_worker` runs them). Each task
-claims its import with a conditional update, so running one twice — a retry after a killed
-worker — does nothing the second time, and a killed import leaves no half-written rows."""
+works under its import's row lock inside one transaction, so running one twice — a retry after
+a killed worker — does nothing the second time, and a killed worker leaves no half-written rows
+and nothing stuck: its transaction rolls back and the task can simply run again."""
 
 from django.tasks import task
 
