@@ -84,19 +84,14 @@ def bench_import(cast, rows: int) -> tuple[float, int]:
     workbook.save(buffer)
     captain = cast.users["captain"]
     started = time.perf_counter()
-    roster_import = importing.start_import(
+    roster_import = importing.import_synchronously(
         actor=captain,
         team=cast.units["hongfeng"],
         filename="bench.xlsx",
         content=buffer.getvalue(),
-        consent_confirmed=True,
     )
-    importing.run_validation(roster_import.pk)
-    roster_import.refresh_from_db()
     if roster_import.error_rows:
         sys.exit(f"bench roster has errors: {roster_import.report[:3]}")
-    importing.confirm_import(actor=captain, roster_import=roster_import, valid_only=False)
-    importing.run_import(roster_import.pk)
     elapsed = time.perf_counter() - started
     roster_import.refresh_from_db()
     return elapsed, roster_import.imported_rows

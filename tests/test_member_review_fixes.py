@@ -193,20 +193,13 @@ def test_formatted_empty_rows_do_not_count(cast):
 def test_import_is_claimed_once(cast):
     from tests.test_roster import good_rows, xlsx
 
-    roster_import = importing.start_import(
+    roster_import = importing.import_synchronously(
         actor=cast.users["captain"],
         team=cast.units["hongfeng"],
         filename="a.xlsx",
         content=xlsx(good_rows(3)),
-        consent_confirmed=True,
     )
-    importing.run_validation(roster_import.pk)
-    roster_import.refresh_from_db()
-    importing.confirm_import(
-        actor=cast.users["captain"], roster_import=roster_import, valid_only=False
-    )
-    importing.run_import(roster_import.pk)
-    importing.run_import(roster_import.pk)
+    importing.run_import(roster_import.pk)  # a duplicated task
     roster_import.refresh_from_db()
     assert roster_import.status == ImportStatus.DONE and roster_import.imported_rows == 3
     assert AuditEvent.objects.filter(action="roster.imported").count() == 2  # demo + this
@@ -225,19 +218,12 @@ def test_imports_need_consent_and_record_it(cast):
             consent_confirmed=False,
         )
     assert exc.value.code == "consent_required"
-    roster_import = importing.start_import(
+    importing.import_synchronously(
         actor=cast.users["captain"],
         team=cast.units["hongfeng"],
         filename="a.xlsx",
         content=xlsx(good_rows(1)),
-        consent_confirmed=True,
     )
-    importing.run_validation(roster_import.pk)
-    roster_import.refresh_from_db()
-    importing.confirm_import(
-        actor=cast.users["captain"], roster_import=roster_import, valid_only=False
-    )
-    importing.run_import(roster_import.pk)
     member = Member.objects.get(user__mobile="13500000000")
     assert Consent.objects.filter(user=member.user, kind="privacy").exists()
 

@@ -313,15 +313,10 @@ def build_roster_import(cast) -> None:
     sheet.append(["丁一", 3.30681199001011e17, "13600000099", "第一分队", "", "学生", "", "", ""])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    actor = cast.users["county_admin"]
-    roster_import = importing.start_import(
-        actor=actor,
+    importing.import_synchronously(
+        actor=cast.users["county_admin"],
         team=cast.units["jiyang_team"],
         filename="暨阳义警总队队员名册.xlsx",
         content=buffer.getvalue(),
-        consent_confirmed=True,
+        valid_only=True,
     )
-    importing.run_validation(roster_import.pk)
-    roster_import.refresh_from_db()
-    importing.confirm_import(actor=actor, roster_import=roster_import, valid_only=True)
-    importing.run_import(roster_import.pk)

@@ -420,3 +420,24 @@ def export_roster(*, actor, unit, reveal: bool = False, reason: str = "") -> byt
         summary={"rows": len(members), "reveal": reveal, "reason": reason},
     )
     return content
+
+
+def import_synchronously(
+    *, actor, team, filename: str, content: bytes, valid_only: bool = False
+) -> RosterImport:
+    """Upload, validate and import in one go without the task queue — for the demo data, the
+    benchmark and tests: the same steps the queue runs, one after the other."""
+    roster_import = start_import(
+        actor=actor, team=team, filename=filename, content=content, consent_confirmed=True
+    )
+    run_validation(roster_import.pk)
+    roster_import.refresh_from_db()
+    if (
+        roster_import.status == ImportStatus.VALIDATED
+        and roster_import.valid_rows
+        and (valid_only or not roster_import.error_rows)
+    ):
+        confirm_import(actor=actor, roster_import=roster_import, valid_only=valid_only)
+        run_import(roster_import.pk)
+        roster_import.refresh_from_db()
+    return roster_import
