@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "hongfeng.audit",
     "hongfeng.members",
     "hongfeng.notices",
+    "hongfeng.activities",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +344,8 @@ TASKS = {
     }
 }
 # Notice channels: a class with send(notice). The default only logs (no external calls).
+# Outside channels an activity broadcast (一呼百应) uses besides the in-app inbox.
+BROADCAST_CHANNELS = env_list("HONGFENG_BROADCAST_CHANNELS", "sms,wechat")
 NOTICE_BACKENDS = {
     "sms": env_str("HONGFENG_SMS_BACKEND", "hongfeng.notices.channels.LogChannel"),
     "wechat": env_str("HONGFENG_WECHAT_BACKEND", "hongfeng.notices.channels.LogChannel"),

@@ -54,28 +54,51 @@ _MEMBERS_KEEPER = {
     "members.reveal": Reach.SUBTREE,
 }
 
+# Activities (5.2.3): who publishes and runs them (an association, a bureau or station for the
+# teams it guides, a team or a squad), and who publishes a team's monthly 公示 (5.2.9).
+_ORGANISER = {"activities.view": Reach.SUBTREE, "activities.manage": Reach.SUBTREE}
+_GUIDING_ORGANISER = {"activities.view": Reach.GUIDED, "activities.manage": Reach.GUIDED}
+
 CAPABILITIES: dict[str, dict[str, Reach]] = {
-    Role.ASSOCIATION_ADMIN: {**_LEADER, **_MEMBERS_KEEPER},
+    Role.ASSOCIATION_ADMIN: {
+        **_LEADER,
+        **_MEMBERS_KEEPER,
+        **_ORGANISER,
+        "activities.publish_notice": Reach.SUBTREE,
+    },
     Role.BUREAU_OFFICER: {
         **_LEADER,
+        **_GUIDING_ORGANISER,
         "orgs.view": Reach.GUIDED,
         "roles.view": Reach.GUIDED,
         "members.view": Reach.GUIDED,
     },
-    # 属地管理: the station knows the real names of the volunteers it guides.
+    # 属地管理: the station knows the real names of the volunteers it guides and assigns tasks.
     Role.STATION_OFFICER: {
+        **_GUIDING_ORGANISER,
         "orgs.view": Reach.GUIDED,
         "roles.view": Reach.GUIDED,
         "members.view": Reach.GUIDED,
         "members.reveal": Reach.GUIDED,
     },
-    Role.CAPTAIN: {**_LEADER, **_MEMBERS_KEEPER},
+    Role.CAPTAIN: {
+        **_LEADER,
+        **_MEMBERS_KEEPER,
+        **_ORGANISER,
+        "activities.publish_notice": Reach.SUBTREE,
+    },
     # A squad leader keeps the squad's files but sees personal data masked.
-    Role.SQUAD_LEADER: {**_LEADER, "members.view": Reach.SUBTREE, "members.manage": Reach.SUBTREE},
+    Role.SQUAD_LEADER: {
+        **_LEADER,
+        **_ORGANISER,
+        "members.view": Reach.SUBTREE,
+        "members.manage": Reach.SUBTREE,
+    },
     Role.GROUP_LEADER: {
         "orgs.view": Reach.SUBTREE,
         "roles.view": Reach.SUBTREE,
         "members.view": Reach.SUBTREE,
+        "activities.view": Reach.SUBTREE,
     },
     Role.VOLUNTEER: {"orgs.view": Reach.CHAIN},
     # 三权分立: configuration and accounts, but no business personal data …
@@ -162,6 +185,12 @@ def _chain_ids(unit: Unit) -> list[int]:
     ids = [*unit.ancestor_ids(), unit.pk]
     team_id = unit.team_id_or_self
     return ids[ids.index(team_id) :] if team_id in ids else [unit.pk]
+
+
+def reach_q(reach: Reach, unit: Unit, prefix: str = "") -> Q:
+    """The units `reach` covers from `unit` (for rules like "a station publishes to the teams
+    it guides")."""
+    return _reach_q(reach, unit, prefix)
 
 
 def _reach_q(reach: Reach, unit: Unit, prefix: str) -> Q:

@@ -167,6 +167,9 @@ class Member(models.Model):
         related_name="mentees",
     )
     partnered_on = models.DateField("结对日期", null=True, blank=True)
+    # 5.3.1 *Decision*: no tasks before pre-job training. A flag (the completion date) until the
+    # training issue derives it from attended sessions.
+    pre_job_training_on = models.DateField("岗前培训完成日期", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField("版本", default=1)
@@ -227,6 +230,14 @@ class Member(models.Model):
     @property
     def is_party_member(self) -> bool:
         return self.political_status in (PoliticalStatus.PARTY_MEMBER, PoliticalStatus.PROBATIONARY)
+
+    @property
+    def pre_job_trained(self) -> bool:
+        return self.pre_job_training_on is not None
+
+    def insured_on(self, day: date) -> bool:
+        """Whether an accident insurance policy covers `day` (5.4.3); uses prefetched rows."""
+        return any(p.covers(day) for p in self.insurances.all())
 
     def can_become(self, status: str) -> bool:
         return status in STATUS_FLOW[self.status]

@@ -6,6 +6,7 @@ from django.db import models
 
 
 class Channel(models.TextChoices):
+    INBOX = "inbox", "站内消息"
     SMS = "sms", "短信"
     WECHAT = "wechat", "微信"
 
@@ -26,11 +27,16 @@ class Notice(models.Model):
         on_delete=models.PROTECT,
         related_name="notices",
     )
-    mobile = models.CharField("手机号", max_length=11)
+    mobile = models.CharField("手机号", max_length=11, blank=True)
     channel = models.CharField("渠道", max_length=16, choices=Channel.choices)
     kind = models.CharField("类型", max_length=40)
     title = models.CharField("标题", max_length=60)
     body = models.CharField("内容", max_length=500)
+    # What the notice is about ("activity:12"): one notice per subject, person and channel, so a
+    # re-run broadcast adds nothing; and the page the notice opens.
+    ref = models.CharField("关联对象", max_length=40, blank=True, default="")
+    link = models.CharField("链接", max_length=200, blank=True, default="")
+    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
     status = models.CharField(
         "状态",
         max_length=16,
@@ -47,6 +53,18 @@ class Notice(models.Model):
         verbose_name = "通知"
         verbose_name_plural = "通知"
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "channel", "-created_at"], name="notices_inbox"),
+            models.Index(fields=["ref", "channel"], name="notices_ref"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ref", "recipient", "channel"],
+                condition=~models.Q(ref=""),
+                name="notices_one_per_subject",
+                violation_error_message="同一事项已通知过此人。",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.title}"

@@ -600,6 +600,29 @@ def return_equipment(*, actor, issue, returned_on: date):
     return issue
 
 
+@transaction.atomic
+def record_pre_job_training(*, actor, member: Member, completed_on: date | None) -> Member:
+    """5.3.1: mark (or clear, with None) the completion of pre-job training — until the training
+    issue derives it from attended sessions. No tasks before it (activity eligibility)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    access.require(actor, "members.manage", member.unit, "您无权修改该队员档案。")
+    if completed_on is not None and completed_on > timezone.localdate():
+        raise DomainError("完成日期不能晚于今天。", code="date_in_future", field="completed_on")
+    if completed_on is not None and completed_on < member.birth_date:
+        raise DomainError("完成日期不合理。", code="invalid_date", field="completed_on")
+    if member.pre_job_training_on == completed_on:
+        return member
+    member = _bump(member, pre_job_training_on=completed_on)
+    record_event(
+        action="member.pre_job_training",
+        actor=actor,
+        target=member,
+        unit=member.unit,
+        summary={"completed_on": completed_on.isoformat() if completed_on else None},
+    )
+    return member
+
+
 def record_consent(*, user, kind: str, text_version: str):
     """PIPL: which text was agreed to, and when."""
     return Consent.objects.create(

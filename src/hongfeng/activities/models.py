@@ -1,0 +1,491 @@
+"""Activities (活动/任务) and everything that happens around one: publication and broadcast
+(4.5 一呼百应, 5.2.3), sign-up with capacity and waitlist, check-in and check-out (5.2.9),
+service hours, the organiser's ratings and effect evaluation (6.1.4), and the monthly public
+attendance notice (公示, 5.2.9).
+
+Check-ins, reviews, hours entries and status changes are append-only rows; a correction is a
+new row, never an edit.
+"""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from hongfeng.members.models import EquipmentKind
+
+
+class ActivityKind(models.TextChoices):
+    RISK_INSPECTION = "risk_inspection", "风险排查"  # 6.2
+    MEDIATION = "mediation", "矛盾化解"  # 6.3
+    PATROL = "patrol", "巡逻守护"  # 6.4
+    CARE = "care", "关爱帮扶"  # 6.5
+    PUBLICITY = "publicity", "防范宣传"  # 6.6
+    COORDINATED_RESPONSE = "coordinated_response", "协同处置"  # 6.7
+    TRAINING = "training", "培训"  # 5.3
+    SPECIAL = "special", "专项活动"  # 6.1.2
+    SECURITY_DUTY = "security_duty", "安保勤务"  # 5.4.1
+    OTHER = "other", "其他"
+
+
+class Difficulty(models.TextChoices):
+    """Task difficulty (5.4.5): one of the inputs of the points formula."""
+
+    NORMAL = "normal", "普通"
+    HARDER = "harder", "较难"
+    HARD = "hard", "困难"
+    HIGH_RISK = "high_risk", "高风险"
+
+
+class ActivityStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "报名中"
+    IN_PROGRESS = "in_progress", "进行中"
+    FINISHED = "finished", "已结束"
+    EVALUATED = "evaluated", "已评价"
+    CANCELLED = "cancelled", "已取消"
+
+
+# Which status may follow which (the sweep moves published → in progress → finished by the clock).
+STATUS_FLOW: dict[str, frozenset] = {
+    ActivityStatus.DRAFT: frozenset({"published", "cancelled"}),
+    ActivityStatus.PUBLISHED: frozenset({"in_progress", "finished", "cancelled"}),
+    ActivityStatus.IN_PROGRESS: frozenset({"finished", "cancelled"}),
+    ActivityStatus.FINISHED: frozenset({"evaluated"}),
+    ActivityStatus.EVALUATED: frozenset(),
+    ActivityStatus.CANCELLED: frozenset(),
+}
+OPEN_FOR_SIGNUP = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS})
+
+
+class Effect(models.TextChoices):
+    """The activity's effect evaluation (6.1.4)."""
+
+    EXCELLENT = "excellent", "显著"
+    GOOD = "good", "良好"
+    FAIR = "fair", "一般"
+    POOR = "poor", "较差"
+
+
+class Quality(models.TextChoices):
+    """A participant's completion quality (5.4.5), rated by the organiser."""
+
+    EXCELLENT = "excellent", "优秀"
+    GOOD = "good", "良好"
+    PASS = "pass", "合格"
+    FAIL = "fail", "不合格"
+
+
+# Grace after the end: check-out stays open this long, then the sweep checks people out.
+CHECKOUT_GRACE = timedelta(minutes=30)
+# Check-in opens this long before the start.
+CHECKIN_OPENS = timedelta(minutes=30)
+
+
+class ActivityQuerySet(models.QuerySet):
+    def visible_to(self, user, capability: str = "activities.view"):
+        """The access choke point for activities: those published by a unit in the user's reach
+        for `capability`, plus — for a volunteer — published activities whose audience contains
+        their unit, and any they signed up for."""
+        from hongfeng.accounts.access import scope_q
+
+        q = scope_q(user, capability, "unit")
+        member = _member_of(user) if capability == "activities.view" else None
+        if member is not None:
+            chain = [*member.unit.ancestor_ids(), member.unit_id]
+            q |= Q(audience_unit_id__in=chain) & ~Q(status=ActivityStatus.DRAFT)
+            q |= Q(pk__in=Participation.objects.filter(member=member).values("activity_id"))
+        return self.filter(q)
+
+
+def _member_of(user):
+    """The user's own member file, if any (cached on the user object for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_hf_member"):
+        from hongfeng.members.models import Member
+
+        user._hf_member = Member.objects.select_related("unit").filter(user=user).first()
+    return user._hf_member
+
+
+class Activity(models.Model):
+    """One activity or task: who publishes it, who may join, where and when, how many (5.2.3)."""
+
+    kind = models.CharField("类型", max_length=24, choices=ActivityKind.choices)
+    title = models.CharField("标题", max_length=80)
+    description = models.TextField("内容", max_length=4000, blank=True)
+    unit = models.ForeignKey(
+        "orgs.Unit", verbose_name="发布单位", on_delete=models.PROTECT, related_name="activities"
+    )
+    audience_unit = models.ForeignKey(
+        "orgs.Unit",
+        verbose_name="面向单位",
+        on_delete=models.PROTECT,
+        related_name="audience_activities",
+        help_text="Members of this unit's subtree may join.",
+    )
+    core_only = models.BooleanField("仅限核心队员", default=False)
+    audience_skills = models.ManyToManyField(
+        "members.Skill", verbose_name="面向技能", blank=True, related_name="+"
+    )
+    audience_categories = models.JSONField("面向人员类别", default=list, blank=True)
+    place = models.CharField("地点", max_length=120)
+    latitude = models.FloatField("纬度")
+    longitude = models.FloatField("经度")
+    radius_m = models.PositiveIntegerField("签到范围（米）", default=300)
+    starts_at = models.DateTimeField("开始时间", db_index=True)
+    ends_at = models.DateTimeField("结束时间", db_index=True)
+    capacity = models.PositiveIntegerField("名额")
+    waitlist_limit = models.PositiveIntegerField("候补名额", default=50)
+    difficulty = models.CharField(
+        "难度", max_length=16, choices=Difficulty.choices, default=Difficulty.NORMAL
+    )
+    required_skills = models.ManyToManyField(
+        "members.Skill", verbose_name="所需技能", blank=True, related_name="+"
+    )
+    required_equipment = models.JSONField("所需装备", default=list, blank=True)
+    risk_assessment = models.TextField("安全风险评估", max_length=2000, blank=True)
+    status = models.CharField(
+        "状态",
+        max_length=16,
+        choices=ActivityStatus.choices,
+        default=ActivityStatus.DRAFT,
+        db_index=True,
+    )
+    cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
+    # Counters kept under the activity's row lock: the capacity check reads them, not COUNT(*).
+    confirmed_count = models.PositiveIntegerField("已报名", default=0)
+    waitlist_count = models.PositiveIntegerField("候补", default=0)
+    notified_count = models.PositiveIntegerField("已通知", default=0)
+    # The sweep's deadline for automatic check-out (ends_at + grace), indexed for the sweep.
+    checkout_due_at = models.DateTimeField(db_index=True)
+    checkouts_swept_at = models.DateTimeField(null=True, blank=True)
+    effect = models.CharField("活动成效", max_length=16, choices=Effect.choices, blank=True)
+    effect_summary = models.TextField("成效评估", max_length=2000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "活动"
+        verbose_name_plural = "活动"
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["audience_unit", "status"], name="activities_audience"),
+            models.Index(fields=["unit", "-starts_at"], name="activities_unit_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="activities_ends_after_start",
+                violation_error_message="结束时间必须晚于开始时间。",
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=100000),
+                name="activities_capacity_range",
+                violation_error_message="名额须在 1 到 100000 之间。",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_count__lte=F("capacity")),
+                name="activities_not_over_capacity",
+                violation_error_message="报名人数不能超过名额。",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__gte=-90, latitude__lte=90)
+                & Q(longitude__gte=-180, longitude__lte=180),
+                name="activities_coordinates_range",
+                violation_error_message="坐标超出范围。",
+            ),
+            models.CheckConstraint(
+                condition=Q(radius_m__gte=20) & Q(radius_m__lte=5000),
+                name="activities_radius_range",
+                violation_error_message="签到范围须在 20 到 5000 米之间。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_high_risk(self) -> bool:
+        return self.difficulty == Difficulty.HIGH_RISK
+
+    @property
+    def spots_left(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def duration_hours(self) -> Decimal:
+        return Decimal((self.ends_at - self.starts_at).total_seconds() / 3600).quantize(
+            Decimal("0.01")
+        )
+
+    def required_equipment_labels(self) -> list[str]:
+        return [EquipmentKind(k).label for k in self.required_equipment]
+
+    def can_become(self, status: str) -> bool:
+        return status in STATUS_FLOW[self.status]
+
+
+class ActivityStatusChange(models.Model):
+    """Append-only history of an activity's status."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=16, choices=ActivityStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=ActivityStatus.choices)
+    reason = models.CharField("原因", max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.from_status} → {self.to_status}"
+
+
+class ParticipationStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "已报名"
+    WAITLISTED = "waitlisted", "候补中"
+    CANCELLED = "cancelled", "已取消"
+    DECLINED = "declined", "已婉拒"
+
+
+class Participation(models.Model):
+    """One member's answer to one activity: signed up, on the waitlist, cancelled or declined;
+    later the organiser's quality rating (5.4.5)."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="participations")
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="participations"
+    )
+    status = models.CharField(max_length=16, choices=ParticipationStatus.choices, db_index=True)
+    # Waitlist order: first come, first promoted.
+    queued_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    quality = models.CharField("完成质量", max_length=16, choices=Quality.choices, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["queued_at", "id"]
+        indexes = [
+            models.Index(fields=["activity", "status", "queued_at"], name="participations_queue"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["activity", "member"],
+                name="participations_one_per_member",
+                violation_error_message="已报名该活动。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}@{self.activity_id} {self.get_status_display()}"
+
+
+class CheckInKind(models.TextChoices):
+    IN = "in", "签到"
+    OUT = "out", "签退"
+
+
+class CheckInMethod(models.TextChoices):
+    GPS = "gps", "定位签到"
+    QR = "qr", "扫码签到"
+    MANUAL = "manual", "补签（组织者）"
+    AUTO = "auto", "自动签退"
+
+
+class Flag(models.TextChoices):
+    """Why a check-in needs a person's review — suspicious, never silently dropped."""
+
+    OUTSIDE_FENCE = "outside_fence", "不在签到范围内"
+    IMPOSSIBLE_SPEED = "impossible_speed", "与上次签到间移动速度不合理"
+    CLOCK_SKEW = "clock_skew", "设备时间与服务器时间相差过大"
+    LOW_ACCURACY = "low_accuracy", "定位精度过低"
+    AUTO_CHECKOUT = "auto_checkout", "未签退，系统自动签退"
+
+
+class CheckIn(models.Model):
+    """One check-in or check-out as it happened (append-only). `client_id` is generated on the
+    phone, so a retried or re-synced offline record is recognised and never stored twice."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="checkins")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="checkins")
+    kind = models.CharField(max_length=4, choices=CheckInKind.choices)
+    method = models.CharField(max_length=8, choices=CheckInMethod.choices)
+    client_id = models.UUIDField(default=uuid.uuid4)
+    # When it counts: the device's time for offline records judged plausible, else the server's.
+    at = models.DateTimeField(db_index=True)
+    device_time = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+    offline = models.BooleanField(default=False)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    accuracy_m = models.FloatField(null=True, blank=True)
+    distance_m = models.FloatField(null=True, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    flagged = models.BooleanField(default=False, db_index=True)
+    reason = models.CharField("补签原因", max_length=200, blank=True)
+    # None = recorded by the platform itself (the automatic check-out).
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["activity", "member", "at"], name="checkins_activity_member"),
+            models.Index(fields=["member", "-at"], name="checkins_member_latest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "client_id"],
+                name="checkins_client_id_once",
+                violation_error_message="该签到记录已提交。",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True)
+                | (
+                    Q(latitude__gte=-90, latitude__lte=90)
+                    & Q(longitude__gte=-180, longitude__lte=180)
+                ),
+                name="checkins_coordinates_range",
+                violation_error_message="坐标超出范围。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.member_id}@{self.activity_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("check-ins are append-only; add a review or a correction instead")
+        super().save(*args, **kwargs)
+
+    def flag_labels(self) -> list[str]:
+        return [Flag(f).label for f in self.flags if f in Flag.values]
+
+
+class ReviewDecision(models.TextChoices):
+    ACCEPTED = "accepted", "认可"
+    REJECTED = "rejected", "不认可"
+
+
+class CheckInReview(models.Model):
+    """The organiser's decision on a flagged check-in (append-only; the latest counts)."""
+
+    checkin = models.ForeignKey(CheckIn, on_delete=models.PROTECT, related_name="reviews")
+    decision = models.CharField(max_length=16, choices=ReviewDecision.choices)
+    reason = models.CharField("理由", max_length=200)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["reviewed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} #{self.checkin_id}"
+
+
+class HoursSource(models.TextChoices):
+    CHECKINS = "checkins", "签到计算"
+    CORRECTION = "correction", "更正"
+
+
+class HoursEntry(models.Model):
+    """Service hours (5.2.9) as an append-only ledger per member and activity: the hours
+    computed from check-ins when the activity is evaluated, and any audited corrections."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="hours")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="hours")
+    hours = models.DecimalField(max_digits=6, decimal_places=2)
+    source = models.CharField(max_length=16, choices=HoursSource.choices)
+    reason = models.CharField("原因", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["member", "activity"], name="hours_member_activity")]
+        constraints = [
+            # Settled once per member and activity; everything after is a correction.
+            models.UniqueConstraint(
+                fields=["activity", "member"],
+                condition=Q(source="checkins"),
+                name="hours_settled_once",
+                violation_error_message="该活动的服务时长已结算。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h {self.member_id}@{self.activity_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request carrying an `Idempotency-Key`: a retry gets it again and
+    changes nothing. Kept for a day (the sweep prunes older rows)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=80)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class AttendanceNotice(models.Model):
+    """公示 (5.2.9): a team's monthly attendance, published by the captain as a snapshot —
+    masked names, hours and activity counts. Republishing adds a new version."""
+
+    team = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="attendance_notices"
+    )
+    month = models.DateField("月份", help_text="The first day of the month.")
+    version = models.PositiveIntegerField(default=1)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rows = models.JSONField(default=list)
+    total_hours = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    activity_count = models.PositiveIntegerField(default=0)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "month", "version"], name="attendance_notice_version"
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="attendance_notice_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.month:%Y-%m} v{self.version}"

@@ -1,0 +1,505 @@
+"""Check-in and check-out (5.2.9): by GPS inside the geofence, by scanning the organiser's
+rotating code, or recorded by the organiser with a reason. Every record carries a client id, so
+a retry or a re-synced offline batch is recognised and never stored twice. Anything suspicious
+is stored with flags for a person to review — never silently dropped."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from hongfeng.accounts import access
+from hongfeng.activities import qr
+from hongfeng.activities.geo import haversine_m, valid_coordinates
+from hongfeng.activities.models import (
+    CHECKIN_OPENS,
+    CHECKOUT_GRACE,
+    Activity,
+    ActivityStatus,
+    CheckIn,
+    CheckInKind,
+    CheckInMethod,
+    CheckInReview,
+    Flag,
+    Participation,
+    ParticipationStatus,
+    ReviewDecision,
+)
+from hongfeng.activities.services.publishing import member_of
+from hongfeng.audit.services import record_event
+from hongfeng.core.errors import Conflict, DomainError, NotFound
+from hongfeng.members.models import Member
+
+__all__ = [
+    "CheckInData",
+    "auto_check_out",
+    "check_in",
+    "manual_check_in",
+    "pending_reviews",
+    "review_check_in",
+    "sync_offline",
+]
+
+# Device clocks within this of the server's are trusted as they are.
+CLOCK_SKEW = timedelta(minutes=5)
+# Faster than this between two check-ins is not a person moving across a city (km/h).
+MAX_SPEED_KMH = 150
+# Offline records older than this are not accepted (the organiser can still record manually).
+OFFLINE_MAX_AGE = timedelta(days=3)
+NOT_COUNTED = (ReviewDecision.REJECTED,)
+
+
+@dataclass
+class CheckInData:
+    """One check-in or check-out as the phone sends it."""
+
+    kind: str
+    client_id: uuid.UUID
+    device_time: datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    qr_token: str = ""
+    # Outside the fence: store it for review instead of refusing it (the member insists).
+    allow_review: bool = False
+
+
+def _err(code: str, message: str, field: str | None = None, status: int = 422):
+    error = DomainError(message, code=code, field=field)
+    error.status = status
+    return error
+
+
+_QR_MESSAGES = {
+    "qr_forged": "签到码无效（不是本平台生成的签到码）。",
+    "qr_wrong_activity": "这是另一个活动的签到码。",
+    "qr_expired": "签到码已过期，请扫描组织者手机上的最新签到码。",
+}
+
+
+def _own_participation(user, activity: Activity) -> tuple[Member, Participation]:
+    member = member_of(user)
+    if member is None:
+        raise DomainError("您还没有队员档案。", code="no_member_file")
+    participation = (
+        Participation.objects.select_for_update()
+        .filter(activity=activity, member=member, status=ParticipationStatus.CONFIRMED)
+        .first()
+    )
+    if participation is None:
+        raise _err("not_signed_up", "您没有报名该活动（或仍在候补），不能签到。", status=403)
+    return member, participation
+
+
+def _state_before(activity: Activity, member: Member, at: datetime) -> str | None:
+    """The kind of the member's last counted record for this activity up to `at`."""
+    rows = (
+        CheckIn.objects.filter(activity=activity, member=member, at__lte=at)
+        .annotate(last_review=Subquery(_latest_review()))
+        .order_by("-at", "-id")
+        .values_list("kind", "last_review")
+    )
+    for kind, review in rows:
+        if review not in NOT_COUNTED:
+            return kind
+    return None
+
+
+def _latest_review():
+    return (
+        CheckInReview.objects.filter(checkin=OuterRef("pk"))
+        .order_by("-reviewed_at", "-id")
+        .values("decision")[:1]
+    )
+
+
+def _check_window(activity: Activity, kind: str, at: datetime) -> None:
+    if activity.status in (
+        ActivityStatus.DRAFT,
+        ActivityStatus.CANCELLED,
+        ActivityStatus.EVALUATED,
+    ):
+        raise _err("activity_not_running", "该活动不在进行中，不能签到。", status=409)
+    opens = activity.starts_at - CHECKIN_OPENS
+    closes = activity.ends_at if kind == CheckInKind.IN else activity.ends_at + CHECKOUT_GRACE
+    if not opens <= at <= closes:
+        local = timezone.localtime
+        raise _err(
+            "outside_time_window",
+            f"不在签到时间内（{local(opens):%m月%d日 %H:%M} 至 {local(closes):%H:%M}）。",
+            field="device_time",
+        )
+
+
+def _check_sequence(activity: Activity, member: Member, kind: str, at: datetime) -> None:
+    state = _state_before(activity, member, at)
+    if kind == CheckInKind.IN and state == CheckInKind.IN:
+        raise _err("already_checked_in", "您已签到，无需重复签到。", status=409)
+    if kind == CheckInKind.OUT and state != CheckInKind.IN:
+        raise _err("not_checked_in", "您还没有签到，不能签退。", status=409)
+
+
+def _speed_flag(member: Member, activity: Activity, at: datetime, lat: float, lon: float) -> bool:
+    """Impossible travel: the member's previous record (any activity) too far for the time."""
+    previous = (
+        CheckIn.objects.filter(member=member, at__lte=at)
+        .select_related("activity")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if previous is None:
+        return False
+    plat = previous.latitude if previous.latitude is not None else previous.activity.latitude
+    plon = previous.longitude if previous.longitude is not None else previous.activity.longitude
+    metres = haversine_m(plat, plon, lat, lon)
+    seconds = max((at - previous.at).total_seconds(), 1)
+    return metres > 1000 and metres / seconds * 3.6 > MAX_SPEED_KMH
+
+
+def _timing(
+    data: CheckInData, now: datetime, offset: timedelta | None
+) -> tuple[datetime, list[str]]:
+    """When the record counts, and whether the clock looks wrong. Online: the server's time.
+    Offline: the phone's time, corrected by the batch's measured clock offset."""
+    flags = []
+    if data.device_time is not None and timezone.is_naive(data.device_time):
+        raise _err("invalid_time", "设备时间须带时区。", field="device_time")
+    if offset is None:  # online
+        if data.device_time is not None and abs(data.device_time - now) > CLOCK_SKEW:
+            flags.append(Flag.CLOCK_SKEW)
+        return now, flags
+    if data.device_time is None:
+        raise _err("device_time_required", "离线记录须带设备时间。", field="device_time")
+    if abs(offset) > CLOCK_SKEW:
+        flags.append(Flag.CLOCK_SKEW)
+    at = data.device_time + offset
+    if at > now + CLOCK_SKEW:
+        raise _err(
+            "device_time_in_future",
+            "设备时间晚于当前时间，请校准手机时间后重试。",
+            field="device_time",
+        )
+    at = min(at, now)
+    if now - at > OFFLINE_MAX_AGE:
+        raise _err(
+            "offline_too_old", "离线记录已超过 3 天，请联系组织者补签。", field="device_time"
+        )
+    return at, flags
+
+
+def _place(activity: Activity, data: CheckInData, at: datetime, flags: list[str], *, offline: bool):
+    """Judge the position (GPS) or the code (QR); returns the method and the distance."""
+    has_position = data.latitude is not None or data.longitude is not None
+    if has_position and not valid_coordinates(data.latitude, data.longitude):
+        raise _err(
+            "invalid_coordinates", "坐标超出范围（纬度 -90~90，经度 -180~180）。", field="latitude"
+        )
+    if data.accuracy_m is not None and not 0 <= data.accuracy_m <= 100000:
+        raise _err("invalid_accuracy", "定位精度数值不合理。", field="accuracy_m")
+    distance = None
+    if has_position:
+        distance = round(
+            haversine_m(activity.latitude, activity.longitude, data.latitude, data.longitude), 1
+        )
+        if data.accuracy_m is not None and data.accuracy_m > max(100, activity.radius_m):
+            flags.append(Flag.LOW_ACCURACY)
+    if data.qr_token:
+        try:
+            qr.check(data.qr_token, activity_id=activity.pk, scanned_at=at)
+        except qr.BadToken as bad:
+            raise _err(bad.code, _QR_MESSAGES[bad.code], field="qr_token") from None
+        if distance is not None and distance > activity.radius_m:
+            flags.append(Flag.OUTSIDE_FENCE)
+        return CheckInMethod.QR, distance
+    if distance is None:
+        raise _err(
+            "location_required", "请开启定位后签到，或扫描组织者的签到码。", field="latitude"
+        )
+    if distance > activity.radius_m:
+        if not (offline or data.allow_review):
+            raise _err(
+                "outside_geofence",
+                f"您距活动地点约 {distance:.0f} 米，超出签到范围（{activity.radius_m} 米）。"
+                "请到现场后再签到；如确在现场，可提交人工审核。",
+                field="latitude",
+            )
+        flags.append(Flag.OUTSIDE_FENCE)
+    return CheckInMethod.GPS, distance
+
+
+def _existing(member: Member, client_id, activity: Activity) -> CheckIn | None:
+    found = CheckIn.objects.filter(member=member, client_id=client_id).first()
+    if found is not None and found.activity_id != activity.pk:
+        raise Conflict(
+            "该客户端编号已用于另一条签到记录。", code="client_id_reused", field="client_id"
+        )
+    return found
+
+
+def _record(
+    user, activity: Activity, data: CheckInData, *, offset: timedelta | None
+) -> tuple[CheckIn, bool]:
+    if data.kind not in CheckInKind.values:
+        raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
+    activity = Activity.objects.get(pk=activity.pk)
+    member, _participation = _own_participation(user, activity)  # row lock: one at a time
+    found = _existing(member, data.client_id, activity)
+    if found is not None:
+        return found, False
+    now = timezone.now()
+    at, flags = _timing(data, now, offset)
+    _check_window(activity, data.kind, at)
+    _check_sequence(activity, member, data.kind, at)
+    method, distance = _place(activity, data, at, flags, offline=offset is not None)
+    lat = data.latitude if data.latitude is not None else activity.latitude
+    lon = data.longitude if data.longitude is not None else activity.longitude
+    if _speed_flag(member, activity, at, lat, lon):
+        flags.append(Flag.IMPOSSIBLE_SPEED)
+    checkin = CheckIn(
+        activity=activity,
+        member=member,
+        kind=data.kind,
+        method=method,
+        client_id=data.client_id,
+        at=at,
+        device_time=data.device_time,
+        received_at=now,
+        offline=offset is not None,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        accuracy_m=data.accuracy_m,
+        distance_m=distance,
+        flags=list(dict.fromkeys(flags)),
+        flagged=bool(flags),
+        recorded_by=user,
+    )
+    try:
+        with transaction.atomic():
+            checkin.save(force_insert=True)
+    except IntegrityError:  # the same client id raced in on another connection
+        return CheckIn.objects.get(member=member, client_id=data.client_id), False
+    record_event(
+        action=f"activity.check_{data.kind}",
+        actor=user,
+        target=activity,
+        unit=member.unit,
+        summary={
+            "checkin": checkin.pk,
+            "method": method,
+            "flags": checkin.flags,
+            "offline": checkin.offline,
+        },
+    )
+    return checkin, True
+
+
+@transaction.atomic
+def check_in(*, user, activity: Activity, data: CheckInData) -> tuple[CheckIn, bool]:
+    """Record one online check-in or check-out. Returns (record, created); a retry with the same
+    client id returns the original record and creates nothing."""
+    return _record(user, activity, data, offset=None)
+
+
+@dataclass
+class BatchResult:
+    client_id: uuid.UUID
+    checkin: CheckIn | None
+    created: bool
+    error: DomainError | None
+
+
+def sync_offline(
+    *, user, sent_at: datetime, items: list[tuple[Activity, CheckInData]]
+) -> list[BatchResult]:
+    """A queued batch from a phone that was offline. `sent_at` is the phone's clock at sending;
+    its difference from the server's clock corrects every record's device time (and flags a
+    wrong clock). Each record stands alone: its own answer, its own transaction, so one bad
+    record neither blocks nor hides the others. Records are applied in the order they happened."""
+    if timezone.is_naive(sent_at):
+        raise _err("invalid_time", "发送时间须带时区。", field="sent_at")
+    offset = timezone.now() - sent_at
+    if abs(offset) <= timedelta(seconds=60):
+        offset = timedelta(0)  # network delay, not a wrong clock
+    ordered = sorted(items, key=lambda item: item[1].device_time or sent_at)
+    results = []
+    for activity, data in ordered:
+        try:
+            with transaction.atomic():
+                checkin, created = _record(user, activity, data, offset=offset)
+            results.append(BatchResult(data.client_id, checkin, created, None))
+        except DomainError as error:
+            results.append(BatchResult(data.client_id, None, False, error))
+    return results
+
+
+@transaction.atomic
+def manual_check_in(
+    *,
+    actor,
+    activity: Activity,
+    member: Member,
+    kind: str,
+    at: datetime | None,
+    reason: str,
+    client_id=None,
+) -> tuple[CheckIn, bool]:
+    """The organiser records a check-in or check-out for a participant (a phone without signal,
+    a dead battery), with a reason; audited (5.2.9)."""
+    access.require(actor, "activities.manage", activity.unit, "您无权为该活动补签。")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise _err("reason_required", "请填写补签原因。", field="reason")
+    if len(reason) > 200:
+        raise _err("too_long", "原因过长（最多200字）。", field="reason")
+    if kind not in CheckInKind.values:
+        raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
+    participation = (
+        Participation.objects.select_for_update()
+        .filter(activity=activity, member=member, status=ParticipationStatus.CONFIRMED)
+        .first()
+    )
+    if participation is None:
+        raise _err("not_signed_up", "该队员没有报名该活动（或仍在候补）。", field="member_id")
+    client_id = client_id or uuid.uuid4()
+    found = _existing(member, client_id, activity)
+    if found is not None:
+        return found, False
+    now = timezone.now()
+    at = at or now
+    if timezone.is_naive(at):
+        raise _err("invalid_time", "时间须带时区。", field="at")
+    if at > now + CLOCK_SKEW:
+        raise _err("time_in_future", "补签时间不能晚于现在。", field="at")
+    _check_window(activity, kind, at)
+    _check_sequence(activity, member, kind, at)
+    checkin = CheckIn(
+        activity=activity,
+        member=member,
+        kind=kind,
+        method=CheckInMethod.MANUAL,
+        client_id=client_id,
+        at=at,
+        received_at=now,
+        reason=reason,
+        recorded_by=actor,
+    )
+    checkin.save(force_insert=True)
+    record_event(
+        action="activity.manual_check_in",
+        actor=actor,
+        target=activity,
+        unit=activity.unit,
+        summary={"checkin": checkin.pk, "member": member.pk, "kind": kind, "reason": reason},
+    )
+    return checkin, True
+
+
+def pending_reviews(activity: Activity):
+    """Flagged records without a review yet."""
+    return CheckIn.objects.filter(activity=activity, flagged=True, reviews__isnull=True)
+
+
+@transaction.atomic
+def review_check_in(*, actor, checkin: CheckIn, decision: str, reason: str) -> CheckInReview:
+    """Accept or reject a flagged record (append-only: a later review supersedes an earlier one
+    until the activity is evaluated)."""
+    activity = Activity.objects.select_for_update().get(pk=checkin.activity_id)
+    access.require(actor, "activities.manage", activity.unit, "您无权审核该签到。")
+    if not checkin.flagged:
+        raise DomainError("该记录没有异常标记，无需审核。", code="not_flagged")
+    if activity.status == ActivityStatus.EVALUATED:
+        raise DomainError(
+            "活动已评价，时长已结算；如需调整请做时长更正。", code="already_evaluated"
+        )
+    if decision not in ReviewDecision.values:
+        raise DomainError(
+            "审核结论须为 accepted 或 rejected。", code="invalid_choice", field="decision"
+        )
+    reason = " ".join((reason or "").split())
+    if not reason or len(reason) > 200:
+        raise DomainError("请填写审核理由（200字以内）。", code="reason_required", field="reason")
+    review = CheckInReview.objects.create(
+        checkin=checkin,
+        decision=decision,
+        reason=reason,
+        reviewed_by=actor,
+        reviewed_at=timezone.now(),
+    )
+    record_event(
+        action="activity.check_in_reviewed",
+        actor=actor,
+        target=activity,
+        unit=activity.unit,
+        summary={"checkin": checkin.pk, "decision": decision},
+    )
+    return review
+
+
+def auto_check_out(activity: Activity) -> int:
+    """Check out, at the activity's end, everyone still checked in once the grace period is
+    over — flagged for review. Claimed by a conditional update, so running it twice (or two
+    sweeps at once) adds nothing."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Activity.objects.filter(
+            pk=activity.pk, checkouts_swept_at__isnull=True, checkout_due_at__lte=now
+        ).update(checkouts_swept_at=now)
+        if not claimed:
+            return 0
+        still_in = _still_checked_in(activity)
+        rows = [
+            CheckIn(
+                activity=activity,
+                member_id=member_id,
+                kind=CheckInKind.OUT,
+                method=CheckInMethod.AUTO,
+                client_id=uuid.uuid5(uuid.NAMESPACE_URL, f"hongfeng:auto-out:{last_in_id}"),
+                at=max(activity.ends_at, last_at),
+                received_at=now,
+                flags=[Flag.AUTO_CHECKOUT],
+                flagged=True,
+            )
+            for member_id, last_in_id, last_at in still_in
+        ]
+        CheckIn.objects.bulk_create(rows, ignore_conflicts=True)
+        if rows:
+            record_event(
+                action="activity.auto_check_out",
+                target=activity,
+                unit=activity.unit,
+                summary={"members": len(rows)},
+                actor_label="系统",
+            )
+        return len(rows)
+
+
+def _still_checked_in(activity: Activity) -> list[tuple[int, int, datetime]]:
+    """(member, last check-in id, its time) for everyone whose last counted record is a check-in."""
+    last: dict[int, tuple[str, int, datetime]] = {}
+    rows = (
+        CheckIn.objects.filter(activity=activity)
+        .annotate(last_review=Subquery(_latest_review()))
+        .order_by("at", "id")
+        .values_list("member_id", "kind", "id", "at", "last_review")
+    )
+    for member_id, kind, pk, at, review in rows:
+        if review not in NOT_COUNTED:
+            last[member_id] = (kind, pk, at)
+    return [(m, pk, at) for m, (kind, pk, at) in last.items() if kind == CheckInKind.IN]
+
+
+def get_checkin_for_user(user, checkin_id) -> CheckIn:
+    checkin = (
+        CheckIn.objects.select_related("activity__unit", "member")
+        .filter(pk=access.parse_id(checkin_id))
+        .first()
+    )
+    if checkin is None or not access.can(user, "activities.view", checkin.activity.unit):
+        raise NotFound()
+    return checkin
+
+
+__all__ += ["BatchResult", "get_checkin_for_user"]

@@ -1,0 +1,204 @@
+"""Sign-up (5.2.3): capacity is never exceeded — every sign-up and cancellation takes the
+activity's row lock and moves its counters in the same transaction; a cancellation promotes the
+first person on the waitlist. Signing up twice returns the existing answer."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from hongfeng.activities.models import (
+    OPEN_FOR_SIGNUP,
+    Activity,
+    Participation,
+    ParticipationStatus,
+)
+from hongfeng.activities.services.publishing import eligibility, member_of
+from hongfeng.audit.services import record_event
+from hongfeng.core.errors import Conflict, DomainError
+from hongfeng.members.models import Member
+
+__all__ = ["Ineligible", "cancel_sign_up", "decline", "sign_up"]
+
+ACTIVE = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
+
+
+class Ineligible(DomainError):
+    """The member does not meet the activity's conditions; `reasons` lists each one."""
+
+    status = 422
+    code = "not_eligible"
+
+    def __init__(self, reasons):
+        super().__init__("您暂不符合报名条件：" + "；".join(r.message for r in reasons))
+        self.reasons = reasons
+
+    def as_dict(self) -> dict:
+        return {
+            **super().as_dict(),
+            "reasons": [{"code": r.code, "message": r.message} for r in self.reasons],
+        }
+
+
+def _own_member(user) -> Member:
+    member = member_of(user)
+    if member is None:
+        raise DomainError("您还没有队员档案，不能报名活动。", code="no_member_file")
+    return member
+
+
+def _locked(activity: Activity) -> Activity:
+    return Activity.objects.select_for_update().select_related("audience_unit").get(pk=activity.pk)
+
+
+@transaction.atomic
+def sign_up(*, user, activity: Activity) -> Participation:
+    """Join the activity: a confirmed place while places remain, else the waitlist, else a
+    409. The member must meet every condition (eligibility, with reasons)."""
+    member = _own_member(user)
+    member = (
+        Member.objects.select_related("unit")
+        .prefetch_related("skills", "insurances", "equipment")
+        .get(pk=member.pk)
+    )
+    activity = _locked(activity)
+    existing = (
+        Participation.objects.select_for_update().filter(activity=activity, member=member).first()
+    )
+    if existing is not None and existing.status in ACTIVE:
+        return existing  # already in: the same answer again, nothing new
+    if activity.status not in OPEN_FOR_SIGNUP or timezone.now() >= activity.ends_at:
+        raise DomainError("该活动当前不接受报名。", code="signup_closed")
+    reasons = eligibility(member, activity)
+    if reasons:
+        raise Ineligible(reasons)
+    if activity.confirmed_count < activity.capacity:
+        status, counter = ParticipationStatus.CONFIRMED, "confirmed_count"
+    elif activity.waitlist_count < activity.waitlist_limit:
+        status, counter = ParticipationStatus.WAITLISTED, "waitlist_count"
+    else:
+        raise Conflict("名额和候补均已满。", code="activity_full")
+    Activity.objects.filter(pk=activity.pk).update(**{counter: F(counter) + 1})
+    now = timezone.now()
+    if existing is None:
+        participation = Participation.objects.create(
+            activity=activity, member=member, status=status, queued_at=now, updated_at=now
+        )
+    else:
+        existing.status, existing.queued_at, existing.updated_at = status, now, now
+        existing.save(update_fields=["status", "queued_at", "updated_at"])
+        participation = existing
+    record_event(
+        action="activity.signed_up",
+        actor=user,
+        target=activity,
+        unit=member.unit,
+        summary={"status": status, "participation": participation.pk},
+    )
+    return participation
+
+
+def _leave(activity: Activity, participation: Participation, to: str) -> Member | None:
+    """Take the participation out of the counts; promote the first waiter into a freed place.
+    Returns the promoted member, if any."""
+    was = participation.status
+    participation.status, participation.updated_at = to, timezone.now()
+    participation.save(update_fields=["status", "updated_at"])
+    if was == ParticipationStatus.WAITLISTED:
+        Activity.objects.filter(pk=activity.pk).update(waitlist_count=F("waitlist_count") - 1)
+        return None
+    if was != ParticipationStatus.CONFIRMED:
+        return None
+    first = (
+        Participation.objects.select_for_update()
+        .filter(activity=activity, status=ParticipationStatus.WAITLISTED)
+        .select_related("member__user")
+        .order_by("queued_at", "id")
+        .first()
+    )
+    if first is None:
+        Activity.objects.filter(pk=activity.pk).update(confirmed_count=F("confirmed_count") - 1)
+        return None
+    first.status, first.updated_at = ParticipationStatus.CONFIRMED, timezone.now()
+    first.save(update_fields=["status", "updated_at"])
+    Activity.objects.filter(pk=activity.pk).update(waitlist_count=F("waitlist_count") - 1)
+    return first.member
+
+
+def _tell_promoted(activity: Activity, member: Member) -> None:
+    from hongfeng.notices.services import notify_all
+
+    notify_all(
+        user=member.user,
+        kind="activity_promoted",
+        title=f"候补成功：{activity.title}"[:60],
+        body=f"有人取消报名，您已从候补转为正式报名「{activity.title}」。请按时参加。",
+        ref=f"activity:{activity.pk}:promoted:{member.pk}",
+        link=f"/activities/{activity.pk}/",
+    )
+
+
+@transaction.atomic
+def cancel_sign_up(*, user, activity: Activity) -> Participation:
+    """Withdraw before the start; the first person waiting takes the place and is told."""
+    member = _own_member(user)
+    activity = _locked(activity)
+    participation = (
+        Participation.objects.select_for_update().filter(activity=activity, member=member).first()
+    )
+    if participation is None or participation.status not in ACTIVE:
+        raise DomainError("您没有报名该活动。", code="not_signed_up")
+    if timezone.now() >= activity.starts_at:
+        raise DomainError(
+            "活动已开始，不能取消报名；如有变故请联系组织者。", code="too_late_to_cancel"
+        )
+    promoted = _leave(activity, participation, ParticipationStatus.CANCELLED)
+    record_event(
+        action="activity.sign_up_cancelled",
+        actor=user,
+        target=activity,
+        unit=member.unit,
+        summary={"promoted": promoted.pk if promoted else None},
+    )
+    if promoted is not None:
+        _tell_promoted(activity, promoted)
+    return participation
+
+
+@transaction.atomic
+def decline(*, user, activity: Activity) -> Participation:
+    """Answer a broadcast with "no" (一呼百应: the organiser sees who declined). Someone already
+    signed up who declines withdraws their sign-up."""
+    member = _own_member(user)
+    activity = _locked(activity)
+    participation = (
+        Participation.objects.select_for_update().filter(activity=activity, member=member).first()
+    )
+    if participation is not None and participation.status == ParticipationStatus.DECLINED:
+        return participation
+    if participation is not None and participation.status in ACTIVE:
+        if timezone.now() >= activity.starts_at:
+            raise DomainError(
+                "活动已开始，不能取消报名；如有变故请联系组织者。", code="too_late_to_cancel"
+            )
+        promoted = _leave(activity, participation, ParticipationStatus.DECLINED)
+        if promoted is not None:
+            _tell_promoted(activity, promoted)
+    elif participation is not None:
+        participation.status, participation.updated_at = (
+            ParticipationStatus.DECLINED,
+            timezone.now(),
+        )
+        participation.save(update_fields=["status", "updated_at"])
+    else:
+        if activity.status not in OPEN_FOR_SIGNUP:
+            raise DomainError("该活动当前不接受报名。", code="signup_closed")
+        now = timezone.now()
+        participation = Participation.objects.create(
+            activity=activity,
+            member=member,
+            status=ParticipationStatus.DECLINED,
+            queued_at=now,
+            updated_at=now,
+        )
+    record_event(action="activity.declined", actor=user, target=activity, unit=member.unit)
+    return participation
