@@ -116,6 +116,8 @@ def server_error(request, exc):
 def _register_routers() -> None:
     from hongfeng.accounts.api import auth_router
     from hongfeng.accounts.api import router as accounts_router
+    from hongfeng.activities.api import public_router as activities_public_router
+    from hongfeng.activities.api import router as activities_router
     from hongfeng.audit.api import router as audit_router
     from hongfeng.members.api import router as members_router
     from hongfeng.members.recruitment_api import router as recruitment_router
@@ -127,6 +129,8 @@ def _register_routers() -> None:
     api.add_router("/", audit_router, tags=["审计"])
     api.add_router("/", members_router, tags=["队员档案"])
     api.add_router("/", recruitment_router, tags=["招募与入队申请"])
+    api.add_router("/", activities_router, tags=["活动与签到"])
+    api.add_router("/", activities_public_router, tags=["公开公示"])
 
 
 _register_routers()

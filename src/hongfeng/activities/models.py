@@ -93,6 +93,8 @@ class ActivityQuerySet(models.QuerySet):
         from hongfeng.accounts.access import scope_q
 
         q = scope_q(user, capability, "unit")
+        if capability == "activities.view":  # leaders also see what is addressed to their units
+            q |= scope_q(user, capability, "audience_unit")
         member = _member_of(user) if capability == "activities.view" else None
         if member is not None:
             chain = [*member.unit.ancestor_ids(), member.unit_id]

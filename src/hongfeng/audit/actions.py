@@ -41,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "member.insurance_added": "登记保险",
     "member.equipment_issued": "发放装备",
     "member.equipment_returned": "归还装备",
+    "member.pre_job_training": "登记岗前培训",
     "member.exported": "导出队员名册",
     "member.pdf_exported": "导出队员档案PDF",
     "roster.uploaded": "上传队员名册",
@@ -53,6 +54,24 @@ ACTIONS: dict[str, str] = {
     "application.rejected": "入队申请未通过",
     # audit itself
     "audit.verified": "校验审计链",
+    # Activities (5.2.3, 5.2.9, 6.1.4)
+    "activity.created": "创建活动",
+    "activity.updated": "修改活动",
+    "activity.published": "发布活动",
+    "activity.cancelled": "取消活动",
+    "activity.finished": "结束活动",
+    "activity.signed_up": "报名活动",
+    "activity.sign_up_cancelled": "取消报名",
+    "activity.declined": "婉拒活动",
+    "activity.check_in": "签到",
+    "activity.check_out": "签退",
+    "activity.manual_check_in": "组织者补签",
+    "activity.auto_check_out": "系统自动签退",
+    "activity.check_in_reviewed": "审核异常签到",
+    "activity.rated": "评定完成质量",
+    "activity.evaluated": "活动成效评价",
+    "activity.hours_corrected": "更正服务时长",
+    "activity.attendance_published": "发布考勤公示",
 }
 
 

@@ -249,6 +249,9 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
     member_demo.build(cast)
     member_demo.build_recruitment(cast)
     member_demo.build_roster_import(cast)
+    from hongfeng.activities import demo as activity_demo
+
+    activity_demo.build(cast)
     return cast
 
 

@@ -1,0 +1,466 @@
+"""Demo activities for the 红枫义警总队 (and one in 柯桥 for scoping): every kind of 6.x, in
+every state — evaluated ones from the last weeks with their check-ins and hours, one in
+progress now with live and flagged check-ins, upcoming ones open for sign-up (one high-risk,
+one with a waitlist), a draft and a cancelled one — and last month's 公示.
+
+Current and upcoming activities go through the real services (publish → broadcast → sign-up →
+check-in). Finished ones lie in the past, where the services' clocks cannot go, so they are
+written as history — the way records are carried over from an earlier system — with the same
+rows the services would have written (check-ins, settled hours, ratings, status history)."""
+
+import random
+import uuid
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from hongfeng.activities import services
+from hongfeng.activities.models import (
+    CHECKOUT_GRACE,
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    ActivityStatusChange,
+    CheckIn,
+    CheckInKind,
+    CheckInMethod,
+    Difficulty,
+    Effect,
+    HoursEntry,
+    HoursSource,
+    Participation,
+    ParticipationStatus,
+    Quality,
+)
+from hongfeng.members import services as member_services
+from hongfeng.members.models import EquipmentKind, InsurancePolicy, Member, MemberStatus, Skill
+
+# 枫桥镇 (诸暨): the 枫桥经验 陈列馆 and the places around it.
+FENGQIAO = (29.6263, 120.3176)
+
+# (kind, title, place, days from now, start hour, hours, difficulty, capacity, effect)
+_HISTORY = [
+    (
+        ActivityKind.TRAINING,
+        "岗前培训第二期：法律常识与安全防护",
+        "枫桥镇社区警校",
+        -46,
+        9,
+        4,
+        Difficulty.NORMAL,
+        30,
+        Effect.GOOD,
+    ),
+    (
+        ActivityKind.RISK_INSPECTION,
+        "沿街商铺消防隐患排查",
+        "枫桥老街",
+        -41,
+        14,
+        3,
+        Difficulty.HARDER,
+        12,
+        Effect.EXCELLENT,
+    ),
+    (
+        ActivityKind.PUBLICITY,
+        "反诈宣传进社区（老年人专场）",
+        "枫源村文化礼堂",
+        -36,
+        9,
+        3,
+        Difficulty.NORMAL,
+        15,
+        Effect.EXCELLENT,
+    ),
+    (
+        ActivityKind.SPECIAL,
+        "枫桥经验纪念日专项活动",
+        "枫桥经验陈列馆",
+        -26,
+        8,
+        5,
+        Difficulty.NORMAL,
+        25,
+        Effect.GOOD,
+    ),
+    (
+        ActivityKind.PATROL,
+        "枫桥镇夜间治安巡逻",
+        "枫桥镇中心街",
+        -20,
+        19,
+        3,
+        Difficulty.HARDER,
+        10,
+        Effect.GOOD,
+    ),
+    (
+        ActivityKind.MEDIATION,
+        "邻里纠纷调解协助",
+        "枫溪社区调解室",
+        -15,
+        14,
+        2,
+        Difficulty.HARD,
+        6,
+        Effect.FAIR,
+    ),
+    (
+        ActivityKind.CARE,
+        "独居老人上门探访",
+        "栎桥村",
+        -10,
+        9,
+        3,
+        Difficulty.NORMAL,
+        8,
+        Effect.EXCELLENT,
+    ),
+]
+
+
+def _at(now: datetime, days: int, hour: int) -> datetime:
+    local = timezone.localtime(now) + timedelta(days=days)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _place(rng: random.Random) -> tuple[float, float]:
+    return FENGQIAO[0] + rng.uniform(-0.01, 0.01), FENGQIAO[1] + rng.uniform(-0.01, 0.01)
+
+
+def _prepare_members(cast, today: date) -> list[Member]:
+    """Pre-job training for most serving members (a few probationers still lack it, so the
+    eligibility reasons show), a valid policy and protective gear for the cast's volunteers."""
+    captain = cast.users["captain"]
+    team = cast.units["hongfeng"]
+    members = list(
+        Member.objects.filter(unit__path__startswith=team.path)
+        .select_related("unit", "user")
+        .order_by("pk")
+    )
+    for i, member in enumerate(members):
+        if member.status == MemberStatus.EXITED or (
+            member.status == MemberStatus.PROBATION and i % 3 == 0
+        ):
+            continue
+        member_services.record_pre_job_training(
+            actor=captain,
+            member=member,
+            completed_on=min(member.joined_on + timedelta(days=20), today),
+        )
+    for key in ("volunteer", "group_leader", "squad_leader", "captain"):
+        member = Member.objects.get(user=cast.users[key])
+        if not InsurancePolicy.objects.filter(
+            member=member, ends_on__gte=today + timedelta(days=60)
+        ).exists():
+            member_services.add_insurance(
+                actor=captain,
+                member=member,
+                insurer="中国人寿诸暨支公司",
+                policy_number=f"YW2026D{member.pk:05d}",
+                starts_on=today - timedelta(days=30),
+                ends_on=today + timedelta(days=335),
+            )
+    for key in ("captain", "squad_leader"):
+        member = Member.objects.get(user=cast.users[key])
+        member_services.issue_equipment(
+            actor=captain,
+            member=member,
+            kind=EquipmentKind.PROTECTIVE_GEAR,
+            issued_on=today - timedelta(days=90),
+        )
+    return members
+
+
+def build(cast) -> None:
+    """Demo activities; `cast` is hongfeng.core.demo's Cast (after the member demo)."""
+    rng = random.Random(4_5)  # noqa: S311 — demo data, deterministic on purpose
+    now = timezone.now()
+    today = timezone.localdate()
+    _prepare_members(cast, today)
+    captain = cast.users["captain"]
+    team = cast.units["hongfeng"]
+    serving = list(
+        Member.objects.filter(unit__path__startswith=team.path, status__in=["active", "core"])
+        .select_related("user", "unit")
+        .order_by("pk")
+    )
+    for spec in _HISTORY:
+        _history(rng, now, captain, team, serving, *spec)
+    _current(rng, now, cast)
+    _upcoming(now, cast)
+    _attendance(cast, today)
+
+
+@transaction.atomic
+def _history(
+    rng,
+    now,
+    captain,
+    team,
+    serving,
+    kind,
+    title,
+    place,
+    days,
+    hour,
+    hours,
+    difficulty,
+    capacity,
+    effect,
+):
+    """A finished, evaluated activity with check-ins, ratings and settled hours."""
+    starts = _at(now, days, hour)
+    ends = starts + timedelta(hours=hours)
+    lat, lon = _place(rng)
+    people = rng.sample(
+        serving, min(capacity, len(serving), rng.randrange(max(capacity // 2, 3), capacity + 1))
+    )
+    activity = Activity.objects.create(
+        kind=kind,
+        title=title,
+        description=f"{title}。由红枫义警总队组织，活动结束后已完成成效评估。",
+        unit=team,
+        audience_unit=team,
+        place=place,
+        latitude=lat,
+        longitude=lon,
+        radius_m=300,
+        starts_at=starts,
+        ends_at=ends,
+        capacity=capacity,
+        difficulty=difficulty,
+        risk_assessment="夜间活动两人一组，配备肩灯和对讲机。"
+        if kind == ActivityKind.PATROL
+        else "",
+        status=ActivityStatus.EVALUATED,
+        confirmed_count=len(people),
+        notified_count=len(serving),
+        checkout_due_at=ends + CHECKOUT_GRACE,
+        checkouts_swept_at=ends + CHECKOUT_GRACE,
+        effect=effect,
+        effect_summary=f"共 {len(people)} 人参加，按计划完成。",
+        created_by=captain,
+        published_at=starts - timedelta(days=5),
+        evaluated_at=ends + timedelta(days=1),
+    )
+    steps = [
+        ("", ActivityStatus.DRAFT, starts - timedelta(days=6)),
+        (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, starts - timedelta(days=5)),
+        (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, starts),
+        (ActivityStatus.IN_PROGRESS, ActivityStatus.FINISHED, ends),
+        (ActivityStatus.FINISHED, ActivityStatus.EVALUATED, ends + timedelta(days=1)),
+    ]
+    ActivityStatusChange.objects.bulk_create(
+        ActivityStatusChange(
+            activity=activity, from_status=a, to_status=b, changed_by=captain, changed_at=t
+        )
+        for a, b, t in steps
+    )
+    qualities = [Quality.EXCELLENT, Quality.GOOD, Quality.GOOD, Quality.GOOD, Quality.PASS]
+    for member in people:
+        arrive = starts + timedelta(minutes=rng.randrange(-20, 25))
+        leave = ends + timedelta(minutes=rng.randrange(-30, 20))
+        Participation.objects.create(
+            activity=activity,
+            member=member,
+            status=ParticipationStatus.CONFIRMED,
+            queued_at=starts - timedelta(days=4, minutes=rng.randrange(0, 2000)),
+            updated_at=starts - timedelta(days=4),
+            quality=rng.choice(qualities),
+            rated_by=captain,
+            rated_at=ends + timedelta(days=1),
+        )
+        for kind_, at in ((CheckInKind.IN, arrive), (CheckInKind.OUT, leave)):
+            CheckIn(
+                activity=activity,
+                member=member,
+                kind=kind_,
+                method=rng.choice([CheckInMethod.GPS, CheckInMethod.GPS, CheckInMethod.QR]),
+                client_id=uuid.UUID(int=rng.getrandbits(128)),
+                at=at,
+                device_time=at,
+                received_at=at,
+                latitude=lat + rng.uniform(-0.0008, 0.0008),
+                longitude=lon + rng.uniform(-0.0008, 0.0008),
+                accuracy_m=rng.choice([8.0, 12.0, 25.0]),
+                distance_m=rng.uniform(5, 120),
+                recorded_by=member.user,
+            ).save(force_insert=True)
+    settled = services.computed_hours(activity)
+    HoursEntry.objects.bulk_create(
+        HoursEntry(
+            activity=activity,
+            member_id=member_id,
+            hours=value,
+            source=HoursSource.CHECKINS,
+            recorded_by=captain,
+            recorded_at=ends + timedelta(days=1),
+        )
+        for member_id, value in settled.items()
+    )
+    return activity
+
+
+def _data(kind, title, place, starts, hours, capacity, **extra) -> services.ActivityData:
+    return services.ActivityData(
+        kind=kind,
+        title=title,
+        place=place,
+        latitude=extra.pop("latitude", FENGQIAO[0]),
+        longitude=extra.pop("longitude", FENGQIAO[1]),
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=hours),
+        capacity=capacity,
+        description=extra.pop("description", f"{title}。请准时到达，佩戴义警标识。"),
+        **extra,
+    )
+
+
+def _current(rng, now, cast) -> None:
+    """In progress now: 张三 and others checked in by GPS, one flagged outside the fence."""
+    captain = cast.users["captain"]
+    team = cast.units["hongfeng"]
+    local = timezone.localtime(now)
+    starts = local.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    activity = services.create_activity(
+        actor=captain,
+        unit=team,
+        audience_unit=team,
+        data=_data(
+            ActivityKind.PATROL, "枫桥镇白天街面巡逻", "枫桥镇中心街", starts, 5, 12, radius_m=400
+        ),
+    )
+    services.publish_activity(actor=captain, activity=activity)
+    eligible = list(services.eligible_members(activity).select_related("user").order_by("pk")[:9])
+    volunteer = Member.objects.get(user=cast.users["volunteer"])
+    if volunteer not in eligible:
+        eligible.insert(0, volunteer)
+    for member in eligible[:9]:
+        services.sign_up(user=member.user, activity=activity)
+    for i, member in enumerate(eligible[:6]):
+        far = i == 5  # one who insists from outside the fence: flagged for review
+        services.check_in(
+            user=member.user,
+            activity=activity,
+            data=services.CheckInData(
+                kind=CheckInKind.IN,
+                client_id=uuid.UUID(int=rng.getrandbits(128)),
+                latitude=FENGQIAO[0] + (0.009 if far else rng.uniform(-0.001, 0.001)),
+                longitude=FENGQIAO[1] + rng.uniform(-0.001, 0.001),
+                accuracy_m=15.0,
+                allow_review=far,
+            ),
+        )
+
+
+def _upcoming(now, cast) -> None:
+    captain = cast.users["captain"]
+    team = cast.units["hongfeng"]
+    squad = cast.units["hongfeng_squad1"]
+    day = lambda n, h: _at(now, n, h)  # noqa: E731
+    rescue = Skill.objects.filter(code__in=["water_rescue", "first_aid"]).values_list(
+        "code", flat=True
+    )
+    high_risk = services.create_activity(
+        actor=cast.users["station_officer"],
+        unit=cast.units["fengqiao"],
+        audience_unit=team,
+        data=_data(
+            ActivityKind.COORDINATED_RESPONSE,
+            "枫桥江汛期应急协同处置",
+            "枫桥江大桥",
+            day(2, 8),
+            6,
+            8,
+            difficulty=Difficulty.HIGH_RISK,
+            core_only=True,
+            required_skills=list(rescue)[:1],
+            required_equipment=[EquipmentKind.RADIO],
+            risk_assessment="汛期水位高：须持救援技能、穿救生衣、两人一组，不得单独下水；由派出所民警现场指挥。",
+        ),
+    )
+    services.publish_activity(actor=cast.users["station_officer"], activity=high_risk)
+    small = services.create_activity(
+        actor=captain,
+        unit=team,
+        audience_unit=team,
+        data=_data(
+            ActivityKind.PUBLICITY,
+            "防范电信诈骗集市宣传",
+            "枫桥农贸市场",
+            day(5, 8),
+            4,
+            3,
+            waitlist_limit=5,
+        ),
+    )
+    services.publish_activity(actor=captain, activity=small)
+    eligible = list(services.eligible_members(small).select_related("user").order_by("-pk")[:5])
+    for member in eligible:
+        services.sign_up(user=member.user, activity=small)  # 3 confirmed, 2 on the waitlist
+    for kind, title, place, n, hours, capacity in (
+        (ActivityKind.SECURITY_DUTY, "枫桥镇元旦文艺晚会安保勤务", "枫桥镇文化中心", 9, 5, 20),
+        (ActivityKind.CARE, "留守儿童课后陪伴", "枫桥镇中心小学", 4, 2, 6),
+        (ActivityKind.OTHER, "义警驿站值守", "枫桥红枫义警驿站", 3, 4, 4),
+    ):
+        activity = services.create_activity(
+            actor=captain,
+            unit=team,
+            audience_unit=team,
+            data=_data(kind, title, place, day(n, 9), hours, capacity),
+        )
+        services.publish_activity(actor=captain, activity=activity)
+    services.create_activity(
+        actor=cast.users["squad_leader"],
+        unit=squad,
+        audience_unit=squad,
+        data=_data(
+            ActivityKind.RISK_INSPECTION,
+            "第一分队辖区监控探头排查（草稿）",
+            "枫桥镇工业园区",
+            day(12, 9),
+            3,
+            6,
+        ),
+    )
+    cancelled = services.create_activity(
+        actor=captain,
+        unit=team,
+        audience_unit=team,
+        data=_data(ActivityKind.PUBLICITY, "校园防溺水宣传", "枫桥镇中学", day(6, 14), 2, 10),
+    )
+    services.publish_activity(actor=captain, activity=cancelled)
+    services.cancel_activity(
+        actor=captain, activity=cancelled, reason="学校临时调整课程，活动改期另行通知"
+    )
+    keqiao = services.create_activity(
+        actor=cast.users["sibling_captain"],
+        unit=cast.units["keqiao_team"],
+        audience_unit=cast.units["keqiao_team"],
+        data=_data(
+            ActivityKind.PATROL,
+            "柯岩景区周末巡逻",
+            "柯岩风景区",
+            day(3, 9),
+            4,
+            10,
+            latitude=30.0687,
+            longitude=120.4931,
+        ),
+    )
+    services.publish_activity(actor=cast.users["sibling_captain"], activity=keqiao)
+
+
+def _attendance(cast, today: date) -> None:
+    """Last month's 公示 for the 红枫义警总队, as the captain publishes it."""
+    first = today.replace(day=1)
+    last_month = (first - timedelta(days=1)).replace(day=1)
+    services.publish_attendance_notice(
+        actor=cast.users["captain"], team=cast.units["hongfeng"], month=last_month
+    )
+
+
+__all__ = ["FENGQIAO", "build"]
