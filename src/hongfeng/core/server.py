@@ -42,19 +42,23 @@ def run_gunicorn(*, host: str, port: int, workers: int, timeout: int = 30) -> No
     ).run()
 
 
-def start_task_worker() -> subprocess.Popen | None:
-    """For `hongfeng demo`: one background-task worker (roster imports…) beside the web
-    server, stopped with it. In production run `hongfeng db_worker` as its own service."""
-    if settings.TASKS_MODE != "database":
-        return None
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "hongfeng", "db_worker", "--no-startup-delay", "--no-reload"],
-    )
+def _child(args: list[str]) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-m", "hongfeng", *args])
     owner = os.getpid()
 
     def stop() -> None:
         if os.getpid() == owner:  # not from gunicorn's forked workers as they exit
-            worker.terminate()
+            process.terminate()
 
     atexit.register(stop)
-    return worker
+    return process
+
+
+def start_task_worker() -> list[subprocess.Popen]:
+    """For `hongfeng demo`: one background-task worker (imports, broadcasts, notices) and the
+    clock sweep (activities start/finish, automatic check-out) beside the web server, stopped
+    with it. In production run `hongfeng db_worker` and `hongfeng sweep --loop 60` as services."""
+    children = [_child(["sweep", "--loop", "60"])]
+    if settings.TASKS_MODE == "database":
+        children.append(_child(["db_worker", "--no-startup-delay", "--no-reload"]))
+    return children
