@@ -43,7 +43,8 @@ def run_gunicorn(*, host: str, port: int, workers: int, timeout: int = 30) -> No
 
 
 def _child(args: list[str]) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "hongfeng", *args])
+    # fixed arguments from this module only, never user input
+    process = subprocess.Popen([sys.executable, "-m", "hongfeng", *args])  # noqa: S603
     owner = os.getpid()
 
     def stop() -> None:
