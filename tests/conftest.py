@@ -55,9 +55,12 @@ class ApiClient:
     def get(self, path, params=None):
         return self.client.get(f"/api/v1{path}", params or {})
 
-    def post(self, path, data=None):
+    def post(self, path, data=None, headers=None):
         return self.client.post(
-            f"/api/v1{path}", data if data is not None else {}, content_type="application/json"
+            f"/api/v1{path}",
+            data if data is not None else {},
+            content_type="application/json",
+            headers=headers or {},
         )
 
     def put(self, path, data):

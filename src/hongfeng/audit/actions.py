@@ -72,6 +72,7 @@ ACTIONS: dict[str, str] = {
     "activity.evaluated": "活动成效评价",
     "activity.hours_corrected": "更正服务时长",
     "activity.attendance_published": "发布考勤公示",
+    "notice.read": "阅读站内消息",
 }
 
 

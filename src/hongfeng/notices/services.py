@@ -171,9 +171,15 @@ def unread_count(user) -> int:
     return inbox_of(user).filter(read_at__isnull=True).count()
 
 
+@transaction.atomic
 def mark_read(*, user, notice_id: int | None = None) -> int:
-    """Mark one inbox message (or all of them) read; only the user's own."""
+    """Mark one inbox message (or all of them) read; only the user's own. Audited like every
+    write (T5), as one event however many messages."""
+    from hongfeng.audit.services import record_event
+
     rows = inbox_of(user).filter(read_at__isnull=True)
     if notice_id is not None:
         rows = rows.filter(pk=notice_id)
-    return rows.update(read_at=timezone.now())
+    changed = rows.update(read_at=timezone.now())
+    record_event(action="notice.read", actor=user, summary={"notice": notice_id, "count": changed})
+    return changed
