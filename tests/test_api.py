@@ -401,8 +401,172 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/members/{member_id}/move",
         "post /api/v1/members/{member_id}/photo",
         "post /api/v1/roster-imports/{import_id}/confirm",
+        *ACTIVITY_WRITES,
     }
     assert writes == covered
+
+
+# Covered by test_every_activity_write_leaves_an_audit_row below (a scenario: they depend on
+# each other's state).
+ACTIVITY_WRITES = {
+    "post /api/v1/activities",
+    "put /api/v1/activities/{activity_id}",
+    "post /api/v1/activities/{activity_id}/publish",
+    "post /api/v1/activities/{activity_id}/cancel",
+    "post /api/v1/activities/{activity_id}/finish",
+    "post /api/v1/activities/{activity_id}/signup",
+    "post /api/v1/activities/{activity_id}/signup/cancel",
+    "post /api/v1/activities/{activity_id}/decline",
+    "post /api/v1/activities/{activity_id}/checkins",
+    "post /api/v1/checkins/sync",
+    "post /api/v1/activities/{activity_id}/checkins/manual",
+    "post /api/v1/checkins/{checkin_id}/review",
+    "put /api/v1/activities/{activity_id}/ratings",
+    "post /api/v1/activities/{activity_id}/evaluate",
+    "post /api/v1/activities/{activity_id}/hours/corrections",
+    "post /api/v1/attendance-notices",
+    "post /api/v1/me/inbox/{notice_id}/read",
+    "post /api/v1/me/inbox/read-all",
+}
+
+
+def test_every_activity_write_leaves_an_audit_row(cast, api_as):
+    """T5 for the activity endpoints, as one organiser-and-volunteers scenario."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongfeng.activities import services as activity_services
+    from hongfeng.activities.models import Activity, CheckIn
+    from hongfeng.members.models import Member
+    from hongfeng.notices.models import Notice
+
+    seen = set()
+
+    def call(who, method, path, data=None, template=None):
+        api = api_as(who) if isinstance(who, str) else ApiClient(who)
+        before = AuditEvent.objects.count()
+        fn = getattr(api, method)
+        response = fn(path, data) if data is not None else fn(path)
+        assert response.status_code in (200, 201), (path, response.content[:300])
+        assert AuditEvent.objects.count() > before, path
+        assert AuditEvent.objects.filter(request_id=response["X-Request-ID"]).exists(), path
+        seen.add(f"{method} /api/v1{template or path}")
+        return response.json()
+
+    now = timezone.now()
+    lat, lon = 29.6263, 120.3176
+    body = {
+        "kind": "patrol",
+        "title": "审计巡逻",
+        "unit_id": cast.units["hongfeng"].pk,
+        "place": "枫桥",
+        "latitude": lat,
+        "longitude": lon,
+        "starts_at": (now - timedelta(minutes=10)).isoformat(),
+        "ends_at": (now + timedelta(hours=2)).isoformat(),
+        "capacity": 5,
+    }
+    aid = call("captain", "post", "/activities", body)["id"]
+    call(
+        "captain", "put", f"/activities/{aid}", {**body, "capacity": 6}, "/activities/{activity_id}"
+    )
+    call("captain", "post", f"/activities/{aid}/publish", None, "/activities/{activity_id}/publish")
+    activity = Activity.objects.get(pk=aid)
+    users = [m.user for m in activity_services.eligible_members(activity).order_by("pk")[:3]]
+    volunteer, other, third = users
+    t = "/activities/{activity_id}"
+    call(volunteer, "post", f"/activities/{aid}/signup", None, t + "/signup")
+    call(other, "post", f"/activities/{aid}/signup", None, t + "/signup")
+    call(third, "post", f"/activities/{aid}/decline", None, t + "/decline")
+    checkin = call(
+        volunteer,
+        "post",
+        f"/activities/{aid}/checkins",
+        {
+            "kind": "in",
+            "client_id": str(uuid.uuid4()),
+            "latitude": lat + 0.0035,  # ~390 m: outside the 300 m fence
+            "longitude": lon,
+            "allow_review": True,
+        },
+        t + "/checkins",
+    )
+    sync = {
+        "sent_at": timezone.now().isoformat(),
+        "items": [
+            {
+                "activity_id": aid,
+                "kind": "out",
+                "client_id": str(uuid.uuid4()),
+                "device_time": timezone.now().isoformat(),
+                "latitude": lat,
+                "longitude": lon,
+            }
+        ],
+    }
+    assert call(volunteer, "post", "/checkins/sync", sync)[0]["created"]
+    member_id = Member.objects.get(user=other).pk
+    for kind in ("in", "out"):
+        call(
+            "captain",
+            "post",
+            f"/activities/{aid}/checkins/manual",
+            {"member_id": member_id, "kind": kind, "reason": "手机没电"},
+            t + "/checkins/manual",
+        )
+    call(
+        "captain",
+        "post",
+        f"/checkins/{checkin['id']}/review",
+        {"decision": "accepted", "reason": "民警确认在场"},
+        "/checkins/{checkin_id}/review",
+    )
+    call("captain", "post", f"/activities/{aid}/finish", None, t + "/finish")
+    assert not CheckIn.objects.filter(activity_id=aid, flagged=True, reviews__isnull=True).exists()
+    own = Member.objects.get(user=volunteer).pk
+    ratings = {"ratings": [{"member_id": own, "quality": "good"}]}
+    call("captain", "put", f"/activities/{aid}/ratings", ratings, t + "/ratings")
+    call(
+        "captain",
+        "post",
+        f"/activities/{aid}/evaluate",
+        {"effect": "good", "summary": "完成"},
+        t + "/evaluate",
+    )
+    call(
+        "captain",
+        "post",
+        f"/activities/{aid}/hours/corrections",
+        {"member_id": own, "hours": "0.1", "reason": "核对"},
+        t + "/hours/corrections",
+    )
+    second = call(
+        "captain",
+        "post",
+        "/activities",
+        {
+            **body,
+            "starts_at": (now + timedelta(days=1)).isoformat(),
+            "ends_at": (now + timedelta(days=1, hours=2)).isoformat(),
+        },
+    )
+    call("captain", "post", f"/activities/{second['id']}/publish", None, t + "/publish")
+    call(volunteer, "post", f"/activities/{second['id']}/signup", None, t + "/signup")
+    call(volunteer, "post", f"/activities/{second['id']}/signup/cancel", None, t + "/signup/cancel")
+    call("captain", "post", f"/activities/{second['id']}/cancel", {"reason": "改期"}, t + "/cancel")
+    month = (timezone.localdate().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    call(
+        "captain",
+        "post",
+        "/attendance-notices",
+        {"team_id": cast.units["hongfeng"].pk, "month": month},
+    )
+    notice = Notice.objects.filter(recipient=cast.users["volunteer"], channel="inbox").first()
+    call("volunteer", "post", f"/me/inbox/{notice.pk}/read", None, "/me/inbox/{notice_id}/read")
+    call("volunteer", "post", "/me/inbox/read-all")
+    assert seen == ACTIVITY_WRITES
 
 
 def test_restore_enable_unlock_audited(cast, api_as):
