@@ -443,3 +443,97 @@ def test_station_directory(cast, api_as, anon_api):
     """A public directory of names for everyone signed in with a role; nothing else."""
     assert api_as("volunteer").get("/stations").json()["count"] == 4
     assert anon_api.get("/stations").status_code == 401
+
+
+# ---- activities (issue 4) -------------------------------------------------------------------
+# Which parts each member may publish an activity from (5.2.3: associations, bureaus and
+# stations for the teams they guide, teams and squads). A group may not publish on its own:
+# permitted roles get 400 invalid_publisher there.
+PUBLISH = {
+    "province_admin": {"own", "child", "deep"},
+    "city_admin": {"own", "child"},
+    "county_admin": {"own", "child", "deep"},
+    "outsider": {"own", "child"},
+    "bureau_officer": {"own", "child", "guided", "guided_deep"},
+    "station_officer": {"own", "guided", "guided_deep"},
+    "captain": {"own", "child", "deep"},
+    "squad_leader": {"own", "child"},
+}
+
+
+@pytest.mark.parametrize(("who", "part"), CASES)
+def test_activity_create(cast, api_as, who, part):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongfeng.activities.models import Activity
+
+    unit = cast.units[TARGETS[who][part]]
+    starts = timezone.now() + timedelta(days=3)
+    before = Activity.objects.count()
+    response = api_as(who).post(
+        "/activities",
+        {
+            "kind": "patrol",
+            "title": "矩阵活动",
+            "unit_id": unit.pk,
+            "place": "枫桥",
+            "latitude": 29.6,
+            "longitude": 120.3,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "capacity": 5,
+        },
+    )
+    allowed = part in PUBLISH.get(who, ())
+    if allowed and unit.kind == UnitKind.GROUP:
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid_publisher"
+    else:
+        expected = _expect(allowed, part in VIEW[who])
+        assert response.status_code == (201 if expected == 200 else expected), response.json()
+    assert Activity.objects.count() == before + (response.status_code == 201)
+
+
+# The demo's team patrol (published by the captain for the whole 红枫义警总队): who sees it, and
+# who runs it. Team members see it through their own units; leaders through their reach.
+SEES_TEAM_ACTIVITY = {
+    "province_admin",
+    "city_admin",
+    "county_admin",
+    "bureau_officer",
+    "station_officer",
+    "captain",
+    "squad_leader",
+    "group_leader",
+    "volunteer",
+}
+RUNS_TEAM_ACTIVITY = {
+    "province_admin",
+    "city_admin",
+    "county_admin",
+    "bureau_officer",
+    "station_officer",
+    "captain",
+}
+
+
+@pytest.mark.parametrize("who", sorted(TARGETS) + ["sibling_captain", "outside_captain"])
+def test_activity_read_and_run(cast, api_as, who):
+    from hongfeng.activities.models import Activity
+
+    activity = Activity.objects.get(title="枫桥镇白天街面巡逻")
+    api = api_as(who)
+    sees = who in SEES_TEAM_ACTIVITY
+    assert api.get(f"/activities/{activity.pk}").status_code == (200 if sees else 404)
+    listed = {a["id"] for a in api.get("/activities", {"page_size": 200}).json()["items"]}
+    assert (activity.pk in listed) == sees
+    runs = _expect(who in RUNS_TEAM_ACTIVITY, sees)
+    for path in ("counts", "participants", "checkins", "qr"):
+        assert api.get(f"/activities/{activity.pk}/{path}").status_code == runs, path
+    cancel = api.post(f"/activities/{activity.pk}/cancel", {"reason": "矩阵"})
+    assert cancel.status_code == runs
+    assert Activity.objects.get(pk=activity.pk).status == (
+        "cancelled" if runs == 200 else "in_progress"
+    )

@@ -192,6 +192,7 @@ def build(cast) -> None:
     _current(rng, now, cast)
     _upcoming(now, cast)
     _attendance(cast, today)
+    services.sweep_activities()  # the running patrol shows as in progress at once
 
 
 @transaction.atomic
