@@ -519,7 +519,7 @@ RUNS_TEAM_ACTIVITY = {
 }
 
 
-@pytest.mark.parametrize("who", sorted(TARGETS) + ["sibling_captain", "outside_captain"])
+@pytest.mark.parametrize("who", [*sorted(TARGETS), "sibling_captain", "outside_captain"])
 def test_activity_read_and_run(cast, api_as, who):
     from hongfeng.activities.models import Activity
 

@@ -126,3 +126,98 @@ def test_next_transaction_claims_afresh(live_cast):
         held_before = connection._hongfeng_audit_head
         record_event(action="audit.verified")
         assert connection._hongfeng_audit_head is not held_before
+
+
+def test_parallel_sign_ups_never_exceed_capacity(live_cast):
+    """5.2.3 / 4.5: twenty members sign up at once for five places with a waitlist of five —
+    exactly five confirmed, five waiting, ten refused; the counters match the rows."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongfeng.activities import services as activity_services
+    from hongfeng.activities.models import Activity, Participation
+    from hongfeng.core.errors import DomainError
+
+    captain = live_cast.users["captain"]
+    starts = timezone.now() + timedelta(days=1)
+    activity = activity_services.create_activity(
+        actor=captain,
+        unit=live_cast.units["hongfeng"],
+        audience_unit=None,
+        data=activity_services.ActivityData(
+            kind="patrol",
+            title="并发报名",
+            place="枫桥",
+            latitude=29.6,
+            longitude=120.3,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            capacity=5,
+            waitlist_limit=5,
+        ),
+    )
+    activity_services.publish_activity(actor=captain, activity=activity)
+    users = [m.user for m in activity_services.eligible_members(activity).order_by("pk")[:20]]
+    assert len(users) == 20
+    answers = []
+
+    def work(i):
+        try:
+            answers.append(activity_services.sign_up(user=users[i], activity=activity).status)
+        except DomainError as error:
+            answers.append(error.code)
+
+    assert _in_threads(20, work) == []
+    assert sorted(answers).count("confirmed") == 5
+    assert answers.count("waitlisted") == 5
+    assert answers.count("activity_full") == 10
+    activity.refresh_from_db()
+    rows = Participation.objects.filter(activity=activity)
+    assert activity.confirmed_count == rows.filter(status="confirmed").count() == 5
+    assert activity.waitlist_count == rows.filter(status="waitlisted").count() == 5
+    assert Activity.objects.get(pk=activity.pk).confirmed_count <= activity.capacity
+
+
+def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
+    """T8: the same check-in (one client id) sent eight times at once is stored once."""
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hongfeng.activities import services as activity_services
+    from hongfeng.activities.models import CheckIn
+
+    captain = live_cast.users["captain"]
+    starts = timezone.now() - timedelta(minutes=5)
+    activity = activity_services.create_activity(
+        actor=captain,
+        unit=live_cast.units["hongfeng"],
+        audience_unit=None,
+        data=activity_services.ActivityData(
+            kind="patrol",
+            title="并发签到",
+            place="枫桥",
+            latitude=29.6,
+            longitude=120.3,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            capacity=5,
+        ),
+    )
+    activity_services.publish_activity(actor=captain, activity=activity)
+    user = activity_services.eligible_members(activity).order_by("pk").first().user
+    activity_services.sign_up(user=user, activity=activity)
+    data = activity_services.CheckInData(
+        kind="in", client_id=uuid.uuid4(), latitude=29.6, longitude=120.3
+    )
+    ids = []
+
+    def work(i):
+        checkin, _created = activity_services.check_in(user=user, activity=activity, data=data)
+        ids.append(checkin.pk)
+
+    assert _in_threads(8, work) == []
+    assert len(set(ids)) == 1
+    assert CheckIn.objects.filter(activity=activity).count() == 1
