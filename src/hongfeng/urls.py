@@ -14,6 +14,10 @@ urlpatterns = [
     path("audit/", include("hongfeng.audit.urls")),
     path("members/", include("hongfeng.members.urls")),
     path("apply/", include("hongfeng.members.apply_urls")),
+    path("activities/", include("hongfeng.activities.urls")),
+    path("inbox/", include("hongfeng.notices.urls")),
+    # Public pages (no login): the monthly 公示.
+    path("public/", include("hongfeng.activities.public_urls")),
 ]
 
 handler400 = "hongfeng.core.views.bad_request"

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
+from hongfeng.notices.services import unread_count
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,12 @@ _SECTIONS = {
     "me": "me",
     "password_change": "me",
     "token_revoke": "me",
+    "activities": "activities",
+    "notices": "inbox",
 }
+# The phone's bottom bar (ui.md): at most five entries, the volunteer's daily ones first.
+_BOTTOM = ("home", "activities", "inbox", "profile", "me", "members")
+_BOTTOM_MAX = 5
 
 
 def navigation(request):
@@ -49,8 +55,15 @@ def navigation(request):
     if access.has_capability(user, "audit.view"):
         items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
     items.append(NavItem("我的", reverse("accounts:me"), "me"))
-    if hasattr(user, "member"):
-        items.insert(1, NavItem("我的档案", reverse("members:me"), "profile"))
+    has_member = hasattr(user, "member")
+    daily = []
+    if has_member or access.has_capability(user, "activities.view"):
+        daily.append(NavItem("活动", reverse("activities:list"), "activities"))
+    daily.append(NavItem("消息", reverse("notices:inbox"), "inbox"))
+    if has_member:
+        daily.append(NavItem("我的档案", reverse("members:me"), "profile"))
+    items[1:1] = daily
+    unread = unread_count(user)
     roles = sorted({a.role for a in access.assignments(user)}, key=Role.values.index)
     match = getattr(request, "resolver_match", None)
     section = "home"
@@ -60,9 +73,18 @@ def navigation(request):
         )
         if (match.namespace, match.url_name) == ("members", "me"):
             section = "profile"
+    volunteer_only = set(roles) <= {Role.VOLUNTEER}
+    bottom = [
+        item
+        for key in _BOTTOM
+        for item in items
+        if item.section == key and not (key == "members" and volunteer_only)
+    ][:_BOTTOM_MAX]
     return {
         "nav_items": items,
+        "nav_bottom": bottom,
+        "nav_unread": unread,
         "nav_section": section,
         "nav_roles": [Role(r).label for r in roles],
-        "is_volunteer_only": set(roles) <= {Role.VOLUNTEER},
+        "is_volunteer_only": volunteer_only,
     }

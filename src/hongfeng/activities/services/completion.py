@@ -162,10 +162,18 @@ def rate_participants(*, actor, activity: Activity, ratings: dict[int, str]) -> 
     return len(changed)
 
 
-@transaction.atomic
 def evaluate_activity(*, actor, activity: Activity, effect: str, summary: str) -> Activity:
     """The effect evaluation (6.1.4), which settles every participant's hours in the ledger.
     Needs every flagged record reviewed and every participant who served rated."""
+    access.require(actor, "activities.manage", activity.unit, "您无权评价该活动。")
+    # The automatic check-outs are committed on their own: they are flagged for review, so the
+    # refusal below ("reviews pending") must not roll back the very records it asks to review.
+    auto_check_out(activity)
+    return _evaluate(actor=actor, activity=activity, effect=effect, summary=summary)
+
+
+@transaction.atomic
+def _evaluate(*, actor, activity: Activity, effect: str, summary: str) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     access.require(actor, "activities.manage", activity.unit, "您无权评价该活动。")
     if activity.status != ActivityStatus.FINISHED:
@@ -177,7 +185,6 @@ def evaluate_activity(*, actor, activity: Activity, effect: str, summary: str) -
         raise DomainError(
             "请填写成效评估（2000字以内）。", code="summary_required", field="summary"
         )
-    auto_check_out(activity)
     pending = pending_reviews(activity).count()
     if pending:
         raise DomainError(f"还有 {pending} 条异常签到未审核，请先审核。", code="reviews_pending")

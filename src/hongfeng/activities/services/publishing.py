@@ -380,8 +380,9 @@ def eligibility(member: Member | None, activity: Activity) -> list[Reason]:
         reasons.append(Reason("core_only", "该活动仅限核心队员参加。"))
     if not member.health_fit:
         reasons.append(Reason("health_unfit", "您的档案登记为身体状况暂不适合参加服务。"))
-    held = {s.code for s in member.skills.all()}
     wanted = {s.code: s.name for s in activity.audience_skills.all()}
+    # the member's skills matter only for a skill audience or a high-risk task
+    held = {s.code for s in member.skills.all()} if wanted or activity.is_high_risk else set()
     if wanted and not held & set(wanted):
         reasons.append(
             Reason(

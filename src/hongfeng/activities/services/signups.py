@@ -54,12 +54,18 @@ def _locked(activity: Activity) -> Activity:
 def sign_up(*, user, activity: Activity) -> Participation:
     """Join the activity: a confirmed place while places remain, else the waitlist, else a
     409. The member must meet every condition (eligibility, with reasons)."""
-    member = _own_member(user)
+    # One fetch of the member file with what `eligibility` always reads; skills and equipment
+    # are read lazily, only when the activity asks for them (most do not).
     member = (
         Member.objects.select_related("unit")
-        .prefetch_related("skills", "insurances", "equipment")
-        .get(pk=member.pk)
+        .prefetch_related("insurances")
+        .filter(user=user)
+        .first()
+        if getattr(user, "is_authenticated", False)
+        else None
     )
+    if member is None:
+        raise DomainError("您还没有队员档案，不能报名活动。", code="no_member_file")
     activity = _locked(activity)
     existing = (
         Participation.objects.select_for_update().filter(activity=activity, member=member).first()

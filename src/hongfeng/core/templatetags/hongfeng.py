@@ -57,6 +57,26 @@ _STATUS_COLOURS = {
     "demoted": "orange",
     "suspended": "red",
     "exited": "secondary",
+    # activities
+    "draft": "secondary",
+    "published": "blue",
+    "in_progress": "blue",
+    "finished": "green",
+    "evaluated": "green",
+    "cancelled": "red",
+    # sign-ups, check-ins and their reviews
+    "confirmed": "green",
+    "waitlisted": "blue",
+    "declined": "secondary",
+    "flagged": "orange",
+    "accepted": "green",
+    "rejected": "red",
+}
+_DIFFICULTY_COLOURS = {
+    "normal": "secondary",
+    "harder": "blue",
+    "hard": "orange",
+    "high_risk": "red",
 }
 
 
@@ -66,3 +86,49 @@ def status_badge(value, label):
 
     colour = _STATUS_COLOURS.get(str(value), "secondary")
     return format_html('<span class="badge bg-{}-lt">{}</span>', colour, label)
+
+
+@register.simple_tag
+def difficulty_badge(value, label):
+    from django.utils.html import format_html
+
+    colour = _DIFFICULTY_COLOURS.get(str(value), "secondary")
+    return format_html('<span class="badge bg-{}-lt">难度：{}</span>', colour, label)
+
+
+@register.filter
+def cn_hours(value):
+    """2.50 → "2.5 小时"; None → "0 小时"."""
+    from decimal import Decimal
+
+    number = Decimal(str(value or 0)).quantize(Decimal("0.01"))
+    text = f"{number:f}".rstrip("0").rstrip(".") if "." in f"{number:f}" else f"{number:f}"
+    return f"{text} 小时"
+
+
+@register.filter
+def cn_month(value):
+    if not value:
+        return ""
+    return f"{value.year}年{value.month}月"
+
+
+@register.filter
+def masked(value):
+    return masking.mask_name(value)
+
+
+@register.filter
+def get_item(mapping, key):
+    """`mine|get_item:a.pk` — a dict lookup in templates."""
+    return (mapping or {}).get(key)
+
+
+@register.filter
+def distance_label(metres):
+    """850 → "约 850 米"; 2345 → "约 2.3 公里"."""
+    if metres is None:
+        return ""
+    if metres < 1000:
+        return f"约 {metres:.0f} 米"
+    return f"约 {metres / 1000:.1f} 公里"
