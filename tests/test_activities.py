@@ -802,3 +802,28 @@ class TestDemo:
         assert "柯岩景区周末巡逻" not in titles
         assert "枫桥镇白天街面巡逻" in titles
         assert not any("草稿" in t for t in titles)
+
+
+class TestMemberFile:
+    def test_service_record_on_the_file_and_training_endpoint(self, cast, api_as):
+        zhangsan = Member.objects.get(user=cast.users["volunteer"])
+        body = api_as("volunteer").get("/members/me").json()
+        settled = sum(HoursEntry.objects.filter(member=zhangsan).values_list("hours", flat=True))
+        assert Decimal(body["service_hours"]) == settled
+        assert body["pre_job_training_on"] is not None
+        api = api_as("captain")
+        cleared = api.post(f"/members/{zhangsan.pk}/pre-job-training", {"completed_on": None})
+        assert cleared.status_code == 200 and cleared.json()["pre_job_training_on"] is None
+        future = api.post(
+            f"/members/{zhangsan.pk}/pre-job-training", {"completed_on": "2999-01-01"}
+        )
+        assert future.status_code == 400 and future.json()["code"] == "date_in_future"
+        refused = api_as("volunteer").post(
+            f"/members/{zhangsan.pk}/pre-job-training", {"completed_on": None}
+        )
+        assert refused.status_code == 403
+
+    def test_file_page_shows_hours(self, cast, page_as):
+        zhangsan = Member.objects.get(user=cast.users["volunteer"])
+        text = page_as("captain").get(f"/members/{zhangsan.pk}/").content.decode()
+        assert "累计服务时长" in text and "岗前培训" in text

@@ -307,6 +307,12 @@ def _member_writes(cast):
         (
             "captain",
             "post",
+            f"/members/{newcomer.pk}/pre-job-training",
+            {"completed_on": "2026-11-01"},
+        ),
+        (
+            "captain",
+            "post",
             f"/members/{zhangsan.pk}/reveal",
             {"field": "id_number", "reason": "核对保险信息"},
         ),
@@ -401,6 +407,7 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/members/{member_id}/move",
         "post /api/v1/members/{member_id}/photo",
         "post /api/v1/roster-imports/{import_id}/confirm",
+        "post /api/v1/members/{member_id}/pre-job-training",
         *ACTIVITY_WRITES,
     }
     assert writes == covered

@@ -2,6 +2,7 @@
 dynamic status, 1+1 pairing, search (issue 3)."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -483,7 +484,13 @@ def test_insurance_and_pairing_shown_in_file(cast, api_as):
     member = Member.objects.filter(partner__isnull=False).first()
     body = api_as("captain").get(f"/members/{member.pk}").json()
     assert body["partner"]["id"] == member.partner_id
-    assert body["service_hours"] is None and body["points"] is None  # later issues, not faked
+    assert body["points"] is None  # the points issue fills it; not faked meanwhile
+    from django.db.models import Sum
+
+    from hongfeng.activities.models import HoursEntry
+
+    settled = HoursEntry.objects.filter(member=member).aggregate(h=Sum("hours"))["h"] or 0
+    assert Decimal(body["service_hours"]) == settled  # the hours ledger, nothing invented
     insured = Member.objects.filter(insurances__isnull=False).first()
     policies = api_as("captain").get(f"/members/{insured.pk}").json()["insurances"]
     assert policies and policies[0]["policy_number"].startswith("YW2026")

@@ -86,6 +86,30 @@ def my_settled_hours(user, activity_ids) -> dict:
     return {r["activity_id"]: r["total"] for r in rows}
 
 
+def service_record(member) -> dict:
+    """The member file's service section (一人一档 5.2.7): settled hours in total, the number of
+    activities served, and the most recent ones with their hours and rating."""
+    totals = HoursEntry.objects.filter(member=member).aggregate(
+        hours=Sum("hours"), activities=Count("activity", distinct=True)
+    )
+    recent = list(
+        Participation.objects.filter(member=member, status=ParticipationStatus.CONFIRMED)
+        .select_related("activity")
+        .order_by("-activity__starts_at")[:10]
+    )
+    hours = dict(
+        HoursEntry.objects.filter(member=member, activity__in=[p.activity_id for p in recent])
+        .values_list("activity_id")
+        .annotate(total=Sum("hours"))
+        .values_list("activity_id", "total")
+    )
+    return {
+        "total_hours": totals["hours"] or 0,
+        "activity_count": totals["activities"],
+        "recent": [(p.activity, hours.get(p.activity_id), p) for p in recent],
+    }
+
+
 def my_participation(user, activity: Activity) -> Participation | None:
     member = member_of(user)
     if member is None:
@@ -176,4 +200,5 @@ __all__ = [
     "my_settled_hours",
     "near",
     "participants",
+    "service_record",
 ]

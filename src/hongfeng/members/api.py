@@ -4,6 +4,7 @@ who keep the file; the health declaration only to the owner — anyone else uses
 reveal."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.utils import timezone
 from ninja import Field, File, Query, Router, Schema, Status
@@ -11,6 +12,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
+from hongfeng.activities.selectors import service_record
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
@@ -151,7 +153,9 @@ class MemberDetail(MemberListItem):
     version: int
     has_photo: bool = Field(..., description="照片通过 /members/{id}/photo.jpg 页面地址获取")
     # Sections later issues fill: present so clients can rely on the shape; empty, not faked.
-    service_hours: float | None = Field(None, description="服务时长（活动功能上线后提供）")
+    pre_job_training_on: date | None = Field(None, description="岗前培训完成日期（5.3.1）")
+    service_hours: Decimal = Field(..., description="累计服务时长（已评价活动的结算时长）")
+    activity_count: int = Field(..., description="参加并结算时长的活动次数")
     points: int | None = Field(None, description="积分（积分功能上线后提供）")
 
 
@@ -253,6 +257,7 @@ def member_row(member: Member, viewer) -> dict:
 
 def member_detail(member: Member, viewer) -> dict:
     own = member.user_id == viewer.pk
+    record = service_record(member)
     keeper = own or access.can(viewer, "members.manage", member.unit)
     history = member.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
     return {
@@ -301,7 +306,9 @@ def member_detail(member: Member, viewer) -> dict:
         ],
         "version": member.version,
         "has_photo": bool(member.photo),
-        "service_hours": None,
+        "pre_job_training_on": member.pre_job_training_on,
+        "service_hours": record["total_hours"],
+        "activity_count": record["activity_count"],
         "points": None,
     }
 
@@ -416,6 +423,20 @@ def reveal(request, member_id: Id, payload: RevealIn):
         actor=request.user, member=member, field_name=payload.field, reason=payload.reason
     )
     return {"field": payload.field, "value": value}
+
+
+class TrainingIn(Schema):
+    completed_on: date | None = Field(..., description="完成日期；null 清除")
+
+
+@router.post("/members/{member_id}/pre-job-training", response={200: MemberDetail, **ERRORS})
+def pre_job_training(request, member_id: Id, payload: TrainingIn):
+    """5.3.1: record the completion of pre-job training (no tasks before it)."""
+    member = selectors.get_member_for_user(request.user, member_id)
+    services.record_pre_job_training(
+        actor=request.user, member=member, completed_on=payload.completed_on
+    )
+    return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
 class MoveIn(Schema):

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from hongfeng.accounts import access
+from hongfeng.activities.selectors import service_record
 from hongfeng.audit.services import record_event
 from hongfeng.core.errors import Forbidden
 from hongfeng.members.models import Member
@@ -32,6 +33,7 @@ def member_file_pdf(*, actor, member: Member) -> bytes:
             "insurances": member.insurances.all(),
             "equipment": member.equipment.all(),
             "history": member.status_changes.select_related("changed_by")[:30],
+            "service": service_record(member),
             "printed_by": actor.name,
             "printed_at": timezone.localtime(),
             "today": today,

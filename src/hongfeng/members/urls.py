@@ -30,6 +30,7 @@ urlpatterns = [
         name="remove_certificate",
     ),
     path("<str:member_id>/status/", views.change_status, name="status"),
+    path("<str:member_id>/pre-job-training/", views.pre_job_training, name="pre_job_training"),
     path("<str:member_id>/reveal/", views.reveal, name="reveal"),
     path(
         "<str:member_id>/equipment/<str:issue_id>/return/",

@@ -1,6 +1,7 @@
 """Member pages: the list with search and filters, the member file (一人一档), registration,
 editing, status changes, the audited reveal, and "my profile" for volunteers."""
 
+from datetime import date
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
+from hongfeng.activities.selectors import service_record
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, paginate
 from hongfeng.members import forms, selectors, services
@@ -87,10 +89,35 @@ def _file_context(request, member) -> dict:
         "skills": member.skills.all(),
         "mentees": member.mentees.all() if keeper else [],
         "reveal_form": forms.RevealForm(),
+        "service": service_record(member),
         **(
             _keeper_choices(user, member) if access.can(user, "members.manage", member.unit) else {}
         ),
     }
+
+
+@login_required
+@require_POST
+def pre_job_training(request, member_id):
+    """5.3.1: record (or clear) the completion of pre-job training on the file."""
+    member = selectors.get_member_for_user(request.user, member_id)
+    raw = request.POST.get("completed_on", "").strip()
+    try:
+        completed_on = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        messages.error(request, "日期格式不正确，请按 年-月-日 填写。")
+        return redirect("members:file", member.pk)
+    try:
+        services.record_pre_job_training(
+            actor=request.user, member=member, completed_on=completed_on
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, "岗前培训记录已更新。" if completed_on else "已清除岗前培训记录。"
+        )
+    return redirect("members:file", member.pk)
 
 
 def _keeper_choices(user, member) -> dict:
