@@ -1,0 +1,173 @@
+"""Activity pages for volunteers, on a phone (5.2.3, 5.2.9): the list (open to me, near me,
+mine), the detail with sign-up and the geofenced check-in. Thin: each view reads through the
+selectors and calls one service; the check-in itself is posted by checkin.js to the JSON API."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from hongfeng.accounts import access
+from hongfeng.activities import selectors, services
+from hongfeng.activities.models import (
+    CHECKIN_OPENS,
+    CHECKOUT_GRACE,
+    ActivityStatus,
+    Participation,
+    ParticipationStatus,
+)
+from hongfeng.core.errors import DomainError
+from hongfeng.core.forms import paginate
+from hongfeng.members.models import Member
+
+TABS = (("open", "可报名"), ("near", "附近"), ("mine", "我的活动"))
+MANAGE_TAB = ("manage", "我管理的")
+PER_PAGE = 20
+
+
+def _coordinate(raw: str | None, limit: float) -> float | None:
+    try:
+        value = float(raw or "")
+    except ValueError:
+        return None
+    return value if -limit <= value <= limit else None
+
+
+@login_required
+def activity_list(request):
+    user = request.user
+    can_manage = access.has_capability(user, "activities.manage")
+    if services.member_of(user) is None and not access.has_capability(user, "activities.view"):
+        raise PermissionDenied("您还没有队员档案，也没有活动管理权限。")
+    tabs = [*TABS, MANAGE_TAB] if can_manage else list(TABS)
+    tab = request.GET.get("tab") or "open"
+    if tab not in dict(tabs):
+        tab = "open"
+    context = {"tabs": tabs, "tab": tab, "can_manage": can_manage}
+    if tab == "open":
+        page = paginate(request, selectors.activities_for(user, upcoming=True), PER_PAGE)
+        context["page"] = page
+        context["mine"] = _my_statuses(user, page)
+    elif tab == "near":
+        lat = _coordinate(request.GET.get("lat"), 90)
+        lon = _coordinate(request.GET.get("lon"), 180)
+        context["located"] = lat is not None and lon is not None
+        if context["located"]:
+            rows = selectors.activities_for(user, upcoming=True)
+            context["nearby"] = selectors.near(rows, lat, lon, limit=PER_PAGE)
+            context["mine"] = _my_statuses(user, [a for a, _ in context["nearby"]])
+    elif tab == "mine":
+        context["page"] = paginate(request, selectors.my_participations(user), PER_PAGE)
+    else:
+        context["page"] = paginate(request, selectors.activities_for(user, manage=True), PER_PAGE)
+    return render(request, "activities/list.html", context)
+
+
+def _my_statuses(user, activities) -> dict[int, Participation]:
+    ids = [a.pk for a in activities]
+    if not ids:
+        return {}
+    return {p.activity_id: p for p in selectors.my_participations(user).filter(activity_id__in=ids)}
+
+
+def _detail_context(request, activity) -> dict:
+    user = request.user
+    member = services.member_of(user)
+    reasons = []
+    if member is not None:
+        member = (
+            Member.objects.select_related("unit")
+            .prefetch_related("skills", "insurances", "equipment")
+            .get(pk=member.pk)
+        )
+    mine = selectors.my_participation(user, activity)
+    open_for_signup = activity.status in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS)
+    if open_for_signup and (mine is None or mine.status not in _ACTIVE):
+        reasons = services.eligibility(member, activity)
+    confirmed = mine is not None and mine.status == ParticipationStatus.CONFIRMED
+    checkin_open = confirmed and activity.status in (
+        ActivityStatus.PUBLISHED,
+        ActivityStatus.IN_PROGRESS,
+        ActivityStatus.FINISHED,
+    )
+    waitlist_position = None
+    if mine is not None and mine.status == ParticipationStatus.WAITLISTED:
+        waitlist_position = Participation.objects.filter(
+            activity=activity,
+            status=ParticipationStatus.WAITLISTED,
+            queued_at__lte=mine.queued_at,
+        ).count()
+    return {
+        "activity": activity,
+        "member": member,
+        "mine": mine,
+        "reasons": reasons,
+        "open_for_signup": open_for_signup,
+        "waitlist_position": waitlist_position,
+        "required_skills": list(activity.required_skills.all()),
+        "audience_skills": list(activity.audience_skills.all()),
+        "can_manage": selectors.can_manage(user, activity),
+        "checkin_open": checkin_open,
+        "checkin_opens_at": activity.starts_at - CHECKIN_OPENS,
+        "checkout_closes_at": activity.ends_at + CHECKOUT_GRACE,
+        "checked_in": confirmed and selectors.checked_in_now(user, activity),
+        "my_checkins": list(selectors.my_checkins(user, activity)) if mine else [],
+    }
+
+
+_ACTIVE = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
+
+
+@login_required
+def detail(request, activity_id):
+    activity = services.get_activity_for_user(request.user, activity_id)
+    return render(request, "activities/detail.html", _detail_context(request, activity))
+
+
+def _answer(request, activity_id, action):
+    """Run a sign-up answer; on a refusal show the detail again with the reason beside the
+    buttons (and each unmet condition when the member is not eligible)."""
+    activity = services.get_activity_for_user(request.user, activity_id)
+    try:
+        participation = action(user=request.user, activity=activity)
+    except DomainError as exc:
+        context = _detail_context(request, activity)
+        context["action_error"] = exc.message
+        context["reasons"] = getattr(exc, "reasons", None) or context["reasons"]
+        return render(request, "activities/detail.html", context, status=exc.status)
+    return activity, participation
+
+
+@login_required
+@require_POST
+def sign_up(request, activity_id):
+    result = _answer(request, activity_id, services.sign_up)
+    if not isinstance(result, tuple):
+        return result
+    activity, participation = result
+    if participation.status == ParticipationStatus.CONFIRMED:
+        messages.success(request, "报名成功，请按时到达并签到。")
+    else:
+        messages.info(request, "名额已满，您已进入候补；有人取消时将按顺序递补并通知您。")
+    return redirect("activities:detail", activity_id=activity.pk)
+
+
+@login_required
+@require_POST
+def cancel_sign_up(request, activity_id):
+    result = _answer(request, activity_id, services.cancel_sign_up)
+    if not isinstance(result, tuple):
+        return result
+    messages.success(request, "已取消报名。")
+    return redirect("activities:detail", activity_id=result[0].pk)
+
+
+@login_required
+@require_POST
+def decline(request, activity_id):
+    result = _answer(request, activity_id, services.decline)
+    if not isinstance(result, tuple):
+        return result
+    messages.info(request, "已婉拒，组织者会看到您的答复。")
+    return redirect("activities:detail", activity_id=result[0].pk)

@@ -1,0 +1,504 @@
+"""Activity pages (issue 4): the volunteer's list, detail and sign-up; the inbox; the organiser's
+publish form and console (counts, reviews, manual check-in, QR, cancel); the 公示 list and the
+public page and workbook. Pages call the same services as the API, so these tests check what
+the pages add: who sees them, what they show, that errors come back in Chinese next to the
+field, and that query counts stay bounded."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from hongfeng.activities import services
+from hongfeng.activities.models import (
+    Activity,
+    ActivityStatus,
+    AttendanceNotice,
+    CheckIn,
+    CheckInReview,
+    Participation,
+    ParticipationStatus,
+)
+from hongfeng.members.models import Member
+from hongfeng.notices.models import Channel, Notice
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def _activity(title: str) -> Activity:
+    return Activity.objects.get(title=title)
+
+
+PATROL = "枫桥镇白天街面巡逻"
+CARE = "留守儿童课后陪伴"
+HIGH_RISK = "枫桥江汛期应急协同处置"
+KEQIAO = "柯岩景区周末巡逻"
+DRAFT = "第一分队辖区监控探头排查（草稿）"
+
+
+class TestList:
+    def test_volunteer_sees_open_activities_and_bottom_nav(self, cast, page_as):
+        text = _text(page_as("volunteer").get("/activities/"))
+        assert CARE in text and PATROL in text
+        assert KEQIAO not in text  # another county's team
+        assert DRAFT not in text
+        assert "可报名" in text and "附近" in text and "我的活动" in text
+        assert "发布活动" not in text  # a volunteer does not organise
+        nav = text[text.index("hf-bottom-nav") :]
+        for label in ("首页", "活动", "消息", "我的"):
+            assert label in nav
+
+    def test_mine_tab_lists_my_sign_ups(self, cast, page_as):
+        text = _text(page_as("volunteer").get("/activities/?tab=mine"))
+        assert PATROL in text and "已报名" in text
+        assert CARE not in text
+
+    def test_near_tab_sorts_by_distance_or_asks_for_position(self, cast, page_as):
+        client = page_as("volunteer")
+        text = _text(client.get("/activities/?tab=near"))
+        assert "使用我的位置" in text and "near.js" in text
+        text = _text(client.get("/activities/?tab=near&lat=29.6263&lon=120.3176"))
+        assert CARE in text and "约 0 米" in text
+        far = _text(client.get("/activities/?tab=near&lat=40.0&lon=116.4"))
+        assert "您附近暂时没有可报名的活动" in far
+        junk = client.get("/activities/?tab=near&lat=abc&lon=1e999")
+        assert junk.status_code == 200 and "使用我的位置" in _text(junk)
+
+    def test_empty_state_says_what_to_do(self, cast, page_as, django_user_model):
+        client = page_as("sibling_captain")
+        text = _text(client.get("/activities/?tab=mine"))
+        assert "您还没有报名任何活动" in text
+
+    def test_captain_manages_with_console_links(self, cast, page_as):
+        text = _text(page_as("captain").get("/activities/?tab=manage"))
+        assert "发布活动" in text and "控制台" in text and PATROL in text
+        assert KEQIAO not in text
+
+    @pytest.mark.parametrize("who", ["auditor", "system_admin"])
+    def test_three_powers_have_no_activity_pages(self, cast, page_as, who):
+        assert page_as(who).get("/activities/").status_code == 403
+        patrol = _activity(PATROL)
+        assert page_as(who).get(f"/activities/{patrol.pk}/").status_code == 404
+
+    @pytest.mark.parametrize(
+        ("who", "tab", "queries"),
+        [
+            ("volunteer", "open", 12),
+            ("volunteer", "mine", 12),
+            ("volunteer", "near", 12),
+            ("captain", "manage", 12),
+            ("station_officer", "open", 12),
+        ],
+    )
+    def test_list_query_count_is_bounded(
+        self, cast, page_as, who, tab, queries, django_assert_max_num_queries
+    ):
+        client = page_as(who)
+        url = f"/activities/?tab={tab}&lat=29.6263&lon=120.3176"
+        client.get(url)  # warm the session
+        with django_assert_max_num_queries(queries):
+            response = client.get(url)
+        assert response.status_code == 200
+
+
+class TestDetailAndSignUp:
+    def test_detail_shows_time_place_capacity_and_status(self, cast, page_as):
+        patrol = _activity(PATROL)
+        text = _text(page_as("volunteer").get(f"/activities/{patrol.pk}/"))
+        local = timezone.localtime(patrol.starts_at)
+        weekday = "一二三四五六日"[local.weekday()]
+        assert f"{local.year}年{local.month}月{local.day}日（周{weekday}）{local:%H:%M}" in text
+        assert "枫桥镇中心街" in text and "共 12 人" in text
+        assert "签到范围：枫桥镇中心街周围 400 米" in text
+        assert "checkin.js" in text and 'data-next="out"' in text  # 张三 is checked in
+        assert "我的签到记录" in text and "定位签到" in text
+
+    def test_high_risk_shows_assessment_and_reasons(self, cast, page_as):
+        risky = _activity(HIGH_RISK)
+        text = _text(page_as("volunteer").get(f"/activities/{risky.pk}/"))
+        assert "安全风险评估" in text and "汛期水位高" in text
+        assert "您暂不符合报名条件" in text and "仅限核心队员" in text
+        assert f'action="/activities/{risky.pk}/signup/"' not in text
+
+    def test_sign_up_then_cancel_through_the_page(self, cast, page_as):
+        care = _activity(CARE)
+        client = page_as("volunteer")
+        text = _text(client.get(f"/activities/{care.pk}/"))
+        assert "未报名" in text and ">报名</button>" in text
+        response = client.post(f"/activities/{care.pk}/signup/", follow=True)
+        text = _text(response)
+        assert "报名成功" in text and "已报名" in text and "取消报名" in text
+        member = Member.objects.get(user=cast.users["volunteer"])
+        assert Participation.objects.get(activity=care, member=member).status == "confirmed"
+        text = _text(client.post(f"/activities/{care.pk}/signup/cancel/", follow=True))
+        assert "已取消报名" in text
+
+    def test_sign_up_refusal_is_shown_in_chinese(self, cast, page_as):
+        risky = _activity(HIGH_RISK)
+        response = page_as("volunteer").post(f"/activities/{risky.pk}/signup/")
+        assert response.status_code == 422
+        text = _text(response)
+        assert "您暂不符合报名条件" in text and "仅限核心队员" in text
+
+    def test_decline(self, cast, page_as):
+        care = _activity(CARE)
+        text = _text(page_as("volunteer").post(f"/activities/{care.pk}/decline/", follow=True))
+        assert "已婉拒" in text
+
+    def test_outsider_gets_404(self, cast, page_as):
+        care = _activity(CARE)
+        assert page_as("outsider").get(f"/activities/{care.pk}/").status_code == 404
+        assert page_as("outsider").post(f"/activities/{care.pk}/signup/").status_code == 404
+        assert page_as("volunteer").get("/activities/999999/").status_code == 404
+        assert page_as("volunteer").get("/activities/abc/").status_code == 404
+
+    def test_detail_bounded(self, cast, page_as, django_assert_max_num_queries):
+        patrol = _activity(PATROL)
+        client = page_as("volunteer")
+        client.get(f"/activities/{patrol.pk}/")
+        with django_assert_max_num_queries(22):
+            assert client.get(f"/activities/{patrol.pk}/").status_code == 200
+
+    def test_sign_up_needs_post(self, cast, page_as):
+        care = _activity(CARE)
+        assert page_as("volunteer").get(f"/activities/{care.pk}/signup/").status_code == 405
+
+
+class TestInbox:
+    def test_inbox_lists_broadcasts_with_answers_and_marks_read(self, cast, page_as):
+        user = cast.users["volunteer"]
+        client = page_as("volunteer")
+        unread = Notice.objects.filter(
+            recipient=user, channel=Channel.INBOX, read_at__isnull=True
+        ).count()
+        assert unread > 0
+        text = _text(client.get("/inbox/"))
+        assert "新活动" in text and "hf-unread" in text
+        assert ">报名</button>" in text and ">婉拒</button>" in text
+        assert f"{unread} 条未读" in text  # the count in the navigation
+        notice = Notice.objects.filter(
+            recipient=user, channel=Channel.INBOX, kind="activity_broadcast"
+        ).first()
+        response = client.post(f"/inbox/{notice.pk}/read/", {"next": f"{notice.link}#answer"})
+        assert response.status_code == 302 and response["Location"].startswith(notice.link)
+        notice.refresh_from_db()
+        assert notice.read_at is not None
+        evil = client.post(f"/inbox/{notice.pk}/read/", {"next": "https://evil.example/"})
+        assert evil["Location"] == "/inbox/"
+        client.post("/inbox/read-all/")
+        assert not Notice.objects.filter(
+            recipient=user, channel=Channel.INBOX, read_at__isnull=True
+        ).exists()
+        assert "没有未读消息" in _text(client.get("/inbox/?unread=1"))
+
+    def test_nobody_reads_another_persons_notice(self, cast, page_as):
+        notice = Notice.objects.filter(
+            recipient=cast.users["volunteer"], channel=Channel.INBOX
+        ).first()
+        page_as("captain").post(f"/inbox/{notice.pk}/read/")
+        notice.refresh_from_db()
+        assert notice.read_at is None
+
+    def test_inbox_bounded(self, cast, page_as, django_assert_max_num_queries):
+        client = page_as("volunteer")
+        client.get("/inbox/")
+        with django_assert_max_num_queries(10):
+            assert client.get("/inbox/").status_code == 200
+
+    def test_empty_inbox(self, cast, page_as):
+        assert "还没有消息" in _text(page_as("auditor").get("/inbox/"))
+
+
+def _form(**changes) -> dict:
+    start = timezone.localtime() + timedelta(days=3)
+    data = {
+        "unit": "",
+        "audience_unit": "",
+        "kind": "publicity",
+        "title": "社区反诈讲座",
+        "description": "向居民讲解常见诈骗手法。",
+        "place": "枫桥镇文化礼堂",
+        "latitude": "29.6263",
+        "longitude": "120.3176",
+        "radius_m": "300",
+        "starts_at": start.strftime("%Y-%m-%dT09:00"),
+        "ends_at": start.strftime("%Y-%m-%dT11:30"),
+        "capacity": "10",
+        "waitlist_limit": "5",
+        "difficulty": "normal",
+        "risk_assessment": "",
+    }
+    data.update(changes)
+    return data
+
+
+class TestPublish:
+    def test_form_renders_for_organisers_only(self, cast, page_as):
+        text = _text(page_as("captain").get("/activities/new/"))
+        assert "发布单位" in text and "红枫义警总队" in text and "保存并发布" in text
+        assert 'type="datetime-local"' in text
+        assert "第一小组（小组）" not in text.split('name="audience_unit"')[0]  # no group publishes
+        assert page_as("volunteer").get("/activities/new/").status_code == 403
+        assert page_as("group_leader").get("/activities/new/").status_code == 403
+
+    def test_save_draft_in_shanghai_time(self, cast, page_as):
+        team = cast.units["hongfeng"]
+        response = page_as("captain").post("/activities/new/", _form(unit=team.pk, save="1"))
+        activity = Activity.objects.get(title="社区反诈讲座")
+        assert response.status_code == 302
+        assert response["Location"] == f"/activities/{activity.pk}/console/"
+        assert activity.status == ActivityStatus.DRAFT
+        assert timezone.localtime(activity.starts_at).hour == 9
+        assert str(timezone.localtime(activity.starts_at).tzinfo) == "Asia/Shanghai"
+
+    def test_publish_at_once(self, cast, page_as, django_capture_on_commit_callbacks):
+        team = cast.units["hongfeng"]
+        with django_capture_on_commit_callbacks(execute=True):
+            page_as("captain").post("/activities/new/", _form(unit=team.pk, publish="1"))
+        activity = Activity.objects.get(title="社区反诈讲座")
+        assert activity.status == ActivityStatus.PUBLISHED
+        assert Notice.objects.filter(ref=f"activity:{activity.pk}").exists()
+
+    def test_errors_next_to_the_field_and_input_kept(self, cast, page_as):
+        team = cast.units["hongfeng"]
+        client = page_as("captain")
+        data = _form(unit=team.pk, publish="1", difficulty="high_risk", title="夜间水域巡查")
+        response = client.post("/activities/new/", data)
+        text = _text(response)
+        assert response.status_code == 200
+        assert "高风险活动须先填写安全风险评估" in text
+        assert 'id="id_risk_assessment-error"' in text
+        assert 'value="夜间水域巡查"' in text
+        assert not Activity.objects.filter(title="夜间水域巡查").exists()  # nothing half-made
+        late = dict(data, difficulty="normal", ends_at=data["starts_at"])
+        text = _text(client.post("/activities/new/", late))
+        assert "结束时间必须晚于开始时间" in text and 'id="id_ends_at-error"' in text
+
+    def test_cannot_publish_for_a_unit_out_of_reach(self, cast, page_as):
+        other = cast.units["keqiao_team"]
+        response = page_as("captain").post("/activities/new/", _form(unit=other.pk))
+        assert response.status_code == 200 and 'id="id_unit-error"' in _text(response)
+        assert not Activity.objects.filter(title="社区反诈讲座").exists()
+
+
+class TestConsole:
+    def test_console_shows_counts_participants_and_checkins(self, cast, page_as):
+        patrol = _activity(PATROL)
+        text = _text(page_as("captain").get(f"/activities/{patrol.pk}/console/"))
+        assert "实时数据" in text and 'hx-trigger="every 5s"' in text
+        assert "待审核签到" in text and "不在签到范围内" in text
+        assert "张*" in text and "张三" not in text.split("<main")[1].replace("张*", "")
+        assert "签到码" in text and "补签" in text and "状态记录" in text
+        counts = _text(page_as("captain").get(f"/activities/{patrol.pk}/console/counts/"))
+        assert "9/12" in counts and "在岗" in counts
+
+    def test_qr_partial_is_a_fresh_svg(self, cast, page_as):
+        patrol = _activity(PATROL)
+        response = page_as("captain").get(f"/activities/{patrol.pk}/console/qr/")
+        text = _text(response)
+        assert "<svg" in text and f"HFQR.{patrol.pk}." in text and "秒后更新" in text
+        assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+    @pytest.mark.parametrize("who", ["volunteer", "group_leader"])
+    def test_non_organisers_are_refused(self, cast, page_as, who):
+        patrol = _activity(PATROL)
+        assert page_as(who).get(f"/activities/{patrol.pk}/console/").status_code == 403
+
+    @pytest.mark.parametrize("who", ["outsider", "sibling_captain", "auditor"])
+    def test_outsiders_get_404(self, cast, page_as, who):
+        patrol = _activity(PATROL)
+        assert page_as(who).get(f"/activities/{patrol.pk}/console/").status_code == 404
+        assert page_as(who).get(f"/activities/{patrol.pk}/console/qr/").status_code == 404
+
+    def test_station_officer_runs_its_high_risk_activity(self, cast, page_as):
+        risky = _activity(HIGH_RISK)
+        text = _text(page_as("station_officer").get(f"/activities/{risky.pk}/console/"))
+        assert "还没有人报名" in text
+
+    def test_review_form(self, cast, page_as):
+        patrol = _activity(PATROL)
+        flagged = CheckIn.objects.get(activity=patrol, flagged=True)
+        client = page_as("captain")
+        url = f"/activities/{patrol.pk}/checkins/{flagged.pk}/review/"
+        response = client.post(url, {"decision": "accepted", "reason": ""})
+        assert response.status_code == 400 and "必填" in _text(response)
+        response = client.post(url, {"decision": "accepted", "reason": "电话核实在现场"})
+        assert response.status_code == 302
+        review = CheckInReview.objects.get(checkin=flagged)
+        assert review.decision == "accepted" and review.reason == "电话核实在现场"
+        text = _text(client.get(f"/activities/{patrol.pk}/console/"))
+        assert "认可" in text and "电话核实在现场" in text
+
+    def test_review_of_another_activitys_checkin_is_404(self, cast, page_as):
+        patrol = _activity(PATROL)
+        other = CheckIn.objects.exclude(activity=patrol).first()
+        url = f"/activities/{patrol.pk}/checkins/{other.pk}/review/"
+        response = page_as("captain").post(url, {"decision": "accepted", "reason": "x"})
+        assert response.status_code == 404
+
+    def test_manual_check_in(self, cast, page_as):
+        patrol = _activity(PATROL)
+        client = page_as("captain")
+        waiting = (
+            Participation.objects.filter(activity=patrol, status=ParticipationStatus.CONFIRMED)
+            .exclude(member__checkins__activity=patrol)
+            .first()
+        )
+        url = f"/activities/{patrol.pk}/checkins/manual/"
+        response = client.post(url, {"member": waiting.member_id, "kind": "out", "reason": "没电"})
+        assert response.status_code == 400 and "还没有签到" in _text(response)
+        response = client.post(url, {"member": waiting.member_id, "kind": "in", "reason": "没电"})
+        assert response.status_code == 302
+        assert CheckIn.objects.filter(
+            activity=patrol, member_id=waiting.member_id, method="manual", reason="没电"
+        ).exists()
+
+    def test_cancel_needs_reason_and_confirmation(self, cast, page_as):
+        care = _activity(CARE)
+        client = page_as("captain")
+        url = f"/activities/{care.pk}/cancel/"
+        response = client.post(url, {"reason": "暴雨预警"})
+        assert response.status_code == 400 and "data-confirm" in _text(response)
+        assert Activity.objects.get(pk=care.pk).status == ActivityStatus.PUBLISHED
+        client.post(url, {"reason": "暴雨预警", "confirm": "on"})
+        care.refresh_from_db()
+        assert care.status == ActivityStatus.CANCELLED and care.cancel_reason == "暴雨预警"
+
+    def test_publish_a_draft_from_the_console_shows_service_errors(self, cast, page_as):
+        draft = _activity(DRAFT)
+        client = page_as("squad_leader")
+        text = _text(client.get(f"/activities/{draft.pk}/console/"))
+        assert "还没有人报名" in text and ">发布</button>" in text
+        response = client.post(f"/activities/{draft.pk}/publish/", follow=True)
+        assert "活动已发布" in _text(response)
+        draft.refresh_from_db()
+        assert draft.status == ActivityStatus.PUBLISHED
+        again = _text(client.post(f"/activities/{draft.pk}/publish/", follow=True))
+        assert "只有草稿可以发布" in again
+
+    def test_finish_rate_evaluate_and_correct(self, cast, page_as):
+        patrol = _activity(PATROL)
+        client = page_as("captain")
+        client.post(f"/activities/{patrol.pk}/finish/")
+        patrol.refresh_from_db()
+        assert patrol.status == ActivityStatus.FINISHED
+        text = _text(client.get(f"/activities/{patrol.pk}/console/"))
+        assert "保存完成质量" in text and "提交评估" in text
+        response = client.post(
+            f"/activities/{patrol.pk}/evaluate/", {"effect": "good", "summary": "按计划完成"}
+        )
+        assert response.status_code == 400 and "异常签到未审核" in _text(response)
+        assert 'value="good" selected' in _text(response) or "按计划完成" in _text(response)
+        for checkin in services.pending_reviews(patrol):
+            client.post(
+                f"/activities/{patrol.pk}/checkins/{checkin.pk}/review/",
+                {"decision": "accepted", "reason": "核实"},
+            )
+        confirmed = Participation.objects.filter(activity=patrol, status="confirmed")
+        ratings = {f"quality_{p.member_id}": "good" for p in confirmed}
+        client.post(f"/activities/{patrol.pk}/ratings/", ratings)
+        assert not confirmed.filter(quality="").exists()
+        response = client.post(
+            f"/activities/{patrol.pk}/evaluate/", {"effect": "good", "summary": "按计划完成"}
+        )
+        assert response.status_code == 302
+        patrol.refresh_from_db()
+        assert patrol.status == ActivityStatus.EVALUATED
+        text = _text(client.get(f"/activities/{patrol.pk}/console/"))
+        assert "更正服务时长" in text and "按计划完成" in text
+        member = Member.objects.get(user=cast.users["volunteer"])
+        response = client.post(
+            f"/activities/{patrol.pk}/hours/",
+            {"member": member.pk, "hours": "99", "reason": "补录"},
+        )
+        assert response.status_code == 400 and "时长须在 0 到" in _text(response)
+        response = client.post(
+            f"/activities/{patrol.pk}/hours/",
+            {"member": member.pk, "hours": "0.5", "reason": "提前离开，核对后更正"},
+        )
+        assert response.status_code == 302
+        assert services.settled_hours(patrol)[member.pk] == Decimal("0.5")
+
+    def test_console_bounded(self, cast, page_as, django_assert_max_num_queries):
+        patrol = _activity(PATROL)
+        client = page_as("captain")
+        client.get(f"/activities/{patrol.pk}/console/")
+        with django_assert_max_num_queries(30):
+            assert client.get(f"/activities/{patrol.pk}/console/").status_code == 200
+
+
+class TestAttendance:
+    def test_captain_lists_and_publishes(self, cast, page_as):
+        client = page_as("captain")
+        text = _text(client.get("/activities/attendance/"))
+        notice = AttendanceNotice.objects.get(team=cast.units["hongfeng"])
+        assert "红枫义警总队" in text and f"/public/attendance/{notice.public_id}/" in text
+        month = f"{notice.month:%Y-%m}"
+        response = client.post(
+            "/activities/attendance/", {"team": cast.units["hongfeng"].pk, "month": month}
+        )
+        assert response.status_code == 302
+        assert AttendanceNotice.objects.filter(team=cast.units["hongfeng"]).count() == 2
+        this_month = f"{timezone.localdate():%Y-%m}"
+        response = client.post(
+            "/activities/attendance/", {"team": cast.units["hongfeng"].pk, "month": this_month}
+        )
+        assert "该月尚未结束" in _text(response) and f'value="{this_month}"' in _text(response)
+        text = _text(
+            client.post(
+                "/activities/attendance/", {"team": cast.units["hongfeng"].pk, "month": "2026/10"}
+            )
+        )
+        assert "月份格式应为 YYYY-MM" in text
+
+    @pytest.mark.parametrize("who", ["volunteer", "squad_leader", "auditor"])
+    def test_others_are_refused(self, cast, page_as, who):
+        assert page_as(who).get("/activities/attendance/").status_code == 403
+
+    def test_list_bounded(self, cast, page_as, django_assert_max_num_queries):
+        client = page_as("captain")
+        client.get("/activities/attendance/")
+        with django_assert_max_num_queries(12):
+            assert client.get("/activities/attendance/").status_code == 200
+
+    def test_public_page_without_login_shows_masked_names_only(self, cast, client):
+        notice = AttendanceNotice.objects.get(team=cast.units["hongfeng"])
+        response = client.get(f"/public/attendance/{notice.public_id}/")
+        assert response.status_code == 200
+        text = _text(response)
+        assert "红枫义警总队" in text and "考勤公示" in text
+        assert f"{notice.month.year}年{notice.month.month}月" in text
+        names = Member.objects.filter(unit__path__startswith=cast.units["hongfeng"].path)
+        for member in names:
+            assert member.name not in text.replace(member.name[0] + "*", "")
+        assert "张*" in text
+        assert "小时" in text and "次" in text
+        assert client.get(f"/public/attendance/{uuid.uuid4()}/").status_code == 404
+
+    def test_workbook_opens(self, cast, client):
+        notice = AttendanceNotice.objects.get(team=cast.units["hongfeng"])
+        response = client.get(f"/public/attendance/{notice.public_id}.xlsx")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert "attachment" in response["Content-Disposition"]
+        sheet = load_workbook(BytesIO(response.content)).active
+        assert "红枫义警总队" in sheet["A1"].value and "考勤公示" in sheet["A1"].value
+        assert [c.value for c in sheet[3]] == [
+            "序号",
+            "姓名",
+            "所在单位",
+            "服务时长（小时）",
+            "参加活动（次）",
+        ]
+        rows = list(sheet.iter_rows(min_row=4, values_only=True))
+        assert len(rows) == len(notice.rows) + 1
+        assert rows[-1][0] == "合计"
+        assert rows[-1][3] == pytest.approx(float(notice.total_hours))
+        assert "张三" not in {r[1] for r in rows}
+        assert "张*" in {r[1] for r in rows}
