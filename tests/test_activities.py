@@ -827,3 +827,19 @@ class TestMemberFile:
         zhangsan = Member.objects.get(user=cast.users["volunteer"])
         text = page_as("captain").get(f"/members/{zhangsan.pk}/").content.decode()
         assert "累计服务时长" in text and "岗前培训" in text
+
+
+def test_raising_capacity_promotes_the_waitlist(cast, django_capture_on_commit_callbacks):
+    activity = _published(cast, capacity=1, starts_at=timezone.now() + timedelta(days=1))
+    first, second, third = _eligible_users(activity, 3)
+    for user in (first, second, third):
+        services.sign_up(user=user, activity=activity)
+    data = _data(capacity=2, starts_at=activity.starts_at, hours=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        activity = services.update_activity(
+            actor=cast.users["captain"], activity=activity, audience_unit=None, data=data
+        )
+    assert (activity.confirmed_count, activity.waitlist_count) == (2, 1)
+    assert Participation.objects.get(activity=activity, member__user=second).status == "confirmed"
+    assert Participation.objects.get(activity=activity, member__user=third).status == "waitlisted"
+    assert Notice.objects.filter(recipient=second, kind="activity_promoted").exists()

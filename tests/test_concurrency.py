@@ -157,7 +157,7 @@ def test_parallel_sign_ups_never_exceed_capacity(live_cast):
             waitlist_limit=5,
         ),
     )
-    activity_services.publish_activity(actor=captain, activity=activity)
+    activity = activity_services.publish_activity(actor=captain, activity=activity)
     users = [m.user for m in activity_services.eligible_members(activity).order_by("pk")[:20]]
     assert len(users) == 20
     answers = []
@@ -206,7 +206,7 @@ def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
             capacity=5,
         ),
     )
-    activity_services.publish_activity(actor=captain, activity=activity)
+    activity = activity_services.publish_activity(actor=captain, activity=activity)
     user = activity_services.eligible_members(activity).order_by("pk").first().user
     activity_services.sign_up(user=user, activity=activity)
     data = activity_services.CheckInData(

@@ -334,7 +334,7 @@ def _current(rng, now, cast) -> None:
             ActivityKind.PATROL, "枫桥镇白天街面巡逻", "枫桥镇中心街", starts, 5, 12, radius_m=400
         ),
     )
-    services.publish_activity(actor=captain, activity=activity)
+    activity = services.publish_activity(actor=captain, activity=activity)
     eligible = list(services.eligible_members(activity).select_related("user").order_by("pk")[:9])
     volunteer = Member.objects.get(user=cast.users["volunteer"])
     if volunteer not in eligible:
@@ -383,7 +383,7 @@ def _upcoming(now, cast) -> None:
             risk_assessment="汛期水位高：须持救援技能、穿救生衣、两人一组，不得单独下水；由派出所民警现场指挥。",
         ),
     )
-    services.publish_activity(actor=cast.users["station_officer"], activity=high_risk)
+    high_risk = services.publish_activity(actor=cast.users["station_officer"], activity=high_risk)
     small = services.create_activity(
         actor=captain,
         unit=team,
@@ -398,7 +398,7 @@ def _upcoming(now, cast) -> None:
             waitlist_limit=5,
         ),
     )
-    services.publish_activity(actor=captain, activity=small)
+    small = services.publish_activity(actor=captain, activity=small)
     eligible = list(services.eligible_members(small).select_related("user").order_by("-pk")[:5])
     for member in eligible:
         services.sign_up(user=member.user, activity=small)  # 3 confirmed, 2 on the waitlist
@@ -413,7 +413,7 @@ def _upcoming(now, cast) -> None:
             audience_unit=team,
             data=_data(kind, title, place, day(n, 9), hours, capacity),
         )
-        services.publish_activity(actor=captain, activity=activity)
+        activity = services.publish_activity(actor=captain, activity=activity)
     services.create_activity(
         actor=cast.users["squad_leader"],
         unit=squad,
@@ -433,7 +433,7 @@ def _upcoming(now, cast) -> None:
         audience_unit=team,
         data=_data(ActivityKind.PUBLICITY, "校园防溺水宣传", "枫桥镇中学", day(6, 14), 2, 10),
     )
-    services.publish_activity(actor=captain, activity=cancelled)
+    cancelled = services.publish_activity(actor=captain, activity=cancelled)
     services.cancel_activity(
         actor=captain, activity=cancelled, reason="学校临时调整课程，活动改期另行通知"
     )
@@ -452,7 +452,7 @@ def _upcoming(now, cast) -> None:
             longitude=120.4931,
         ),
     )
-    services.publish_activity(actor=cast.users["sibling_captain"], activity=keqiao)
+    keqiao = services.publish_activity(actor=cast.users["sibling_captain"], activity=keqiao)
 
 
 def _attendance(cast, today: date) -> None:

@@ -95,7 +95,7 @@ class ActivityQuerySet(models.QuerySet):
         q = scope_q(user, capability, "unit")
         if capability == "activities.view":  # leaders also see what is addressed to their units
             q |= scope_q(user, capability, "audience_unit")
-        member = _member_of(user) if capability == "activities.view" else None
+        member = member_file_of(user) if capability == "activities.view" else None
         if member is not None:
             chain = [*member.unit.ancestor_ids(), member.unit_id]
             q |= Q(audience_unit_id__in=chain) & ~Q(status=ActivityStatus.DRAFT)
@@ -103,7 +103,7 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(q)
 
 
-def _member_of(user):
+def member_file_of(user):
     """The user's own member file, if any (cached on the user object for the request)."""
     if not getattr(user, "is_authenticated", False):
         return None

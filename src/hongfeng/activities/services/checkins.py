@@ -94,16 +94,21 @@ def _own_participation(user, activity: Activity) -> tuple[Member, Participation]
     return member, participation
 
 
-def _state_before(activity: Activity, member: Member, at: datetime) -> str | None:
-    """The kind of the member's last counted record for this activity up to `at`."""
-    rows = (
-        CheckIn.objects.filter(activity=activity, member=member, at__lte=at)
+def _own_records(activity: Activity, member: Member) -> list[tuple]:
+    """(id, client id, kind, time, latest review) of the member's records for this activity,
+    in time order — one query serving both the retry lookup and the in/out sequence."""
+    return list(
+        CheckIn.objects.filter(activity=activity, member=member)
         .annotate(last_review=Subquery(_latest_review()))
-        .order_by("-at", "-id")
-        .values_list("kind", "last_review")
+        .order_by("at", "id")
+        .values_list("id", "client_id", "kind", "at", "last_review")
     )
-    for kind, review in rows:
-        if review not in NOT_COUNTED:
+
+
+def _state_before(records: list[tuple], at: datetime) -> str | None:
+    """The kind of the last counted record up to `at`."""
+    for _pk, _client, kind, when, review in reversed(records):
+        if when <= at and review not in NOT_COUNTED:
             return kind
     return None
 
@@ -134,8 +139,8 @@ def _check_window(activity: Activity, kind: str, at: datetime) -> None:
         )
 
 
-def _check_sequence(activity: Activity, member: Member, kind: str, at: datetime) -> None:
-    state = _state_before(activity, member, at)
+def _check_sequence(records: list[tuple], kind: str, at: datetime) -> None:
+    state = _state_before(records, at)
     if kind == CheckInKind.IN and state == CheckInKind.IN:
         raise _err("already_checked_in", "您已签到，无需重复签到。", status=409)
     if kind == CheckInKind.OUT and state != CheckInKind.IN:
@@ -244,15 +249,15 @@ def _record(
 ) -> tuple[CheckIn, bool]:
     if data.kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    activity = Activity.objects.get(pk=activity.pk)
     member, _participation = _own_participation(user, activity)  # row lock: one at a time
-    found = _existing(member, data.client_id, activity)
-    if found is not None:
-        return found, False
+    records = _own_records(activity, member)
+    retried = [pk for pk, client, *_rest in records if client == data.client_id]
+    if retried:
+        return CheckIn.objects.get(pk=retried[0]), False
     now = timezone.now()
     at, flags = _timing(data, now, offset)
     _check_window(activity, data.kind, at)
-    _check_sequence(activity, member, data.kind, at)
+    _check_sequence(records, data.kind, at)
     method, distance = _place(activity, data, at, flags, offline=offset is not None)
     lat = data.latitude if data.latitude is not None else activity.latitude
     lon = data.longitude if data.longitude is not None else activity.longitude
@@ -279,8 +284,8 @@ def _record(
     try:
         with transaction.atomic():
             checkin.save(force_insert=True)
-    except IntegrityError:  # the same client id raced in on another connection
-        return CheckIn.objects.get(member=member, client_id=data.client_id), False
+    except IntegrityError:  # the same client id raced in, or was used for another activity
+        return _existing(member, data.client_id, activity), False
     record_event(
         action=f"activity.check_{data.kind}",
         actor=user,
@@ -299,7 +304,8 @@ def _record(
 @transaction.atomic
 def check_in(*, user, activity: Activity, data: CheckInData) -> tuple[CheckIn, bool]:
     """Record one online check-in or check-out. Returns (record, created); a retry with the same
-    client id returns the original record and creates nothing."""
+    client id returns the original record and creates nothing. `activity` must be freshly read
+    (the endpoint has just read it): its status and window are judged as given."""
     return _record(user, activity, data, offset=None)
 
 
@@ -374,7 +380,7 @@ def manual_check_in(
     if at > now + CLOCK_SKEW:
         raise _err("time_in_future", "补签时间不能晚于现在。", field="at")
     _check_window(activity, kind, at)
-    _check_sequence(activity, member, kind, at)
+    _check_sequence(_own_records(activity, member), kind, at)
     checkin = CheckIn(
         activity=activity,
         member=member,

@@ -21,6 +21,7 @@ from hongfeng.activities.models import (
     Difficulty,
     Participation,
     ParticipationStatus,
+    member_file_of,
 )
 from hongfeng.audit.services import record_event
 from hongfeng.core.errors import DomainError, NotFound, check_version
@@ -58,21 +59,31 @@ MAX_DURATION = timedelta(days=7)
 
 
 def member_of(user) -> Member | None:
-    """The user's own member file, or None."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Member.objects.select_related("unit").filter(user=user).first()
+    """The user's own member file, or None (read once per request user object)."""
+    return member_file_of(user)
 
 
 def get_activity_for_user(user, activity_id, capability: str = "activities.view") -> Activity:
-    """The activity if the user may see it for `capability`, else NotFound (404)."""
+    """The activity if the user may see it for `capability`, else NotFound (404).
+
+    The common case on the hot path (a volunteer opening, joining or checking in to an activity
+    addressed to their unit) is decided from the member's path without compiling the full
+    `visible_to` filter; everything else asks `visible_to` — the same rule either way."""
     activity = (
-        Activity.objects.visible_to(user, capability)
-        .select_related("unit", "audience_unit")
+        Activity.objects.select_related("unit", "audience_unit")
         .filter(pk=access.parse_id(activity_id))
         .first()
     )
     if activity is None:
+        raise NotFound()
+    member = member_file_of(user) if capability == "activities.view" else None
+    if (
+        member is not None
+        and activity.status != ActivityStatus.DRAFT
+        and member.unit.path.startswith(activity.audience_unit.path)
+    ):
+        return activity
+    if not Activity.objects.visible_to(user, capability).filter(pk=activity.pk).exists():
         raise NotFound()
     return activity
 
@@ -260,6 +271,10 @@ def update_activity(
     activity.audience_skills.set(audience_skills)
     activity.required_skills.set(required_skills)
     record_event(action="activity.updated", actor=actor, target=activity, unit=activity.unit)
+    from hongfeng.activities.services.signups import promote_waitlist
+
+    if promote_waitlist(activity):  # more places: the waitlist moves up at once
+        activity.refresh_from_db()
     return activity
 
 

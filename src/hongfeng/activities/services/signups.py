@@ -2,8 +2,8 @@
 activity's row lock and moves its counters in the same transaction; a cancellation promotes the
 first person on the waitlist. Signing up twice returns the existing answer."""
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from hongfeng.activities.models import (
@@ -17,7 +17,7 @@ from hongfeng.audit.services import record_event
 from hongfeng.core.errors import Conflict, DomainError
 from hongfeng.members.models import Member
 
-__all__ = ["Ineligible", "cancel_sign_up", "decline", "sign_up"]
+__all__ = ["Ineligible", "cancel_sign_up", "decline", "promote_waitlist", "sign_up"]
 
 ACTIVE = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
 
@@ -40,6 +40,7 @@ class Ineligible(DomainError):
 
 
 def _own_member(user) -> Member:
+    """The caller's member file (read once per request user; see member_of)."""
     member = member_of(user)
     if member is None:
         raise DomainError("您还没有队员档案，不能报名活动。", code="no_member_file")
@@ -50,40 +51,32 @@ def _locked(activity: Activity) -> Activity:
     return Activity.objects.select_for_update().select_related("audience_unit").get(pk=activity.pk)
 
 
-@transaction.atomic
 def sign_up(*, user, activity: Activity) -> Participation:
     """Join the activity: a confirmed place while places remain, else the waitlist, else a
-    409. The member must meet every condition (eligibility, with reasons)."""
-    # One fetch of the member file with what `eligibility` always reads; skills and equipment
-    # are read lazily, only when the activity asks for them (most do not).
-    member = (
-        Member.objects.select_related("unit")
-        .prefetch_related("insurances")
-        .filter(user=user)
-        .first()
-        if getattr(user, "is_authenticated", False)
-        else None
-    )
-    if member is None:
-        raise DomainError("您还没有队员档案，不能报名活动。", code="no_member_file")
-    activity = _locked(activity)
-    existing = (
-        Participation.objects.select_for_update().filter(activity=activity, member=member).first()
-    )
+    409. The member must meet every condition (eligibility, with reasons). The same member
+    signing up twice at once gets one place: the loser of the race finds the winner's row."""
+    try:
+        return _sign_up(user=user, activity=activity)
+    except IntegrityError:  # the same member's parallel request inserted first
+        member = _own_member(user)
+        return Participation.objects.get(activity=activity, member=member)
+
+
+@transaction.atomic
+def _sign_up(*, user, activity: Activity) -> Participation:
+    # The member file read once per request (the visibility check read it already), with what
+    # `eligibility` always needs; skills and equipment are read only when the activity asks.
+    member = _own_member(user)
+    prefetch_related_objects([member], "insurances")
+    existing = Participation.objects.filter(activity=activity, member=member).first()
     if existing is not None and existing.status in ACTIVE:
         return existing  # already in: the same answer again, nothing new
-    if activity.status not in OPEN_FOR_SIGNUP or timezone.now() >= activity.ends_at:
+    if timezone.now() >= activity.ends_at:
         raise DomainError("该活动当前不接受报名。", code="signup_closed")
     reasons = eligibility(member, activity)
     if reasons:
         raise Ineligible(reasons)
-    if activity.confirmed_count < activity.capacity:
-        status, counter = ParticipationStatus.CONFIRMED, "confirmed_count"
-    elif activity.waitlist_count < activity.waitlist_limit:
-        status, counter = ParticipationStatus.WAITLISTED, "waitlist_count"
-    else:
-        raise Conflict("名额和候补均已满。", code="activity_full")
-    Activity.objects.filter(pk=activity.pk).update(**{counter: F(counter) + 1})
+    status = _take_place(activity)  # the status is judged in the database, never from a copy
     now = timezone.now()
     if existing is None:
         participation = Participation.objects.create(
@@ -101,6 +94,26 @@ def sign_up(*, user, activity: Activity) -> Participation:
         summary={"status": status, "participation": participation.pk},
     )
     return participation
+
+
+def _take_place(activity: Activity) -> str:
+    """Count the member in with one conditional UPDATE (it takes the activity's row lock, so
+    concurrent sign-ups queue on it and re-check the condition): a confirmed place while
+    places remain, else the waitlist, else a 409. Capacity can never be exceeded."""
+    open_now = Activity.objects.filter(
+        pk=activity.pk, status__in=list(OPEN_FOR_SIGNUP), ends_at__gt=timezone.now()
+    )
+    if open_now.filter(confirmed_count__lt=F("capacity")).update(
+        confirmed_count=F("confirmed_count") + 1
+    ):
+        return ParticipationStatus.CONFIRMED
+    if open_now.filter(waitlist_count__lt=F("waitlist_limit")).update(
+        waitlist_count=F("waitlist_count") + 1
+    ):
+        return ParticipationStatus.WAITLISTED
+    if not open_now.exists():
+        raise DomainError("该活动当前不接受报名。", code="signup_closed")
+    raise Conflict("名额和候补均已满。", code="activity_full")
 
 
 def _leave(activity: Activity, participation: Participation, to: str) -> Member | None:
@@ -128,6 +141,32 @@ def _leave(activity: Activity, participation: Participation, to: str) -> Member 
     first.save(update_fields=["status", "updated_at"])
     Activity.objects.filter(pk=activity.pk).update(waitlist_count=F("waitlist_count") - 1)
     return first.member
+
+
+def promote_waitlist(activity: Activity) -> list[Member]:
+    """Fill free places from the waitlist, first come first served (after the capacity was
+    raised). The caller holds the activity's row lock. Everyone promoted is told."""
+    activity.refresh_from_db(fields=["capacity", "confirmed_count", "waitlist_count"])
+    free = activity.capacity - activity.confirmed_count
+    if free <= 0 or not activity.waitlist_count:
+        return []
+    rows = list(
+        Participation.objects.select_for_update()
+        .filter(activity=activity, status=ParticipationStatus.WAITLISTED)
+        .select_related("member__user")
+        .order_by("queued_at", "id")[:free]
+    )
+    now = timezone.now()
+    for row in rows:
+        row.status, row.updated_at = ParticipationStatus.CONFIRMED, now
+    Participation.objects.bulk_update(rows, ["status", "updated_at"])
+    Activity.objects.filter(pk=activity.pk).update(
+        confirmed_count=F("confirmed_count") + len(rows),
+        waitlist_count=F("waitlist_count") - len(rows),
+    )
+    for row in rows:
+        _tell_promoted(activity, row.member)
+    return [row.member for row in rows]
 
 
 def _tell_promoted(activity: Activity, member: Member) -> None:
