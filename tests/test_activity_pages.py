@@ -287,6 +287,55 @@ class TestPublish:
         assert not Activity.objects.filter(title="社区反诈讲座").exists()
 
 
+class TestEdit:
+    def test_edit_prefilled_saved_and_waitlist_promoted(self, cast, page_as):
+        activity = _activity("防范电信诈骗集市宣传")  # demo: 3 places taken, 2 waiting
+        client = page_as("captain")
+        text = _text(client.get(f"/activities/{activity.pk}/edit/"))
+        assert 'value="防范电信诈骗集市宣传"' in text and "修改活动" in text
+        start = timezone.localtime(activity.starts_at)
+        end = timezone.localtime(activity.ends_at)
+        data = _form(
+            unit=activity.unit_id,
+            title=activity.title,
+            kind=activity.kind,
+            starts_at=start.strftime("%Y-%m-%dT%H:%M"),
+            ends_at=end.strftime("%Y-%m-%dT%H:%M"),
+            capacity="4",
+            version=str(activity.version),
+            save="1",
+        )
+        response = client.post(f"/activities/{activity.pk}/edit/", data)
+        assert response.status_code == 302, _text(response)
+        activity.refresh_from_db()
+        assert (activity.capacity, activity.confirmed_count, activity.waitlist_count) == (4, 4, 1)
+        stale = client.post(f"/activities/{activity.pk}/edit/", dict(data, capacity="5"))
+        assert stale.status_code == 200 and "已被他人修改" in _text(stale)
+        activity.refresh_from_db()
+        assert activity.capacity == 4
+
+    def test_capacity_below_confirmed_refused(self, cast, page_as):
+        activity = _activity("防范电信诈骗集市宣传")
+        start = timezone.localtime(activity.starts_at)
+        data = _form(
+            unit=activity.unit_id,
+            starts_at=start.strftime("%Y-%m-%dT%H:%M"),
+            ends_at=(start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            capacity="1",
+            version=str(activity.version),
+        )
+        text = _text(page_as("captain").post(f"/activities/{activity.pk}/edit/", data))
+        assert "名额不能少于此数" in text and 'id="id_capacity-error"' in text
+
+    def test_only_organisers_edit_and_not_after_the_start(self, cast, page_as):
+        upcoming = _activity("防范电信诈骗集市宣传")
+        assert page_as("volunteer").get(f"/activities/{upcoming.pk}/edit/").status_code == 403
+        assert page_as("sibling_captain").get(f"/activities/{upcoming.pk}/edit/").status_code == 404
+        running = _activity(PATROL)
+        response = page_as("captain").get(f"/activities/{running.pk}/edit/")
+        assert response.status_code == 302
+
+
 class TestConsole:
     def test_console_shows_counts_participants_and_checkins(self, cast, page_as):
         patrol = _activity(PATROL)

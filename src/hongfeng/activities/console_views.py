@@ -93,6 +93,71 @@ def create(request):
     return render(request, "activities/new.html", {"form": form})
 
 
+def _initial(activity) -> dict:
+    """The form as the activity stands (times shown in the local time zone)."""
+    return {
+        "unit": activity.unit_id,
+        "audience_unit": activity.audience_unit_id,
+        "kind": activity.kind,
+        "title": activity.title,
+        "description": activity.description,
+        "place": activity.place,
+        "latitude": activity.latitude,
+        "longitude": activity.longitude,
+        "radius_m": activity.radius_m,
+        "starts_at": timezone.localtime(activity.starts_at),
+        "ends_at": timezone.localtime(activity.ends_at),
+        "capacity": activity.capacity,
+        "waitlist_limit": activity.waitlist_limit,
+        "difficulty": activity.difficulty,
+        "core_only": activity.core_only,
+        "required_skills": [s.code for s in activity.required_skills.all()],
+        "audience_skills": [s.code for s in activity.audience_skills.all()],
+        "audience_categories": activity.audience_categories,
+        "required_equipment": activity.required_equipment,
+        "risk_assessment": activity.risk_assessment,
+    }
+
+
+@login_required
+def edit(request, activity_id):
+    """Change a draft, or a published activity before it starts (the publishing unit stays).
+    A stale form (someone else saved in between) is refused, never silently overwritten."""
+    activity = _managed(request, activity_id)
+    if activity.status not in (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED):
+        messages.error(request, "活动已开始或已结束，不能再修改。")
+        return redirect("activities:console", activity_id=activity.pk)
+    audience = list(_audience_units(request.user))
+    form = forms.ActivityForm(
+        request.POST or None,
+        units=[activity.unit],
+        audience_units=audience,
+        initial=_initial(activity),
+    )
+    version = request.POST.get("version") if request.method == "POST" else activity.version
+    if request.method == "POST" and form.is_valid():
+        by_id = {u.pk: u for u in audience}
+        raw_audience = form.cleaned_data["audience_unit"]
+        try:
+            services.update_activity(
+                actor=request.user,
+                activity=activity,
+                audience_unit=by_id[int(raw_audience)] if raw_audience else activity.unit,
+                data=form.activity_data(),
+                expected_version=int(version) if str(version).isdigit() else -1,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "活动已修改。")
+            return redirect("activities:console", activity_id=activity.pk)
+    return render(
+        request,
+        "activities/new.html",
+        {"form": form, "activity": activity, "version": version},
+    )
+
+
 def _managed(request, activity_id):
     activity = services.get_activity_for_user(request.user, activity_id)
     access.require(request.user, "activities.manage", activity.unit, "您无权管理该活动。")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:activity_id>/signup/cancel/", views.cancel_sign_up, name="cancel_signup"),
     path("<str:activity_id>/decline/", views.decline, name="decline"),
     path("<str:activity_id>/console/", console_views.console, name="console"),
+    path("<str:activity_id>/edit/", console_views.edit, name="edit"),
     path("<str:activity_id>/console/counts/", console_views.counts, name="counts"),
     path("<str:activity_id>/console/qr/", console_views.qr_code, name="qr"),
     path("<str:activity_id>/publish/", console_views.publish, name="publish"),
