@@ -281,11 +281,7 @@ def _record(
         flagged=bool(flags),
         recorded_by=user,
     )
-    try:
-        with transaction.atomic():
-            checkin.save(force_insert=True)
-    except IntegrityError:  # the same client id raced in, or was used for another activity
-        return _existing(member, data.client_id, activity), False
+    checkin.save(force_insert=True)  # a racing duplicate fails here: see _record_once
     record_event(
         action=f"activity.check_{data.kind}",
         actor=user,
@@ -301,12 +297,25 @@ def _record(
     return checkin, True
 
 
-@transaction.atomic
+def _record_once(user, activity: Activity, data: CheckInData, *, offset) -> tuple[CheckIn, bool]:
+    """One record in its own transaction. The same client id sent twice at once: the second
+    insert hits the unique constraint, its transaction rolls back, and it answers with the
+    first one's record."""
+    try:
+        with transaction.atomic():
+            return _record(user, activity, data, offset=offset)
+    except IntegrityError:
+        found = _existing(member_of(user), data.client_id, activity)
+        if found is None:
+            raise
+        return found, False
+
+
 def check_in(*, user, activity: Activity, data: CheckInData) -> tuple[CheckIn, bool]:
     """Record one online check-in or check-out. Returns (record, created); a retry with the same
     client id returns the original record and creates nothing. `activity` must be freshly read
     (the endpoint has just read it): its status and window are judged as given."""
-    return _record(user, activity, data, offset=None)
+    return _record_once(user, activity, data, offset=None)
 
 
 @dataclass
@@ -333,8 +342,7 @@ def sync_offline(
     results = []
     for activity, data in ordered:
         try:
-            with transaction.atomic():
-                checkin, created = _record(user, activity, data, offset=offset)
+            checkin, created = _record_once(user, activity, data, offset=offset)
             results.append(BatchResult(data.client_id, checkin, created, None))
         except DomainError as error:
             results.append(BatchResult(data.client_id, None, False, error))
