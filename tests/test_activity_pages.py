@@ -551,3 +551,20 @@ class TestAttendance:
         assert rows[-1][3] == pytest.approx(float(notice.total_hours))
         assert "张三" not in {r[1] for r in rows}
         assert "张*" in {r[1] for r in rows}
+
+
+class TestHome:
+    def test_volunteer_home_says_what_to_do_next(self, cast, page_as):
+        text = _text(page_as("volunteer").get("/"))
+        assert "我的服务" in text and "本月服务时长" in text and "未读消息" in text
+        assert PATROL in text  # 张三's running patrol is his next activity
+        assert "可报名活动" in text
+
+    def test_no_service_card_without_a_member_file(self, cast, page_as):
+        text = _text(page_as("county_admin").get("/"))
+        assert "我的服务" not in text
+
+    def test_home_bounded(self, cast, page_as, django_assert_max_num_queries):
+        client = page_as("captain")
+        with django_assert_max_num_queries(40):
+            assert client.get("/").status_code == 200

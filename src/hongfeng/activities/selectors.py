@@ -1,6 +1,7 @@
 """Reads of activities through the access choke point (Activity.objects.visible_to)."""
 
 import math
+from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -84,6 +85,14 @@ def my_settled_hours(user, activity_ids) -> dict:
         .annotate(total=Sum("hours"))
     )
     return {r["activity_id"]: r["total"] for r in rows}
+
+
+def hours_between(member, start, end):
+    """The member's settled hours for activities that started in [start, end)."""
+    total = HoursEntry.objects.filter(
+        member=member, activity__starts_at__gte=start, activity__starts_at__lt=end
+    ).aggregate(total=Sum("hours"))["total"]
+    return total or Decimal("0")
 
 
 def service_record(member) -> dict:
@@ -193,6 +202,7 @@ __all__ = [
     "can_manage",
     "checked_in_now",
     "checkins_of",
+    "hours_between",
     "live_counts",
     "my_checkins",
     "my_participation",

@@ -16,7 +16,7 @@ from hongfeng.orgs.models import UnitKind
 @dataclass
 class Stat:
     label: str
-    value: int
+    value: int | str
     unit: str
     url: str
 
@@ -28,6 +28,7 @@ class Card:
     url: str | None = None
     stats: list[Stat] = field(default_factory=list)
     people: list[tuple[str, str]] = field(default_factory=list)  # (role label, name)
+    links: list[tuple[str, str, str]] = field(default_factory=list)  # (when, what, url)
     note: str = ""
 
 
@@ -94,6 +95,51 @@ def _volunteer_card(user, assignment) -> Card:
     )
 
 
+def _service_card(user) -> Card | None:
+    """For anyone with a member file — "what do I do next?" (ui.md): my next activities, unread
+    messages, open activities I may join, my settled hours this month."""
+    from hongfeng.activities import selectors as activity_selectors
+    from hongfeng.activities.models import member_file_of
+    from hongfeng.activities.services.attendance import month_bounds
+    from hongfeng.notices.services import unread_count
+
+    member = member_file_of(user)
+    if member is None:
+        return None
+    now = timezone.now()
+    mine = [
+        p
+        for p in activity_selectors.my_participations(user).filter(activity__ends_at__gt=now)
+        if p.status in ("confirmed", "waitlisted")
+    ]
+    mine.sort(key=lambda p: p.activity.starts_at)
+    start, end = month_bounds(timezone.localdate().replace(day=1))
+    hours = activity_selectors.hours_between(member, start, end)
+    open_now = activity_selectors.activities_for(user, upcoming=True).exclude(
+        participations__member=member
+    )
+    activities = reverse("activities:list")
+    card = Card(title="我的服务", subtitle="下一步做什么", url=f"{activities}?tab=mine")
+    card.stats = [
+        Stat(
+            "本月服务时长", f"{hours:.2f}".rstrip("0").rstrip("."), "小时", f"{activities}?tab=mine"
+        ),
+        Stat("未读消息", unread_count(user), "条", reverse("notices:inbox")),
+        Stat("可报名活动", open_now.count(), "个", activities),
+    ]
+    card.links = [
+        (
+            f"{timezone.localtime(p.activity.starts_at):%m月%d日 %H:%M}",
+            f"{p.activity.title}（{p.get_status_display()}）",
+            reverse("activities:detail", args=[p.activity_id]),
+        )
+        for p in mine[:3]
+    ]
+    if not mine:
+        card.note = "还没有报名即将开始的活动。打开「可报名活动」看看有哪些任务需要您。"
+    return card
+
+
 def _global_card(user, roles: set[str]) -> Card:
     card = Card(title="全平台", subtitle="、".join(Role(r).label for r in sorted(roles)))
     counts = org_selectors.platform_counts()
@@ -126,6 +172,9 @@ def _global_card(user, roles: set[str]) -> Card:
 
 def cards_for(user) -> list[Card]:
     cards: list[Card] = []
+    service = _service_card(user)
+    if service is not None:
+        cards.append(service)
     global_roles = {a.role for a in access.assignments(user) if a.unit_id is None}
     if global_roles:
         cards.append(_global_card(user, global_roles))
