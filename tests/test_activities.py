@@ -843,3 +843,29 @@ def test_raising_capacity_promotes_the_waitlist(cast, django_capture_on_commit_c
     assert Participation.objects.get(activity=activity, member__user=second).status == "confirmed"
     assert Participation.objects.get(activity=activity, member__user=third).status == "waitlisted"
     assert Notice.objects.filter(recipient=second, kind="activity_promoted").exists()
+
+
+def test_a_lost_broadcast_is_sent_by_the_sweep(cast, django_capture_on_commit_callbacks):
+    """T9: the worker died before the broadcast ran (its on-commit enqueue never happened) — the
+    sweep queues it again after the grace period, and a second sweep adds nothing."""
+    activity = _published(cast)  # on-commit callbacks are not run here: the task is "lost"
+    ref = f"activity:{activity.pk}"
+    assert not Notice.objects.filter(ref=ref).exists()
+    assert services.sweep_activities()["rebroadcast"] == 0  # still within the grace period
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.sweep_activities()["rebroadcast"] == 1
+        sent = Notice.objects.filter(ref=ref).count()
+        assert sent > 0
+        assert services.sweep_activities()["rebroadcast"] == 0
+    assert Notice.objects.filter(ref=ref).count() == sent
+
+
+def test_sweep_command_runs_once(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sweep", stdout=out)
+    assert "started=" in out.getvalue() and "rebroadcast=" in out.getvalue()

@@ -163,6 +163,9 @@ class Activity(models.Model):
     confirmed_count = models.PositiveIntegerField("已报名", default=0)
     waitlist_count = models.PositiveIntegerField("候补", default=0)
     notified_count = models.PositiveIntegerField("已通知", default=0)
+    # Set when the broadcast task has written every notice; the sweep re-queues a broadcast
+    # whose worker died before that (the broadcast is idempotent, so a re-run adds nothing twice).
+    broadcast_done_at = models.DateTimeField(null=True, blank=True)
     # The sweep's deadline for automatic check-out (ends_at + grace), indexed for the sweep.
     checkout_due_at = models.DateTimeField(db_index=True)
     checkouts_swept_at = models.DateTimeField(null=True, blank=True)

@@ -47,6 +47,7 @@ __all__ = [
     "get_activity_for_user",
     "member_of",
     "publish_activity",
+    "queue_broadcast",
     "run_broadcast",
     "tell_participants",
     "transition",
@@ -322,11 +323,11 @@ def publish_activity(*, actor, activity: Activity) -> Activity:
     Activity.objects.filter(pk=activity.pk).update(published_at=timezone.now())
     activity.refresh_from_db()
     record_event(action="activity.published", actor=actor, target=activity, unit=activity.unit)
-    _queue_broadcast(activity.pk)
+    queue_broadcast(activity.pk)
     return activity
 
 
-def _queue_broadcast(activity_id: int) -> None:
+def queue_broadcast(activity_id: int) -> None:
     from hongfeng.activities.tasks import broadcast_activity
 
     transaction.on_commit(lambda: broadcast_activity.enqueue(activity_id))
@@ -527,7 +528,9 @@ def run_broadcast(activity_id: int) -> int:
     from hongfeng.notices.models import Channel, Notice
 
     reached = Notice.objects.filter(ref=f"activity:{activity.pk}", channel=Channel.INBOX).count()
-    Activity.objects.filter(pk=activity.pk).update(notified_count=reached)
+    Activity.objects.filter(pk=activity.pk).update(
+        notified_count=reached, broadcast_done_at=timezone.now()
+    )
     return count
 
 
