@@ -305,6 +305,17 @@ def _member_writes(cast):
         ),
         ("captain", "post", f"/members/{newcomer.pk}/partner", {"partner_id": veteran.pk}),
         (
+            "county_admin",
+            "post",
+            "/points-rules",
+            {
+                "association_id": cast.units["zhuji"].pk,
+                "per_hour": "12",
+                "difficulty": {"normal": 1, "harder": 1.2, "hard": 1.5, "high_risk": 2},
+                "quality": {"excellent": 1.2, "good": 1, "pass": 0.8, "fail": 0},
+            },
+        ),
+        (
             "captain",
             "post",
             f"/members/{newcomer.pk}/pre-job-training",
@@ -408,6 +419,7 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/members/{member_id}/photo",
         "post /api/v1/roster-imports/{import_id}/confirm",
         "post /api/v1/members/{member_id}/pre-job-training",
+        "post /api/v1/points-rules",
         *ACTIVITY_WRITES,
     }
     assert writes == covered

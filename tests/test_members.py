@@ -484,7 +484,12 @@ def test_insurance_and_pairing_shown_in_file(cast, api_as):
     member = Member.objects.filter(partner__isnull=False).first()
     body = api_as("captain").get(f"/members/{member.pk}").json()
     assert body["partner"]["id"] == member.partner_id
-    assert body["points"] is None  # the points issue fills it; not faked meanwhile
+    from django.db.models import Sum
+
+    from hongfeng.points.models import PointsEntry
+
+    earned = PointsEntry.objects.filter(member=member).aggregate(e=Sum("earned"))["e"] or 0
+    assert Decimal(body["points"]) == earned  # the ledger, nothing invented
     from django.db.models import Sum
 
     from hongfeng.activities.models import HoursEntry

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "hongfeng.members",
     "hongfeng.notices",
     "hongfeng.activities",
+    "hongfeng.points",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("orgs/", include("hongfeng.orgs.urls")),
     path("audit/", include("hongfeng.audit.urls")),
     path("members/", include("hongfeng.members.urls")),
+    path("points/", include("hongfeng.points.urls")),
     path("apply/", include("hongfeng.members.apply_urls")),
     path("activities/", include("hongfeng.activities.urls")),
     path("inbox/", include("hongfeng.notices.urls")),

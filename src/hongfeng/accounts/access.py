@@ -65,6 +65,7 @@ CAPABILITIES: dict[str, dict[str, Reach]] = {
         **_MEMBERS_KEEPER,
         **_ORGANISER,
         "activities.publish_notice": Reach.SUBTREE,
+        "points.rules": Reach.SUBTREE,
     },
     Role.BUREAU_OFFICER: {
         **_LEADER,

@@ -35,6 +35,7 @@ from hongfeng.activities.models import (
 )
 from hongfeng.members import services as member_services
 from hongfeng.members.models import EquipmentKind, InsurancePolicy, Member, MemberStatus, Skill
+from hongfeng.points.services import award_activity_points
 
 # 枫桥镇 (诸暨): the 枫桥经验 陈列馆 and the places around it.
 FENGQIAO = (29.6263, 120.3176)
@@ -302,6 +303,7 @@ def _history(
         )
         for member_id, value in settled.items()
     )
+    award_activity_points(activity=activity, actor=captain)  # points, as evaluation gives them
     return activity
 
 

@@ -73,6 +73,9 @@ ACTIONS: dict[str, str] = {
     "activity.hours_corrected": "更正服务时长",
     "activity.attendance_published": "发布考勤公示",
     "notice.read": "阅读站内消息",
+    # Points (5.4.5, 7.2.2)
+    "points.awarded": "发放活动积分",
+    "points.rule_published": "发布积分规则",
 }
 
 

@@ -29,9 +29,10 @@ _SECTIONS = {
     "token_revoke": "me",
     "activities": "activities",
     "notices": "inbox",
+    "points": "points",
 }
 # The phone's bottom bar (ui.md): at most five entries, the volunteer's daily ones first.
-_BOTTOM = ("home", "activities", "inbox", "profile", "me", "members")
+_BOTTOM = ("home", "activities", "inbox", "points", "me", "profile", "members")
 _BOTTOM_MAX = 5
 
 
@@ -61,6 +62,7 @@ def navigation(request):
         daily.append(NavItem("活动", reverse("activities:list"), "activities"))
     daily.append(NavItem("消息", reverse("notices:inbox"), "inbox"))
     if has_member:
+        daily.append(NavItem("积分", reverse("points:mine"), "points"))
         daily.append(NavItem("我的档案", reverse("members:me"), "profile"))
     items[1:1] = daily
     unread = unread_count(user)

@@ -26,6 +26,7 @@ from hongfeng.members.models import (
     PoliticalStatus,
 )
 from hongfeng.orgs.api import ERRORS, UnitRef
+from hongfeng.points.selectors import summary as points_summary
 
 router = Router()
 
@@ -156,7 +157,8 @@ class MemberDetail(MemberListItem):
     pre_job_training_on: date | None = Field(None, description="岗前培训完成日期（5.3.1）")
     service_hours: Decimal = Field(..., description="累计服务时长（已评价活动的结算时长）")
     activity_count: int = Field(..., description="参加并结算时长的活动次数")
-    points: int | None = Field(None, description="积分（积分功能上线后提供）")
+    points: Decimal = Field(..., description="累计获得积分（决定等级，7.2.2）")
+    level_label: str = Field(..., description="等级（三级义警员 … 高级义警长）")
 
 
 class MemberIn(Schema):
@@ -258,6 +260,7 @@ def member_row(member: Member, viewer) -> dict:
 def member_detail(member: Member, viewer) -> dict:
     own = member.user_id == viewer.pk
     record = service_record(member)
+    points = points_summary(member)
     keeper = own or access.can(viewer, "members.manage", member.unit)
     history = member.status_changes.select_related("changed_by").order_by("-changed_at", "-id")
     return {
@@ -309,7 +312,8 @@ def member_detail(member: Member, viewer) -> dict:
         "pre_job_training_on": member.pre_job_training_on,
         "service_hours": record["total_hours"],
         "activity_count": record["activity_count"],
-        "points": None,
+        "points": points["earned"],
+        "level_label": points["level_label"],
     }
 
 

@@ -228,6 +228,7 @@ def _evaluate(*, actor, activity: Activity, effect: str, summary: str) -> Activi
         },
     )
     activity.refresh_from_db()
+    _award(activity, actor)  # automatic scoring (5.4.5), in the same transaction
     return activity
 
 
@@ -276,4 +277,11 @@ def correct_hours(
         unit=activity.unit,
         summary={"member": member.pk, "from": str(current), "to": str(hours), "reason": reason},
     )
+    _award(activity, actor)  # the points follow the hours: a correction entry, never an edit
     return entry
+
+
+def _award(activity: Activity, actor) -> None:
+    from hongfeng.points.services import award_activity_points
+
+    award_activity_points(activity=activity, actor=actor)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PointsConfig(AppConfig):
+    name = "hongfeng.points"
+    verbose_name = "积分与等级"

@@ -1,0 +1,298 @@
+"""Awarding points (5.4.5): an evaluated activity's settled hours, its difficulty and each
+participant's rated quality become ledger entries under the rule version in force — once per
+member and activity (a re-run adds nothing; a later hours correction adds a correction entry
+computed with the same rule version). Totals and levels move in the same transaction."""
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from hongfeng.accounts import access
+from hongfeng.audit.services import record_event
+from hongfeng.core.errors import DomainError
+from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
+from hongfeng.points import rules
+from hongfeng.points.models import LevelChange, MemberPoints, PointsEntry, PointsRule, Source
+
+__all__ = [
+    "award_activity_points",
+    "publish_rule",
+    "rebuild_totals",
+    "rule_for",
+]
+
+DEFAULT_LABEL = "默认规则（团体标准）"
+MAX_FACTOR = Decimal("100")
+
+
+def _coefficients(rule: PointsRule) -> rules.Coefficients:
+    return rules.Coefficients(
+        per_hour=Decimal(rule.per_hour),
+        difficulty={k: Decimal(v) for k, v in rule.difficulty.items()},
+        quality={k: Decimal(v) for k, v in rule.quality.items()},
+    )
+
+
+def _label(rule: PointsRule) -> str:
+    return f"{rule.association.name} 第{rule.version}版"
+
+
+def rule_for(unit: Unit, *, at=None) -> tuple[rules.Coefficients, PointsRule | None, str]:
+    """The rule in force for activities addressed to `unit`: the newest version of the nearest
+    association above it that has one, else the standard's default."""
+    at = at or timezone.now()
+    ids = [*unit.ancestor_ids(), unit.pk]
+    rule = (
+        PointsRule.objects.filter(association_id__in=ids, effective_from__lte=at)
+        .select_related("association")
+        .order_by("-association__depth", "-version")
+        .first()
+    )
+    if rule is None:
+        return rules.DEFAULT, None, DEFAULT_LABEL
+    return _coefficients(rule), rule, _label(rule)
+
+
+def _factors(raw: dict, expected: dict, name: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or set(raw) != set(expected):
+        raise DomainError(
+            f"须为每一项给出系数：{'、'.join(expected)}。", code="invalid_rule", field=name
+        )
+    clean = {}
+    for key, value in raw.items():
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise DomainError("系数须为数字。", code="invalid_rule", field=name) from None
+        if not number.is_finite() or number < 0 or number > MAX_FACTOR:
+            raise DomainError(
+                f"系数须在 0 到 {MAX_FACTOR} 之间（不能为负数）。", code="invalid_rule", field=name
+            )
+        clean[key] = str(number)
+    return clean
+
+
+@transaction.atomic
+def publish_rule(
+    *, actor, association: Unit, per_hour, difficulty: dict, quality: dict, note: str = ""
+) -> PointsRule:
+    """A new version of an association's rule, in force from now on; earlier entries keep the
+    version they were made with."""
+    access.require(actor, "points.rules", association, "只有协会管理员可以制定积分规则。")
+    if association.kind not in ASSOCIATION_KINDS:
+        raise DomainError(
+            "积分规则由义警协会制定。", code="not_an_association", field="association_id"
+        )
+    clean_per_hour = _factors({"per_hour": per_hour}, {"per_hour": 1}, "per_hour")["per_hour"]
+    difficulty = _factors(difficulty, rules.DEFAULT_DIFFICULTY, "difficulty")
+    quality = _factors(quality, rules.DEFAULT_QUALITY, "quality")
+    Unit.objects.select_for_update().filter(pk=association.pk).first()  # one version at a time
+    last = PointsRule.objects.filter(association=association).aggregate(v=Max("version"))["v"]
+    rule = PointsRule.objects.create(
+        association=association,
+        version=(last or 0) + 1,
+        per_hour=Decimal(clean_per_hour),
+        difficulty=difficulty,
+        quality=quality,
+        effective_from=timezone.now(),
+        note=" ".join((note or "").split())[:200],
+        created_by=actor,
+    )
+    record_event(
+        action="points.rule_published",
+        actor=actor,
+        target=association,
+        unit=association,
+        summary={"version": rule.version, "per_hour": clean_per_hour},
+    )
+    return rule
+
+
+def _apply(entries: list[PointsEntry]) -> None:
+    """Insert the entries and move each member's totals under a row lock (members in id order,
+    so two awards never deadlock); a level change is recorded and told."""
+    if not entries:
+        return
+    PointsEntry.objects.bulk_create(entries)
+    by_member: dict[int, list[PointsEntry]] = defaultdict(list)
+    for entry in entries:
+        by_member[entry.member_id].append(entry)
+    ids = sorted(by_member)
+    MemberPoints.objects.bulk_create(
+        [MemberPoints(member_id=m) for m in ids], ignore_conflicts=True
+    )
+    totals = {
+        t.member_id: t
+        for t in MemberPoints.objects.select_for_update()
+        .filter(member_id__in=ids)
+        .order_by("member_id")
+    }
+    now = timezone.now()
+    changes = []
+    for member_id in ids:
+        total = totals[member_id]
+        before = total.level
+        for entry in by_member[member_id]:
+            total.earned += entry.earned
+            total.balance += entry.amount
+        if total.balance < 0:
+            raise DomainError("积分余额不足。", code="insufficient_balance")
+        total.level = rules.level_of(total.earned)
+        if total.level != before:
+            changes.append(
+                LevelChange(
+                    member_id=member_id,
+                    from_level=before,
+                    to_level=total.level,
+                    entry=by_member[member_id][-1],
+                    changed_at=now,
+                )
+            )
+    MemberPoints.objects.bulk_update(
+        list(totals.values()), ["earned", "balance", "level", "updated_at"]
+    )
+    LevelChange.objects.bulk_create(changes)
+    for change in changes:
+        if change.to_level > change.from_level:
+            _tell_level_up(change)
+
+
+def _tell_level_up(change: LevelChange) -> None:
+    from hongfeng.members.models import Member
+    from hongfeng.notices.services import notify_all
+
+    member = Member.objects.select_related("user").get(pk=change.member_id)
+    label = rules.level_label(change.to_level)
+    notify_all(
+        user=member.user,
+        kind="level_up",
+        title=f"晋升为{label}",
+        body=f"您的累计积分已达到{label}的标准（7.2.2），感谢您的付出！",
+        ref=f"level:{change.member_id}:{change.to_level}",
+        link="/points/",
+    )
+
+
+def award_activity_points(*, activity, actor=None) -> list[PointsEntry]:
+    """Points for an evaluated activity (5.4.5): per participant, settled hours × per hour ×
+    difficulty × quality. The first award per member and activity is an `activity` entry with
+    a unique key; when the settled hours change later, the difference is a `correction` entry
+    computed with the rule version of the first award. Running it again adds nothing."""
+    from hongfeng.activities.models import Activity, ActivityStatus, Participation
+    from hongfeng.activities.services import settled_hours
+
+    with transaction.atomic():
+        activity = (
+            Activity.objects.select_for_update().select_related("audience_unit").get(pk=activity.pk)
+        )
+        if activity.status != ActivityStatus.EVALUATED:
+            return []
+        hours = settled_hours(activity)
+        rated = dict(
+            Participation.objects.filter(activity=activity, member_id__in=list(hours))
+            .exclude(quality="")
+            .values_list("member_id", "quality")
+        )
+        booked = _booked(activity)
+        current = rule_for(activity.audience_unit)
+        entries = [
+            entry
+            for member_id, quality in rated.items()
+            if (
+                entry := _entry(
+                    activity, member_id, hours[member_id], quality, booked, current, actor
+                )
+            )
+        ]
+        _apply(entries)
+        if entries:
+            record_event(
+                action="points.awarded",
+                actor=actor,
+                target=activity,
+                unit=activity.unit,
+                summary={"entries": len(entries), "points": str(sum(e.amount for e in entries))},
+                actor_label=None if actor else "系统",
+            )
+        return entries
+
+
+def _booked(activity) -> dict[int, dict]:
+    """Per member: the points already booked for this activity and the first award's rule."""
+    rows = (
+        PointsEntry.objects.filter(activity=activity)
+        .select_related("rule__association")
+        .order_by("id")
+    )
+    booked: dict[int, dict] = {}
+    for row in rows:
+        slot = booked.setdefault(row.member_id, {"sum": Decimal(0), "first": row, "count": 0})
+        slot["sum"] += row.amount
+        slot["count"] += 1
+    return booked
+
+
+def _entry(activity, member_id, hours, quality, booked, current, actor) -> PointsEntry | None:
+    from hongfeng.members.models import Member
+
+    slot = booked.get(member_id)
+    if slot is None:
+        coefficients, rule, label = current
+    else:
+        first = slot["first"]
+        rule, label = first.rule, first.rule_label
+        coefficients = _coefficients(rule) if rule else rules.DEFAULT
+    award = rules.activity_points(
+        coefficients, hours=Decimal(hours), difficulty=activity.difficulty, quality=quality
+    )
+    member = (
+        Member.objects.select_related("unit")
+        .only("unit__team_id", "unit__kind", "unit_id")
+        .get(pk=member_id)
+    )
+    common = {
+        "member_id": member_id,
+        "team_id": member.unit.team_id_or_self,
+        "activity": activity,
+        "rule": rule,
+        "rule_label": label,
+        "created_by": actor,
+        "created_at": timezone.now(),
+    }
+    if slot is None:
+        return PointsEntry(
+            source=Source.ACTIVITY,
+            amount=award.points,
+            earned=award.points,
+            inputs=award.inputs,
+            explanation=f"{activity.title}：{award.explanation}"[:300],
+            key=f"activity:{activity.pk}:{member_id}",
+            **common,
+        )
+    delta = award.points - slot["sum"]
+    if delta == 0:
+        return None
+    return PointsEntry(
+        source=Source.CORRECTION,
+        amount=delta,
+        earned=delta,
+        inputs={**award.inputs, "previous": str(slot["sum"])},
+        explanation=(
+            f"{activity.title} 服务时长更正后重算：{award.explanation}，原记 {slot['sum']}，"
+            f"调整 {delta:+}"
+        )[:300],
+        key=f"activity:{activity.pk}:{member_id}:{slot['count']}",
+        **common,
+    )
+
+
+def rebuild_totals(member) -> MemberPoints:
+    """The totals recomputed from the ledger (the check that the cache tells the truth)."""
+    sums = PointsEntry.objects.filter(member=member).aggregate(
+        earned=Sum("earned"), balance=Sum("amount")
+    )
+    earned, balance = sums["earned"] or Decimal(0), sums["balance"] or Decimal(0)
+    return MemberPoints(member=member, earned=earned, balance=balance, level=rules.level_of(earned))
