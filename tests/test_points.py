@@ -259,3 +259,21 @@ class TestApiAndPages:
                 rebuilt.level,
             )
         assert LevelChange.objects.exists()  # demo history crosses level thresholds
+
+
+def test_post_entry_keeps_the_balance_at_or_above_zero(cast):
+    from hongfeng.core.errors import DomainError
+
+    member = Member.objects.select_related("unit").get(user=cast.users["volunteer"])
+    totals, _ = MemberPoints.objects.get_or_create(member=member)
+    balance, earned = totals.balance, totals.earned
+    services.post_entry(member=member, source="redemption", amount=-balance, explanation="兑换全部")
+    totals.refresh_from_db()
+    assert totals.balance == 0 and totals.earned == earned  # redemption never lowers the level
+    with pytest.raises(DomainError) as error:
+        services.post_entry(
+            member=member, source="redemption", amount=Decimal("-1"), explanation="超额"
+        )
+    assert error.value.code == "insufficient_balance"
+    totals.refresh_from_db()
+    assert totals.balance == 0

@@ -19,6 +19,7 @@ from hongfeng.points.models import LevelChange, MemberPoints, PointsEntry, Point
 
 __all__ = [
     "award_activity_points",
+    "post_entry",
     "publish_rule",
     "rebuild_totals",
     "rule_for",
@@ -174,6 +175,46 @@ def _tell_level_up(change: LevelChange) -> None:
         ref=f"level:{change.member_id}:{change.to_level}",
         link="/points/",
     )
+
+
+def post_entry(
+    *,
+    member,
+    source: str,
+    amount: Decimal,
+    explanation: str,
+    actor=None,
+    earned: Decimal | None = None,
+    key: str | None = None,
+    activity=None,
+    inputs: dict | None = None,
+) -> PointsEntry:
+    """Append one entry and move the member's totals (for awards, penalties, redemptions and
+    refunds by other domains). `earned` defaults to `amount`, except a redemption or its refund,
+    which never moves the level (7.2.2). Refused with `insufficient_balance` if the balance
+    would go below zero; the caller's transaction rolls back with it. Run inside the caller's
+    transaction so the entry and what it pays for commit together."""
+    if source not in Source.values:
+        raise ValueError(f"unknown points source {source!r}")
+    if earned is None:
+        earned = Decimal(0) if source == Source.REDEMPTION else Decimal(amount)
+    entry = PointsEntry(
+        member=member,
+        team_id=member.unit.team_id_or_self,
+        activity=activity,
+        source=source,
+        amount=Decimal(amount),
+        earned=Decimal(earned),
+        rule_label="—",
+        inputs=inputs or {},
+        explanation=explanation[:300],
+        key=key,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
+    with transaction.atomic():
+        _apply([entry])
+    return entry
 
 
 def award_activity_points(*, activity, actor=None) -> list[PointsEntry]:
