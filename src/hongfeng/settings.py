@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "hongfeng.notices",
     "hongfeng.activities",
     "hongfeng.points",
+    "hongfeng.honours",
 ]
 
 MIDDLEWARE = [
@@ -346,6 +347,9 @@ TASKS = {
 }
 # Notice channels: a class with send(notice). The default only logs (no external calls).
 # Outside channels an activity broadcast (一呼百应) uses besides the in-app inbox.
+# Absolute address of the site, printed into certificate QR codes (5.2.10); empty = the
+# address of the request that issued or downloaded the certificate.
+PUBLIC_BASE_URL = env_str("HONGFENG_PUBLIC_BASE_URL", "").rstrip("/")
 BROADCAST_CHANNELS = env_list("HONGFENG_BROADCAST_CHANNELS", "sms,wechat")
 NOTICE_BACKENDS = {
     "sms": env_str("HONGFENG_SMS_BACKEND", "hongfeng.notices.channels.LogChannel"),

@@ -59,6 +59,11 @@ _MEMBERS_KEEPER = {
 _ORGANISER = {"activities.view": Reach.SUBTREE, "activities.manage": Reach.SUBTREE}
 _GUIDING_ORGANISER = {"activities.view": Reach.GUIDED, "activities.manage": Reach.GUIDED}
 
+# Honours, certificates and violations (5.2.10): an association defines honour titles and the
+# violation rule; association admins and captains grant honours, issue certificates and
+# warnings for members in their subtree; only the captain decides on a proposed exit.
+_HONOURS_KEEPER = {"honours.grant": Reach.SUBTREE, "violations.warn": Reach.SUBTREE}
+
 CAPABILITIES: dict[str, dict[str, Reach]] = {
     Role.ASSOCIATION_ADMIN: {
         **_LEADER,
@@ -66,6 +71,8 @@ CAPABILITIES: dict[str, dict[str, Reach]] = {
         **_ORGANISER,
         "activities.publish_notice": Reach.SUBTREE,
         "points.rules": Reach.SUBTREE,
+        **_HONOURS_KEEPER,
+        "honours.rules": Reach.SUBTREE,
     },
     Role.BUREAU_OFFICER: {
         **_LEADER,
@@ -86,6 +93,8 @@ CAPABILITIES: dict[str, dict[str, Reach]] = {
         **_LEADER,
         **_MEMBERS_KEEPER,
         **_ORGANISER,
+        **_HONOURS_KEEPER,
+        "violations.decide": Reach.SUBTREE,
         "activities.publish_notice": Reach.SUBTREE,
     },
     # A squad leader keeps the squad's files but sees personal data masked.

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HonoursConfig(AppConfig):
+    name = "hongfeng.honours"
+    verbose_name = "荣誉、证书与警告"
