@@ -277,3 +277,139 @@ def test_post_entry_keeps_the_balance_at_or_above_zero(cast):
     assert error.value.code == "insufficient_balance"
     totals.refresh_from_db()
     assert totals.balance == 0
+
+
+# ---- star ratings (7.2.3) and leaderboards -------------------------------------------------
+
+from hongfeng.points import ratings  # noqa: E402
+from hongfeng.points.models import RatingRun  # noqa: E402
+
+
+def test_competition_ranking_shares_ranks():
+    points = {1: Decimal(50), 2: Decimal(40), 3: Decimal(40), 4: Decimal(10)}
+    assert ratings.competition_ranks(points) == {1: 1, 2: 2, 3: 2, 4: 4}
+
+
+@given(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=40))
+def test_tiers_follow_ranks_and_ties_share_the_better_tier(values):
+    points = {i: Decimal(v) for i, v in enumerate(values)}
+    tiers = ratings.tiers(points)
+    for team, (rank, stars) in tiers.items():
+        assert rank == 1 + sum(1 for v in points.values() if v > points[team])
+        expected = (
+            0
+            if points[team] <= 0
+            else 3
+            if rank <= 5
+            else 2
+            if rank <= 10
+            else 1
+            if rank <= 20
+            else 0
+        )
+        assert stars == expected
+        for other, (other_rank, other_stars) in tiers.items():
+            if points[other] == points[team]:
+                assert (other_rank, other_stars) == (rank, stars)
+
+
+@pytest.mark.parametrize(
+    ("base", "last", "before", "stars"),
+    [
+        (3, False, False, 3),
+        (3, True, False, 4),
+        (3, True, True, 5),
+        (3, False, True, 3),
+        (2, True, True, 2),
+        (0, True, True, 0),
+    ],
+)
+def test_consecutive_years_promote(base, last, before, stars):
+    assert ratings.final_stars(base, last, before) == stars
+
+
+def _this_year_run(cast):
+    year = (timezone.localdate() - timedelta(days=10)).year
+    return RatingRun.objects.get(association=cast.units["shaoxing"], year=year)
+
+
+def test_demo_rating_has_ties_and_a_four_star_team(cast):
+    run = _this_year_run(cast)
+    results = {r.team.name: r for r in run.results.select_related("team")}
+    assert results["红枫义警总队"].rank == 1 and results["红枫义警总队"].stars == 4
+    assert results["浣东义警总队"].stars == 4  # ★★★ last year too
+    tie = results["大唐义警总队"], results["次坞义警总队"]
+    assert [r.rank for r in tie] == [5, 5] and [r.base_stars for r in tie] == [3, 3]
+    assert results["牌头义警总队"].rank == 7 and results["牌头义警总队"].stars == 2
+    assert results["暨阳义警总队"].stars == 0  # no points, no star
+    assert services.check_rating(run) == []
+
+
+def test_recheck_finds_a_changed_ledger(cast):
+    from hongfeng.activities.models import Activity
+
+    run = _this_year_run(cast)
+    member = Member.objects.filter(unit__name="平水义警总队").select_related("unit").first()
+    activity = Activity.objects.get(title=f"平水义警总队{run.year}年度平安巡防")
+    services.post_entry(
+        member=member,
+        source="correction",
+        amount=Decimal(500),
+        explanation="补记",
+        activity=activity,
+    )
+    problems = services.check_rating(run)
+    assert problems and any("平水义警总队" in p for p in problems)
+
+
+def test_rating_api_scope_and_public_page(cast, api_as, anon_api, client):
+    year = (timezone.localdate() - timedelta(days=10)).year
+    body = {"association_id": cast.units["zhuji"].pk, "year": year}
+    assert api_as("captain").post("/star-ratings", body).status_code == 404
+    assert api_as("station_officer").post("/star-ratings", body).status_code == 404
+    created = api_as("county_admin").post("/star-ratings", body)
+    assert created.status_code == 201
+    run = created.json()
+    assert {r["team"]["name"] for r in run["results"]} >= {"红枫义警总队", "浣东义警总队"}
+    assert anon_api.get(f"/public/star-ratings/{run['id']}").status_code == 404  # not published
+    assert api_as("county_admin").get(f"/star-ratings/{run['id']}/check").json()["consistent"]
+    published = api_as("county_admin").post(f"/star-ratings/{run['id']}/publish")
+    assert published.json()["published"] is True
+    assert anon_api.get(f"/public/star-ratings/{run['id']}").status_code == 200
+    page = client.get(f"/public/ratings/{run['id']}/")
+    assert page.status_code == 200 and "★" in page.content.decode()
+    assert api_as("outsider").get(f"/star-ratings/{run['id']}").status_code == 404
+    bad = api_as("county_admin").post(
+        "/star-ratings", {**body, "association_id": cast.units["hongfeng"].pk}
+    )
+    assert bad.json()["code"] == "not_an_association"
+
+
+def test_leaderboard_and_ranking_page(cast, api_as, page_as, django_assert_max_num_queries):
+    month = timezone.localdate().strftime("%Y-%m")
+    board = api_as("captain").get(
+        "/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": month}
+    )
+    assert board.status_code == 200
+    body = board.json()
+    names = {
+        m.name for m in Member.objects.filter(unit__path__startswith=cast.units["hongfeng"].path)
+    }
+    for row in body["top"] + body["improved"] + body["steady"]:
+        assert row["name"] not in names or len(row["name"]) == 1  # masked
+    assert body["top"] and body["steady"]
+    assert (
+        api_as("outsider")
+        .get("/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": month})
+        .status_code
+        == 404
+    )
+    client = page_as("captain")
+    with django_assert_max_num_queries(40):
+        text = client.get("/points/ranking/").content.decode()
+    assert "年度星级评定" in text and "坚持服务" in text and "表彰统计" in text
+    response = client.post(
+        "/points/ranking/", {"association": cast.units["zhuji"].pk, "year": "2026"}
+    )
+    assert response.status_code == 302  # a captain is told no, nothing is run
+    assert not RatingRun.objects.filter(association=cast.units["zhuji"]).exists()

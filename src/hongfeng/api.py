@@ -122,6 +122,7 @@ def _register_routers() -> None:
     from hongfeng.members.api import router as members_router
     from hongfeng.members.recruitment_api import router as recruitment_router
     from hongfeng.orgs.api import router as orgs_router
+    from hongfeng.points.api import public_router as points_public_router
     from hongfeng.points.api import router as points_router
 
     api.add_router("/auth", auth_router, tags=["认证"])
@@ -133,6 +134,7 @@ def _register_routers() -> None:
     api.add_router("/", activities_router, tags=["活动与签到"])
     api.add_router("/", activities_public_router, tags=["公开公示"])
     api.add_router("/", points_router, tags=["积分与等级"])
+    api.add_router("/", points_public_router, tags=["公开公示"])
 
 
 _register_routers()

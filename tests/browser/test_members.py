@@ -43,7 +43,9 @@ def test_apply_then_approve_then_sign_in(new_page, live_server, live_cast, login
     applicant.get_by_label("手机号", exact=True).fill("13612345678")
     applicant.get_by_label("密码", exact=True).fill("Apply#Pass2026")
     applicant.get_by_role("button", name="登录").click()
-    applicant.get_by_role("link", name="我的档案").first.click()
+    # The phone's bottom bar (ui.md: 首页 活动 消息 积分 我的); the file is under 我的.
+    applicant.locator("nav.hf-bottom-nav").get_by_role("link", name="我的", exact=True).click()
+    applicant.get_by_role("link", name="我的档案（一人一档）").click()
     expect(applicant.get_by_text("110105194912310 02X".replace(" ", ""))).to_be_visible()
     screenshot(applicant, "my-file")
 

@@ -72,8 +72,14 @@ def test_volunteer_on_a_phone(new_page, live_server, live_cast, login, screensho
         "aria-current", "page"
     )
 
-    card = page.locator("main section.card")
-    expect(card).to_have_count(1)
+    for label in ("活动", "消息", "积分"):
+        expect(bottom.get_by_role("link", name=label)).to_be_visible()
+    cards = page.locator("main section.card")
+    expect(cards).to_have_count(2)
+    service = cards.nth(0)  # "what do I do next?" (ui.md)
+    expect(service.locator(".card-title")).to_have_text("我的服务")
+    expect(service).to_contain_text("本月服务时长")
+    card = cards.nth(1)
     expect(card.locator(".card-title")).to_have_text("红枫义警总队 / 第一分队 / 第一小组")
     expect(card).to_contain_text("楼红枫")  # 总队长
     expect(card).to_contain_text("指导派出所：枫桥派出所")

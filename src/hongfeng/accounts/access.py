@@ -73,6 +73,7 @@ CAPABILITIES: dict[str, dict[str, Reach]] = {
         "points.rules": Reach.SUBTREE,
         **_HONOURS_KEEPER,
         "honours.rules": Reach.SUBTREE,
+        "points.rate": Reach.SUBTREE,
     },
     Role.BUREAU_OFFICER: {
         **_LEADER,

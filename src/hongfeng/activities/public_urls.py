@@ -1,8 +1,10 @@
-"""Public pages (no login): the monthly 公示 and its workbook — /public/…"""
+"""Public pages (no login): the monthly 公示 and its workbook, published star ratings —
+/public/…"""
 
 from django.urls import path
 
 from hongfeng.activities import attendance_views
+from hongfeng.points import views as points_views
 
 app_name = "public"
 
@@ -17,4 +19,5 @@ urlpatterns = [
         attendance_views.public_attendance_xlsx,
         name="attendance_xlsx",
     ),
+    path("ratings/<str:run_id>/", points_views.public_rating, name="rating"),
 ]

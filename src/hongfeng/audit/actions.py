@@ -76,6 +76,8 @@ ACTIONS: dict[str, str] = {
     # Points (5.4.5, 7.2.2)
     "points.awarded": "发放活动积分",
     "points.rule_published": "发布积分规则",
+    "points.rating_run": "年度星级评定",
+    "points.rating_published": "公布星级评定",
     # Honours, certificates and violations (5.2.10)
     "honour.title_created": "设立荣誉称号",
     "honour.title_retired": "停用荣誉称号",

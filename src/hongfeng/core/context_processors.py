@@ -36,6 +36,10 @@ _BOTTOM = ("home", "activities", "inbox", "points", "me", "profile", "members")
 _BOTTOM_MAX = 5
 
 
+def has_capability_any(user, capabilities) -> bool:
+    return any(access.has_capability(user, c) for c in capabilities)
+
+
 def navigation(request):
     """The sidebar (desk) and bottom bar (phone) entries this user may use — only pages that
     exist and that the user's roles can do something on."""
@@ -53,6 +57,8 @@ def navigation(request):
         user, "accounts.unlock"
     ):
         items.append(NavItem("账号管理", reverse("accounts:accounts"), "accounts"))
+    if has_capability_any(user, ("points.rate", "members.view")):
+        items.append(NavItem("排行与星级", reverse("points:ranking"), "points"))
     if access.has_capability(user, "audit.view"):
         items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
     items.append(NavItem("我的", reverse("accounts:me"), "me"))

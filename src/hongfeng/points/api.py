@@ -4,7 +4,7 @@ explanations, and the associations' rule versions."""
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
@@ -12,11 +12,12 @@ from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import NotFound
 from hongfeng.core.pagination import Pagination
 from hongfeng.members.selectors import get_member_for_user, own_member
-from hongfeng.orgs.api import ERRORS, UnitRef
+from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 from hongfeng.points import selectors, services
 from hongfeng.points.models import PointsRule, Source
 
 router = Router()
+public_router = Router()
 
 
 class PointsSummaryOut(Schema):
@@ -125,3 +126,147 @@ def publish_rule(request, payload: RuleIn):
         note=payload.note,
     )
     return Status(201, PointsRule.objects.select_related("association").get(pk=rule.pk))
+
+
+# ---- annual team star rating (7.2.3) and leaderboards ------------------------------------------
+
+
+class RatingIn(Schema):
+    association_id: Id
+    year: int = Field(..., ge=2000, le=2100)
+
+
+class TeamRatingOut(Schema):
+    team: UnitRef
+    points: Decimal
+    rank: int
+    base_stars: int = Field(..., description="按名次得到的星级（晋升前）")
+    stars: int = Field(..., description="最终星级（连续两年三星 → 四星，三年 → 五星）")
+
+    @staticmethod
+    def resolve_team(obj):
+        return {"id": obj.team.pk, "name": obj.team.name, "kind": obj.team.kind}
+
+
+class RatingRunOut(Schema):
+    id: int
+    association: UnitRef
+    year: int
+    published: bool
+    created_at: datetime
+    results: list[TeamRatingOut]
+
+    @staticmethod
+    def resolve_association(obj):
+        u = obj.association
+        return {"id": u.pk, "name": u.name, "kind": u.kind}
+
+    @staticmethod
+    def resolve_results(obj):
+        return list(obj.results.all())
+
+
+class CheckOut(Schema):
+    consistent: bool
+    problems: list[str]
+
+
+def _runs(request):
+    from hongfeng.orgs.models import Unit
+    from hongfeng.points.models import RatingRun
+
+    return (
+        RatingRun.objects.filter(association__in=Unit.objects.visible_to(request.user))
+        .select_related("association")
+        .prefetch_related("results__team")
+    )
+
+
+def _run(request, run_id: int):
+    run = _runs(request).filter(pk=run_id).first()
+    if run is None:
+        raise NotFound()
+    return run
+
+
+@router.post("/star-ratings", response={201: RatingRunOut, **ERRORS})
+def run_rating(request, payload: RatingIn):
+    """Rate every team of an association for a year (7.2.3); the run keeps its inputs."""
+    association = access.get_unit_for_user(request.user, payload.association_id)
+    run = services.run_rating(actor=request.user, association=association, year=payload.year)
+    return Status(201, _run(request, run.pk))
+
+
+@router.get("/star-ratings", response=list[RatingRunOut])
+@paginate(Pagination)
+def list_ratings(request, association_id: Id | None = None, year: int | None = None):
+    rows = _runs(request)
+    if association_id:
+        rows = rows.filter(association_id=association_id)
+    if year:
+        rows = rows.filter(year=year)
+    return rows
+
+
+@router.get("/star-ratings/{run_id}", response={200: RatingRunOut, **ERRORS})
+def get_rating(request, run_id: Id):
+    return _run(request, run_id)
+
+
+@router.get("/star-ratings/{run_id}/check", response={200: CheckOut, **ERRORS})
+def check_rating(request, run_id: Id):
+    """Re-check a stored run against today's ledger."""
+    problems = services.check_rating(_run(request, run_id))
+    return {"consistent": not problems, "problems": problems}
+
+
+@router.post("/star-ratings/{run_id}/publish", response={200: RatingRunOut, **ERRORS})
+def publish_rating(request, run_id: Id):
+    services.publish_rating(actor=request.user, run=_run(request, run_id))
+    return _run(request, run_id)
+
+
+@public_router.get(
+    "/public/star-ratings/{run_id}", response={200: RatingRunOut, 404: ErrorOut}, auth=None
+)
+def public_rating(request, run_id: Id):
+    """A published rating, for everyone (7.2.3: ratings are published)."""
+    from hongfeng.points.models import RatingRun
+
+    run = (
+        RatingRun.objects.filter(pk=run_id, published=True)
+        .select_related("association")
+        .prefetch_related("results__team")
+        .first()
+    )
+    if run is None:
+        raise NotFound()
+    return run
+
+
+class BoardRow(Schema):
+    name: str
+    unit: str
+    this: Decimal | None = None
+    last: Decimal | None = None
+    delta: Decimal | None = None
+    months: int | None = None
+
+
+class LeaderboardOut(Schema):
+    unit: UnitRef
+    month: str
+    top: list[BoardRow]
+    improved: list[BoardRow]
+    steady: list[BoardRow]
+
+
+@router.get("/leaderboard", response={200: LeaderboardOut, **ERRORS})
+def leaderboard(request, unit_id: Id, month: str = Query(..., pattern=r"^\d{4}-\d{2}$")):
+    """The month's boards for a unit's members (names masked): totals, improvement on the month
+    before, and consecutive months with service."""
+    from hongfeng.activities.services import parse_month
+
+    unit = access.get_unit_for_user(request.user, unit_id, "members.view")
+    board = selectors.leaderboard(unit, parse_month(month))
+    return {"unit": {"id": unit.pk, "name": unit.name, "kind": unit.kind}, "month": month, **board}

@@ -148,3 +148,52 @@ class LevelChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.from_level} → {self.to_level}"
+
+
+class RatingRun(models.Model):
+    """One run of the annual team star rating (7.2.3) for the teams of one association: its
+    inputs (every team's points for the year and the two before) are stored, so the run can be
+    re-checked against the ledger at any time."""
+
+    association = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="rating_runs"
+    )
+    year = models.PositiveSmallIntegerField()
+    inputs = models.JSONField(default=dict)
+    published = models.BooleanField("已公布", default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-year", "-created_at", "-id"]
+        indexes = [models.Index(fields=["association", "year"], name="rating_runs_assoc_year")]
+
+    def __str__(self) -> str:
+        return f"{self.association_id} {self.year}"
+
+
+class TeamRating(models.Model):
+    """One team's result in a run: yearly points, rank, tier, stars after promotion."""
+
+    run = models.ForeignKey(RatingRun, on_delete=models.CASCADE, related_name="results")
+    team = models.ForeignKey("orgs.Unit", on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(max_digits=12, decimal_places=2)
+    rank = models.PositiveIntegerField()
+    base_stars = models.PositiveSmallIntegerField()
+    stars = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["rank", "team_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "team"], name="team_rating_once_per_run"),
+            models.CheckConstraint(condition=Q(stars__lte=5), name="team_rating_stars_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}: {self.stars}★"
+
+    @property
+    def star_text(self) -> str:
+        return "★" * self.stars

@@ -36,3 +36,119 @@ def entries_of(member):
         .select_related("activity")
         .order_by("-created_at", "-id")
     )
+
+
+def month_bounds(month):
+    from hongfeng.activities.services.attendance import month_bounds as bounds
+
+    return bounds(month)
+
+
+def _previous_month(month):
+    from datetime import timedelta
+
+    return (month - timedelta(days=1)).replace(day=1)
+
+
+def leaderboard(unit, month, *, size: int = 10) -> dict:
+    """Boards that do not discourage people with less time (issue 5): besides the month's
+    totals, the longest runs of consecutive months with service and the biggest improvement on
+    the month before — members of `unit`'s subtree, names masked."""
+    from django.db.models import Q, Sum
+    from django.db.models.functions import TruncMonth
+
+    from hongfeng.activities.models import HoursEntry
+    from hongfeng.core.masking import mask_name
+    from hongfeng.members.models import SERVING, Member
+
+    start, end = month_bounds(month)
+    prev_start, _ = month_bounds(_previous_month(month))
+    members = Member.objects.filter(unit__path__startswith=unit.path, status__in=SERVING)
+    rows = (
+        members.annotate(
+            this=Sum(
+                "points_entries__earned",
+                filter=Q(points_entries__created_at__gte=start, points_entries__created_at__lt=end),
+            ),
+            last=Sum(
+                "points_entries__earned",
+                filter=Q(
+                    points_entries__created_at__gte=prev_start, points_entries__created_at__lt=start
+                ),
+            ),
+        )
+        .filter(Q(this__isnull=False) | Q(last__isnull=False))
+        .select_related("unit")
+    )
+    people = {
+        m.pk: {
+            "name": mask_name(m.name),
+            "unit": m.unit.name,
+            "this": m.this or Decimal(0),
+            "last": m.last or Decimal(0),
+        }
+        for m in rows
+    }
+    # Months with settled service, over the last year, for the streaks.
+    year_ago = month_bounds(month.replace(year=month.year - 1))[0]
+    served = (
+        HoursEntry.objects.filter(
+            member__in=members, activity__starts_at__gte=year_ago, activity__starts_at__lt=end
+        )
+        .annotate(m=TruncMonth("activity__starts_at"))
+        .values_list("member_id", "m")
+        .distinct()
+    )
+    months: dict[int, set] = {}
+    for member_id, m in served:
+        months.setdefault(member_id, set()).add((m.year, m.month))
+    streaks = {}
+    for member_id, seen in months.items():
+        run, cursor = 0, month
+        while (cursor.year, cursor.month) in seen:
+            run += 1
+            cursor = _previous_month(cursor)
+        if run:
+            streaks[member_id] = run
+    names = {
+        m.pk: (mask_name(m.name), m.unit.name)
+        for m in Member.objects.filter(pk__in=streaks).select_related("unit")
+    }
+    top = sorted(people.values(), key=lambda p: -p["this"])[:size]
+    improved = sorted(
+        ({**p, "delta": p["this"] - p["last"]} for p in people.values() if p["this"] > p["last"]),
+        key=lambda p: -p["delta"],
+    )[:size]
+    steady = sorted(
+        ({"name": names[m][0], "unit": names[m][1], "months": n} for m, n in streaks.items()),
+        key=lambda p: -p["months"],
+    )[:size]
+    return {"top": [p for p in top if p["this"] > 0], "improved": improved, "steady": steady}
+
+
+def level_distribution(unit) -> list[dict]:
+    """Commendation statistics per unit directly below `unit` (5.4.5): serving members by level
+    — two queries whatever the number of units."""
+    from django.db.models import Count
+
+    from hongfeng.members.models import SERVING
+    from hongfeng.orgs.models import Unit
+
+    children = list(Unit.objects.filter(parent=unit, archived_at__isnull=True).order_by("name"))
+    children = children or [unit]
+    rows = (
+        MemberPoints.objects.filter(
+            member__unit__path__startswith=unit.path, member__status__in=SERVING
+        )
+        .values_list("member__unit__path", "level")
+        .annotate(n=Count("member"))
+    )
+    table = {child.pk: [0] * len(rules.LEVELS) for child in children}
+    for path, level, n in rows:
+        owner = next((c for c in children if path.startswith(c.path)), None)
+        if owner is not None and level > 0:
+            table[owner.pk][level - 1] += n
+    return [
+        {"unit": child, "levels": table[child.pk], "with_level": sum(table[child.pk])}
+        for child in children
+    ]

@@ -4,6 +4,7 @@ member and activity (a re-run adds nothing; a later hours correction adds a corr
 computed with the same rule version). Totals and levels move in the same transaction."""
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -13,16 +14,28 @@ from django.utils import timezone
 from hongfeng.accounts import access
 from hongfeng.audit.services import record_event
 from hongfeng.core.errors import DomainError
-from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
-from hongfeng.points import rules
-from hongfeng.points.models import LevelChange, MemberPoints, PointsEntry, PointsRule, Source
+from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit, UnitKind
+from hongfeng.points import ratings, rules
+from hongfeng.points.models import (
+    LevelChange,
+    MemberPoints,
+    PointsEntry,
+    PointsRule,
+    RatingRun,
+    Source,
+    TeamRating,
+)
 
 __all__ = [
     "award_activity_points",
+    "check_rating",
     "post_entry",
+    "publish_rating",
     "publish_rule",
     "rebuild_totals",
     "rule_for",
+    "run_rating",
+    "team_points",
 ]
 
 DEFAULT_LABEL = "默认规则（团体标准）"
@@ -337,3 +350,122 @@ def rebuild_totals(member) -> MemberPoints:
     )
     earned, balance = sums["earned"] or Decimal(0), sums["balance"] or Decimal(0)
     return MemberPoints(member=member, earned=earned, balance=balance, level=rules.level_of(earned))
+
+
+# ---- annual team star rating (7.2.3) ---------------------------------------------------------
+
+
+def _year_bounds(year: int):
+    tz = timezone.get_current_timezone()
+    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def team_points(association: Unit, year: int) -> dict[int, Decimal]:
+    """Every active team under the association → the points its members earned in activities
+    that started that year (activity awards and their corrections; *Decision*: awards, penalties
+    and redemptions are not the team's activity points). One aggregate query."""
+    teams = Unit.objects.filter(
+        path__startswith=association.path, kind=UnitKind.TEAM, archived_at__isnull=True
+    ).values_list("pk", flat=True)
+    totals = {team: Decimal(0) for team in teams}
+    start, end = _year_bounds(year)
+    rows = (
+        PointsEntry.objects.filter(
+            team__path__startswith=association.path,
+            team__kind=UnitKind.TEAM,
+            source__in=[Source.ACTIVITY, Source.CORRECTION],
+            activity__starts_at__gte=start,
+            activity__starts_at__lt=end,
+        )
+        .values("team_id")
+        .annotate(total=Sum("earned"))
+    )
+    for row in rows:
+        if row["team_id"] in totals:
+            totals[row["team_id"]] = row["total"] or Decimal(0)
+    return totals
+
+
+def _compute(association: Unit, year: int) -> tuple[dict, dict[int, tuple]]:
+    """The inputs (points for the year and the two before) and per team (points, rank, base,
+    stars)."""
+    years = {y: team_points(association, y) for y in (year, year - 1, year - 2)}
+    tiered = {y: ratings.tiers(points) for y, points in years.items()}
+    results = {}
+    for team, points in years[year].items():
+        rank, base = tiered[year][team]
+        top_last = tiered[year - 1].get(team, (0, 0))[1] >= 3
+        top_before = tiered[year - 2].get(team, (0, 0))[1] >= 3
+        results[team] = (points, rank, base, ratings.final_stars(base, top_last, top_before))
+    inputs = {str(y): {str(t): str(p) for t, p in points.items()} for y, points in years.items()}
+    return inputs, results
+
+
+@transaction.atomic
+def run_rating(*, actor, association: Unit, year: int) -> RatingRun:
+    """Rate every team of one association for a finished (or the current) year and store the
+    run with its inputs."""
+    access.require(actor, "points.rate", association, "只有协会管理员可以进行星级评定。")
+    if association.kind not in ASSOCIATION_KINDS:
+        raise DomainError(
+            "星级评定在一个义警协会内进行。", code="not_an_association", field="association_id"
+        )
+    if not 2000 <= year <= timezone.localdate().year:
+        raise DomainError("年份不合理。", code="invalid_year", field="year")
+    inputs, results = _compute(association, year)
+    run = RatingRun.objects.create(
+        association=association,
+        year=year,
+        inputs=inputs,
+        created_by=actor,
+        created_at=timezone.now(),
+    )
+    TeamRating.objects.bulk_create(
+        TeamRating(run=run, team_id=team, points=p, rank=rank, base_stars=base, stars=stars)
+        for team, (p, rank, base, stars) in results.items()
+    )
+    record_event(
+        action="points.rating_run",
+        actor=actor,
+        target=association,
+        unit=association,
+        summary={"year": year, "run": run.pk, "teams": len(results)},
+    )
+    return run
+
+
+def check_rating(run: RatingRun) -> list[str]:
+    """Re-check a stored run against the ledger today: the differences, in Chinese (empty =
+    the run still stands)."""
+    _inputs, results = _compute(run.association, run.year)
+    stored = {r.team_id: r for r in run.results.select_related("team")}
+    problems = []
+    for team, (points, rank, _base, stars) in results.items():
+        row = stored.pop(team, None)
+        if row is None:
+            problems.append(f"总队 #{team} 未在本次评定中")
+        elif (row.points, row.rank, row.stars) != (points, rank, stars):
+            problems.append(
+                f"{row.team.name}：评定时 {row.points} 分、第 {row.rank} 名、{row.stars} 星，"
+                f"现按台账为 {points} 分、第 {rank} 名、{stars} 星"
+            )
+    problems.extend(f"{row.team.name} 已不在该协会" for row in stored.values())
+    return problems
+
+
+@transaction.atomic
+def publish_rating(*, actor, run: RatingRun) -> RatingRun:
+    """Publish a run on the public ratings page."""
+    access.require(actor, "points.rate", run.association, "只有协会管理员可以公布星级评定。")
+    if run.published:
+        return run
+    RatingRun.objects.filter(pk=run.pk).update(published=True)
+    run.published = True
+    record_event(
+        action="points.rating_published",
+        actor=actor,
+        target=run.association,
+        unit=run.association,
+        summary={"year": run.year, "run": run.pk},
+    )
+    return run
