@@ -6,6 +6,7 @@ from hongfeng.accounts.models import RoleAssignment, User
 from hongfeng.audit.models import AuditEvent
 from hongfeng.orgs.models import Unit
 from tests.conftest import ApiClient
+from tests.test_honours import HONOURS_WRITES
 
 
 class TestErrors:
@@ -420,7 +421,10 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/roster-imports/{import_id}/confirm",
         "post /api/v1/members/{member_id}/pre-job-training",
         "post /api/v1/points-rules",
+        "post /api/v1/star-ratings",
+        "post /api/v1/star-ratings/{run_id}/publish",
         *ACTIVITY_WRITES,
+        *HONOURS_WRITES,
     }
     assert writes == covered
 

@@ -6,6 +6,7 @@ from hongfeng.audit.models import AuditEvent
 from hongfeng.core.errors import Conflict, DomainError, Forbidden, StaleVersion
 from hongfeng.orgs import services
 from hongfeng.orgs.models import SpecialTag, Unit, UnitKind
+from hongfeng.points.demo import TEAMS as RATING_TEAMS
 
 
 def _names(qs):
@@ -144,7 +145,8 @@ class TestTreeQueries:
     def test_teams_under_a_city_association(self, cast, django_assert_num_queries):
         with django_assert_num_queries(1):
             names = _names(Unit.objects.subtree_of(cast.units["shaoxing"]).filter(kind="team"))
-        assert names == ["暨阳义警总队", "柯桥义警总队", "红枫义警总队"]
+        rating_county = sorted(name for name, *_ in RATING_TEAMS)  # the 上虞 demo county
+        assert names == sorted(["暨阳义警总队", "柯桥义警总队", "红枫义警总队", *rating_county])
 
     def test_teams_guided_by_station_and_bureau(self, cast, django_assert_num_queries):
         with django_assert_num_queries(1):
@@ -153,11 +155,10 @@ class TestTreeQueries:
             "暨阳义警总队",
             "红枫义警总队",
         ]
-        assert _names(Unit.objects.teams_guided_by(cast.units["shaoxing_bureau"])) == [
-            "暨阳义警总队",
-            "柯桥义警总队",
-            "红枫义警总队",
-        ]
+        rating_county = [name for name, *_ in RATING_TEAMS]  # guided by 百官派出所 (上虞)
+        assert _names(Unit.objects.teams_guided_by(cast.units["shaoxing_bureau"])) == sorted(
+            ["暨阳义警总队", "柯桥义警总队", "红枫义警总队", *rating_county]
+        )
 
     def test_paths_agree_with_parent_links(self, cast):
         """Property of the materialised path: it spells out the chain of parents."""

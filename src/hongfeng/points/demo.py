@@ -1,10 +1,11 @@
-"""Two years of team history for the star rating (7.2.3) and levels (7.2.2): twenty more teams
-under the 绍兴市义警协会 (in 诸暨 and 柯桥), each with two members, and one evaluated activity per
-team and year carried over as history (check-ins, settled hours, ratings), awarded through the
-real points path. Last year's and this year's ratings are run and published.
+"""Two years of team history for the star rating (7.2.3) and levels (7.2.2): a county of
+twenty more teams under the 绍兴市义警协会 (上虞区, with its own bureau and station), each with a
+member, and one evaluated activity per team and year carried over as history (check-ins,
+settled hours, ratings), awarded through the real points path. Last year's and this year's
+ratings of the 绍兴市义警协会 are run and published.
 
 The numbers are chosen so the ranking shows what the rules do: a tie at rank 5 that gives both
-teams ★★★ (the better tier), a team that was ★★★ last year and is again (★★★★), and teams
+teams ★★★ (the better tier), teams that were ★★★ last year and are again (★★★★), and teams
 without points (no star)."""
 
 import random
@@ -31,80 +32,94 @@ from hongfeng.activities.models import (
 )
 from hongfeng.members import services as member_services
 from hongfeng.members.demo import make_id_number
-from hongfeng.orgs.services import onboard_team
+from hongfeng.orgs.models import UnitKind
+from hongfeng.orgs.services import create_unit, onboard_team
 from hongfeng.points.services import award_activity_points, publish_rating, run_rating
 
-# (name, county key, station key, points this year, points last year) — per team, shared by its
-# two members; 10 points per hour (普通, 良好).
+# (name, points this year, points last year) for the team's member; 10 points per hour (普通, 良好).
 TEAMS = [
-    ("浣东义警总队", "zhuji", "fengqiao", 900, 950),
-    ("陶朱义警总队", "zhuji", "jiyang_station", 800, 300),
-    ("店口义警总队", "zhuji", "fengqiao", 700, 420),
-    ("大唐义警总队", "zhuji", "jiyang_station", 600, 380),
-    ("次坞义警总队", "zhuji", "fengqiao", 600, 200),
-    ("牌头义警总队", "zhuji", "jiyang_station", 550, 360),
-    ("五泄义警总队", "zhuji", "fengqiao", 500, 340),
-    ("东白湖义警总队", "zhuji", "jiyang_station", 450, 320),
-    ("赵家义警总队", "zhuji", "fengqiao", 450, 0),
-    ("同山义警总队", "zhuji", "jiyang_station", 400, 280),
-    ("安华义警总队", "zhuji", "fengqiao", 380, 260),
-    ("马剑义警总队", "zhuji", "jiyang_station", 360, 240),
-    ("齐贤义警总队", "keqiao", "keyan", 340, 220),
-    ("安昌义警总队", "keqiao", "keyan", 320, 200),
-    ("华舍义警总队", "keqiao", "keyan", 300, 180),
-    ("福全义警总队", "keqiao", "keyan", 280, 160),
-    ("钱清义警总队", "keqiao", "keyan", 260, 140),
-    ("杨汛桥义警总队", "keqiao", "keyan", 240, 120),
-    ("漓渚义警总队", "keqiao", "keyan", 220, 100),
-    ("平水义警总队", "keqiao", "keyan", 200, 80),
+    ("浣东义警总队", 900, 950),
+    ("陶朱义警总队", 800, 300),
+    ("店口义警总队", 700, 420),
+    ("大唐义警总队", 600, 380),
+    ("次坞义警总队", 600, 200),
+    ("牌头义警总队", 550, 360),
+    ("五泄义警总队", 500, 340),
+    ("东白湖义警总队", 450, 320),
+    ("赵家义警总队", 450, 0),
+    ("同山义警总队", 400, 280),
+    ("安华义警总队", 380, 260),
+    ("马剑义警总队", 360, 240),
+    ("齐贤义警总队", 340, 220),
+    ("安昌义警总队", 320, 200),
+    ("华舍义警总队", 300, 180),
+    ("福全义警总队", 280, 160),
+    ("钱清义警总队", 260, 140),
+    ("杨汛桥义警总队", 240, 120),
+    ("漓渚义警总队", 220, 100),
+    ("平水义警总队", 200, 80),
 ]
 # The 红枫义警总队 earns this year's points through the activities demo; last year it led too.
 HONGFENG_LAST_YEAR = 1000
+COUNTY = "上虞区义警协会"
 
 
 def build(cast) -> None:
-    """Teams, members, two years of evaluated history, and both years' published ratings."""
+    """A county of teams, their members, two years of evaluated history, and both years'
+    published ratings of the city association."""
     admin = cast.users["city_admin"]
+    sysadmin = cast.users["system_admin"]
     today = timezone.localdate()
     this_day = today - timedelta(days=10)
     last_day = this_day.replace(year=this_day.year - 1)
     hongfeng_people = list(
         cast.units["hongfeng"].members.filter(status__in=["active", "core"]).order_by("pk")[:2]
     )
-    _history(cast, admin, cast.units["hongfeng"], hongfeng_people, last_day, HONGFENG_LAST_YEAR)
-    for index, (name, county, station, this_year, last_year) in enumerate(TEAMS):
+    _history(admin, cast.units["hongfeng"], hongfeng_people, last_day, HONGFENG_LAST_YEAR)
+    county = create_unit(
+        actor=sysadmin,
+        parent=cast.units["shaoxing"],
+        kind=UnitKind.COUNTY_ASSOCIATION,
+        name=COUNTY,
+        region_code="330604",
+    )
+    bureau = create_unit(
+        actor=sysadmin,
+        parent=cast.units["shaoxing_bureau"],
+        kind=UnitKind.COUNTY_BUREAU,
+        name="绍兴市公安局上虞区分局",
+        region_code="330604",
+    )
+    station = create_unit(actor=sysadmin, parent=bureau, kind=UnitKind.STATION, name="百官派出所")
+    for index, (name, this_year, last_year) in enumerate(TEAMS):
         team = onboard_team(
-            actor=cast.users["system_admin"],
-            county=cast.units[county],
-            name=name,
-            guiding_station=cast.units[station],
-            squads=[],
+            actor=sysadmin, county=county, name=name, guiding_station=station, squads=[]
         )
-        people = [_member(admin, team, index, n) for n in range(2)]
-        _history(cast, admin, team, people, this_day, this_year)
-        _history(cast, admin, team, people, last_day, last_year)
+        people = [_member(admin, team, index)]
+        _history(admin, team, people, this_day, this_year)
+        _history(admin, team, people, last_day, last_year)
     shaoxing = cast.units["shaoxing"]
     for year in (last_day.year, this_day.year):
         run = run_rating(actor=admin, association=shaoxing, year=year)
         publish_rating(actor=admin, run=run)
 
 
-def _member(admin, team, index: int, n: int):
-    born = date(1970 + index, 1 + n, 10 + n)
-    rng = random.Random(7000 + index * 2 + n)  # noqa: S311 — demo data, deterministic on purpose
+def _member(admin, team, index: int):
+    born = date(1970 + index, 3, 10)
+    rng = random.Random(7000 + index)  # noqa: S311 — demo data, deterministic on purpose
     return member_services.register_member(
         actor=admin,
         unit=team,
-        name=f"{team.name[:2]}{'一二'[n]}号",
-        id_number=make_id_number(rng, born, n == 0),
-        mobile=f"1355500{index * 2 + n:04d}",
+        name=f"{team.name[:2]}义警",
+        id_number=make_id_number(rng, born, index % 2 == 0),
+        mobile=f"1355500{index:04d}",
         status="active",
         reason="演示数据",
         joined_on=date(2023, 3, 1),
     )
 
 
-def _history(cast, admin, team, people, day, points: int) -> None:
+def _history(admin, team, people, day, points: int) -> None:
     """One evaluated activity of `team` on `day` worth `points` in all (10 per hour each)."""
     if points <= 0 or not people:
         return
