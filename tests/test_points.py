@@ -429,3 +429,19 @@ def test_rating_writes_are_audited(cast, api_as):
     assert AuditEvent.objects.filter(
         request_id=published["X-Request-ID"], action="points.rating_published"
     ).exists()
+
+
+def test_rebuild_all_totals_repairs_the_cache(cast):
+    member = Member.objects.get(user=cast.users["volunteer"])
+    truth = services.rebuild_totals(member)
+    MemberPoints.objects.filter(member=member).update(
+        earned=Decimal(1), balance=Decimal(1), level=0
+    )
+    assert services.rebuild_all_totals(chunk=7) >= 1
+    repaired = MemberPoints.objects.get(member=member)
+    assert (repaired.earned, repaired.balance, repaired.level) == (
+        truth.earned,
+        truth.balance,
+        truth.level,
+    )
+    assert services.rebuild_all_totals() == 0  # nothing left to repair

@@ -32,6 +32,7 @@ __all__ = [
     "post_entry",
     "publish_rating",
     "publish_rule",
+    "rebuild_all_totals",
     "rebuild_totals",
     "rule_for",
     "run_rating",
@@ -469,3 +470,61 @@ def publish_rating(*, actor, run: RatingRun) -> RatingRun:
         summary={"year": run.year, "run": run.pk},
     )
     return run
+
+
+def rebuild_all_totals(*, chunk: int = 5000) -> int:
+    """Recompute every member's totals and level from the ledger (7.2.2) — after a bulk import
+    or to prove the cache right. One aggregate query streams the sums; totals are written with
+    bulk upserts in chunks. Returns how many members' cached totals changed. Level history is
+    not rewritten: this repairs the cache, it does not replay promotions."""
+    sums = (
+        PointsEntry.objects.values("member_id")
+        .annotate(earned=Sum("earned"), balance=Sum("amount"))
+        .order_by("member_id")
+    )
+    cached = {}
+    changed = 0
+    batch: list[MemberPoints] = []
+
+    def flush() -> int:
+        ids = [row.member_id for row in batch]
+        cached.clear()
+        cached.update(
+            {
+                m: (e, b, lv)
+                for m, e, b, lv in MemberPoints.objects.filter(member_id__in=ids).values_list(
+                    "member_id", "earned", "balance", "level"
+                )
+            }
+        )
+        dirty = [
+            row
+            for row in batch
+            if cached.get(row.member_id) != (row.earned, row.balance, row.level)
+        ]
+        MemberPoints.objects.bulk_create(
+            dirty,
+            update_conflicts=True,
+            unique_fields=["member"],
+            update_fields=["earned", "balance", "level", "updated_at"],
+        )
+        batch.clear()
+        return len(dirty)
+
+    now = timezone.now()
+    for row in sums.iterator(chunk_size=chunk):
+        earned, balance = row["earned"] or Decimal(0), row["balance"] or Decimal(0)
+        batch.append(
+            MemberPoints(
+                member_id=row["member_id"],
+                earned=earned,
+                balance=balance,
+                level=rules.level_of(earned),
+                updated_at=now,
+            )
+        )
+        if len(batch) >= chunk:
+            changed += flush()
+    if batch:
+        changed += flush()
+    return changed
