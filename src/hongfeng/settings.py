@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "hongfeng.notices",
     "hongfeng.activities",
     "hongfeng.points",
+    "hongfeng.redemption",
     "hongfeng.honours",
 ]
 

@@ -74,6 +74,8 @@ CAPABILITIES: dict[str, dict[str, Reach]] = {
         **_HONOURS_KEEPER,
         "honours.rules": Reach.SUBTREE,
         "points.rate": Reach.SUBTREE,
+        # 积分兑换 (5.4.5): the catalogues of the associations in reach and their orders.
+        "redemption.manage": Reach.SUBTREE,
     },
     Role.BUREAU_OFFICER: {
         **_LEADER,
@@ -97,6 +99,8 @@ CAPABILITIES: dict[str, dict[str, Reach]] = {
         **_HONOURS_KEEPER,
         "violations.decide": Reach.SUBTREE,
         "activities.publish_notice": Reach.SUBTREE,
+        # Hands redeemed items over to the team's members (orders scoped by the member's unit).
+        "redemption.hand_over": Reach.SUBTREE,
     },
     # A squad leader keeps the squad's files but sees personal data masked.
     Role.SQUAD_LEADER: {

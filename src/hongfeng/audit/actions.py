@@ -90,6 +90,12 @@ ACTIONS: dict[str, str] = {
     "violation.exit_proposed": "建议退出",
     "violation.exit_confirmed": "确认退出",
     "violation.exit_rejected": "不予退出",
+    # Redemption (5.4.5)
+    "redemption.item_created": "新增兑换物品",
+    "redemption.item_updated": "修改兑换物品",
+    "redemption.ordered": "积分兑换下单",
+    "redemption.handed_over": "交付兑换物品",
+    "redemption.cancelled": "取消兑换订单",
 }
 
 
