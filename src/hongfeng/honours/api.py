@@ -1,0 +1,473 @@
+"""Honours, certificates and violations over the API (5.2.10): honour titles and their rules,
+grants, certificates (荣誉证书, 志愿服务证明) with their PDF and public verification, warnings,
+the violation rule and the exit proposals the captain decides."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from hongfeng.accounts import access
+from hongfeng.core.api_types import Id, Text
+from hongfeng.core.errors import DomainError, NotFound
+from hongfeng.core.masking import mask_name
+from hongfeng.core.pagination import Pagination
+from hongfeng.honours import selectors, services
+from hongfeng.honours.models import (
+    CertificateKind,
+    ProposalStatus,
+    ThresholdKind,
+    ViolationRule,
+)
+from hongfeng.members.selectors import get_member_for_user, own_member
+from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
+
+router = Router()
+
+
+def _unit_ref(unit) -> dict:
+    return {"id": unit.pk, "name": unit.name, "kind": unit.kind}
+
+
+def _own(request):
+    member = own_member(request.user)
+    if member is None:
+        raise NotFound("您还没有队员档案。")
+    return member
+
+
+def base_url(request) -> str:
+    """Where the verification page lives (HONGFENG_PUBLIC_BASE_URL, else this request's host)."""
+    return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
+# ---- honour titles -------------------------------------------------------------------------
+
+
+class TitleIn(Schema):
+    association_id: Id
+    name: Text = Field(..., min_length=1, max_length=40)
+    threshold_kind: ThresholdKind = Field(..., description="hours / points / manual")
+    threshold_value: Decimal | None = Field(
+        None, gt=0, le=1_000_000, description="门槛（小时或积分；人工授予不填）"
+    )
+    description: Text = Field("", max_length=200)
+
+
+class TitleOut(Schema):
+    id: int
+    association: UnitRef
+    name: str
+    description: str
+    threshold_kind: ThresholdKind
+    threshold_value: Decimal | None
+    rule_label: str
+    active: bool
+
+    @staticmethod
+    def resolve_association(obj):
+        return _unit_ref(obj.association)
+
+
+@router.get("/honour-titles", response=list[TitleOut])
+@paginate(Pagination)
+def list_titles(request):
+    """Honour titles of the associations the caller reaches or belongs under."""
+    return selectors.titles_for(request.user)
+
+
+@router.post("/honour-titles", response={201: TitleOut, **ERRORS})
+def create_title(request, payload: TitleIn):
+    """A new honour title (association admins). A rule title is granted at once to members
+    who already meet it."""
+    association = access.get_unit_for_user(request.user, payload.association_id)
+    title = services.create_title(
+        actor=request.user,
+        association=association,
+        name=payload.name,
+        threshold_kind=payload.threshold_kind,
+        threshold_value=payload.threshold_value,
+        description=payload.description,
+    )
+    return Status(201, title)
+
+
+@router.post("/honour-titles/{title_id}/retire", response={200: TitleOut, **ERRORS})
+def retire_title(request, title_id: Id):
+    """Stop granting a title (grants made stay)."""
+    title = selectors.get_title_for_user(request.user, title_id)
+    return services.retire_title(actor=request.user, title=title)
+
+
+class AppliedOut(Schema):
+    granted: int = Field(..., description="本次新授予的人数")
+
+
+@router.post("/associations/{unit_id}/honours/apply-rules", response={200: AppliedOut, **ERRORS})
+def apply_rules(request, unit_id: Id):
+    """Grant every rule title of this association (and those below it) to the members who
+    meet it now; idempotent (a member never gets a title twice)."""
+    association = access.get_unit_for_user(request.user, unit_id)
+    access.require(request.user, "honours.rules", association, "只有协会管理员可以按规则授予荣誉。")
+    made = services.grant_honours_by_rule(association=association, actor=request.user)
+    return {"granted": len(made)}
+
+
+# ---- grants --------------------------------------------------------------------------------
+
+
+class GrantIn(Schema):
+    member_id: Id
+    title_id: Id
+    reason: Text = Field(..., min_length=1, max_length=200)
+
+
+class GrantOut(Schema):
+    id: int
+    member_id: int
+    member_name: str
+    title_id: int
+    title: str
+    association: str
+    by_rule: bool
+    granted_by: str | None
+    granted_on: date
+    reason: str
+
+    @staticmethod
+    def resolve_member_name(obj):
+        return obj.member.name
+
+    @staticmethod
+    def resolve_title(obj):
+        return obj.title.name
+
+    @staticmethod
+    def resolve_association(obj):
+        return obj.title.association.name
+
+    @staticmethod
+    def resolve_granted_by(obj):
+        return obj.granted_by.name if obj.granted_by_id else None
+
+
+@router.post("/honour-grants", response={201: GrantOut, **ERRORS})
+def grant_honour(request, payload: GrantIn):
+    """Grant a title to a member in scope, with a reason (association admins and captains)."""
+    member = get_member_for_user(request.user, payload.member_id)
+    title = selectors.get_title_for_user(request.user, payload.title_id)
+    grant = services.grant_honour(
+        actor=request.user, member=member, title=title, reason=payload.reason
+    )
+    return Status(201, selectors.grants_for(request.user).get(pk=grant.pk))
+
+
+@router.get("/me/honours", response=list[GrantOut])
+@paginate(Pagination)
+def my_honours(request):
+    return selectors.grants_for(request.user, member=_own(request))
+
+
+@router.get("/members/{member_id}/honours", response=list[GrantOut])
+@paginate(Pagination)
+def member_honours(request, member_id: Id):
+    member = get_member_for_user(request.user, member_id)
+    return selectors.grants_for(request.user, member=member)
+
+
+# ---- certificates --------------------------------------------------------------------------
+
+
+class CertificateIn(Schema):
+    member_id: Id
+    kind: CertificateKind
+    grant_id: Id | None = Field(None, description="荣誉证书：所授荣誉（honour-grants 的 id）")
+    start: date | None = Field(None, description="志愿服务证明：起始日期（含）")
+    end: date | None = Field(None, description="志愿服务证明：截止日期（含）")
+
+
+class CertificateOut(Schema):
+    id: int
+    serial: str
+    kind: CertificateKind
+    kind_label: str
+    member_id: int
+    snapshot: dict
+    issued_at: datetime
+    revoked: bool
+    revoke_reason: str
+    verify_url: str
+    pdf_url: str
+
+    @staticmethod
+    def resolve_kind_label(obj):
+        return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_verify_url(obj, context):
+        return services.verify_url(obj, base_url(context["request"]))
+
+    @staticmethod
+    def resolve_pdf_url(obj):
+        return f"/api/v1/certificates/{obj.pk}/pdf"
+
+
+@router.post("/certificates", response={201: CertificateOut, **ERRORS})
+def issue_certificate(request, payload: CertificateIn):
+    """Issue a 荣誉证书 (for a grant) or a 志愿服务证明 (for a date range): the member for
+    themselves, admins and captains for members in scope."""
+    member = get_member_for_user(request.user, payload.member_id)
+    if payload.kind == CertificateKind.HONOUR:
+        if payload.grant_id is None:
+            raise DomainError("请选择要开具证书的荣誉。", code="required", field="grant_id")
+        grant = selectors.grants_for(request.user, member=member).filter(pk=payload.grant_id)
+        grant = grant.first()
+        if grant is None:
+            raise NotFound("该队员没有这项荣誉。")
+        certificate = services.issue_honour_certificate(actor=request.user, grant=grant)
+    else:
+        if payload.start is None or payload.end is None:
+            raise DomainError("请填写起止日期。", code="required", field="start")
+        certificate = services.issue_service_statement(
+            actor=request.user, member=member, start=payload.start, end=payload.end
+        )
+    return Status(201, certificate)
+
+
+@router.get("/me/certificates", response=list[CertificateOut])
+@paginate(Pagination)
+def my_certificates(request):
+    return selectors.certificates_for(request.user, member=_own(request))
+
+
+@router.get("/members/{member_id}/certificates", response=list[CertificateOut])
+@paginate(Pagination)
+def member_certificates(request, member_id: Id):
+    member = get_member_for_user(request.user, member_id)
+    return selectors.certificates_for(request.user, member=member)
+
+
+@router.get(
+    "/certificates/{certificate_id}/pdf",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {"description": "证书PDF", "content": {"application/pdf": {"schema": {}}}}
+        }
+    },
+)
+def certificate_pdf(request, certificate_id: Id):
+    """The certificate as a PDF with its QR code (audited like an export)."""
+    certificate = selectors.get_certificate_for_user(request.user, certificate_id)
+    pdf = services.certificate_pdf(
+        actor=request.user, certificate=certificate, base_url=base_url(request)
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"{certificate.get_kind_display()}-{certificate.serial}.pdf"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ReasonIn(Schema):
+    reason: Text = Field(..., min_length=1, max_length=200)
+
+
+@router.post("/certificates/{certificate_id}/revoke", response={200: CertificateOut, **ERRORS})
+def revoke_certificate(request, certificate_id: Id, payload: ReasonIn):
+    """Withdraw a certificate: its verification page stops confirming it."""
+    certificate = selectors.get_certificate_for_user(request.user, certificate_id)
+    return services.revoke_certificate(
+        actor=request.user, certificate=certificate, reason=payload.reason
+    )
+
+
+class VerificationOut(Schema):
+    genuine: bool
+    message: str
+    serial: str | None = None
+    kind: CertificateKind | None = None
+    snapshot: dict | None = None
+
+
+@router.get(
+    "/public/certificates/{serial}",
+    response={200: VerificationOut, 422: ErrorOut},
+    auth=None,
+)
+def verify_certificate(request, serial: str, h: str = Query("", max_length=128)):
+    """Public verification (no login), the JSON twin of /verify/<serial>/?h=<mac>."""
+    certificate = services.verify_certificate(serial[:40], h)
+    if certificate is None:
+        return {"genuine": False, "message": "证书不存在或已被篡改。"}
+    return {
+        "genuine": True,
+        "message": "真实有效",
+        "serial": certificate.serial,
+        "kind": certificate.kind,
+        "snapshot": certificate.snapshot,
+    }
+
+
+# ---- violations ----------------------------------------------------------------------------
+
+
+class RuleIn(Schema):
+    warnings: int = Field(2, ge=1, le=10, description="期间内第几次警告时建议退出")
+    window_months: int = Field(12, ge=1, le=60, description="期间（月）")
+
+
+class RuleOut(Schema):
+    association_id: int
+    warnings: int
+    window_months: int
+    label: str
+    default: bool
+
+
+@router.get("/associations/{unit_id}/violation-rule", response={200: RuleOut, **ERRORS})
+def get_violation_rule(request, unit_id: Id):
+    unit = access.get_unit_for_user(request.user, unit_id)
+    warnings, months, label = services.violation_rule_for(unit)
+    own = ViolationRule.objects.filter(association=unit).exists()
+    return {
+        "association_id": unit.pk,
+        "warnings": warnings,
+        "window_months": months,
+        "label": label,
+        "default": not own,
+    }
+
+
+@router.put("/associations/{unit_id}/violation-rule", response={200: RuleOut, **ERRORS})
+def set_violation_rule(request, unit_id: Id, payload: RuleIn):
+    """Set the association's rule for proposing exit (association admins)."""
+    unit = access.get_unit_for_user(request.user, unit_id)
+    rule = services.set_violation_rule(
+        actor=request.user,
+        association=unit,
+        warnings=payload.warnings,
+        window_months=payload.window_months,
+    )
+    _w, _m, label = services.violation_rule_for(unit)
+    return {
+        "association_id": unit.pk,
+        "warnings": rule.warnings,
+        "window_months": rule.window_months,
+        "label": label,
+        "default": False,
+    }
+
+
+class WarningIn(Schema):
+    reason: Text = Field(..., min_length=1, max_length=300)
+    evidence: Text = Field(..., min_length=1, max_length=2000, description="证据说明")
+    evidence_ref: Text = Field("", max_length=200, description="证据材料的存放位置或编号")
+    penalty_points: Decimal | None = Field(None, ge=0, le=1000, description="扣减积分（可选）")
+
+
+class WarningOut(Schema):
+    id: int
+    member_id: int
+    reason: str
+    evidence: str
+    evidence_ref: str
+    penalty_points: Decimal | None
+    issued_by: str
+    issued_at: datetime
+
+    @staticmethod
+    def resolve_issued_by(obj):
+        return obj.issued_by.name
+
+
+class ProposalOut(Schema):
+    id: int
+    member_id: int
+    member_name: str = Field(..., description="姓名（脱敏）")
+    team: UnitRef
+    warning_count: int
+    rule_label: str
+    status: ProposalStatus
+    status_label: str
+    proposed_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+
+    @staticmethod
+    def resolve_member_name(obj):
+        return mask_name(obj.member.name)
+
+    @staticmethod
+    def resolve_team(obj):
+        return _unit_ref(obj.team)
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return obj.get_status_display()
+
+
+class WarningResult(WarningOut):
+    exit_proposal: ProposalOut | None = None
+
+
+@router.post("/members/{member_id}/warnings", response={201: WarningResult, **ERRORS})
+def issue_warning(request, member_id: Id, payload: WarningIn):
+    """Warn a member (association admins and captains); the rule may propose exit."""
+    from hongfeng.honours.models import ExitProposal
+
+    member = get_member_for_user(request.user, member_id)
+    warning = services.issue_warning(
+        actor=request.user,
+        member=member,
+        reason=payload.reason,
+        evidence=payload.evidence,
+        evidence_ref=payload.evidence_ref,
+        penalty_points=payload.penalty_points,
+    )
+    warning.exit_proposal = (
+        ExitProposal.objects.filter(warning=warning).select_related("member", "team").first()
+    )
+    return Status(201, warning)
+
+
+@router.get("/members/{member_id}/warnings", response=list[WarningOut])
+@paginate(Pagination)
+def member_warnings(request, member_id: Id):
+    member = get_member_for_user(request.user, member_id)
+    return selectors.warnings_for(request.user, member=member)
+
+
+@router.get("/me/warnings", response=list[WarningOut])
+@paginate(Pagination)
+def my_warnings(request):
+    return selectors.warnings_for(request.user, member=_own(request))
+
+
+@router.get("/exit-proposals", response=list[ProposalOut])
+@paginate(Pagination)
+def list_proposals(request, status: ProposalStatus | None = None):
+    """Exit proposals about members in scope, newest first (filter `status=pending`)."""
+    return selectors.proposals_for(request.user, status=status)
+
+
+@router.post("/exit-proposals/{proposal_id}/confirm", response={200: ProposalOut, **ERRORS})
+def confirm_exit(request, proposal_id: Id, payload: ReasonIn):
+    """The captain confirms: the member's status becomes 已退出 (with its history row)."""
+    proposal = selectors.get_proposal_for_user(request.user, proposal_id)
+    services.decide_exit(actor=request.user, proposal=proposal, confirm=True, reason=payload.reason)
+    return selectors.proposals_for(request.user).get(pk=proposal.pk)
+
+
+@router.post("/exit-proposals/{proposal_id}/reject", response={200: ProposalOut, **ERRORS})
+def reject_exit(request, proposal_id: Id, payload: ReasonIn):
+    """The captain rejects the proposal with a reason; the member stays."""
+    proposal = selectors.get_proposal_for_user(request.user, proposal_id)
+    services.decide_exit(
+        actor=request.user, proposal=proposal, confirm=False, reason=payload.reason
+    )
+    return selectors.proposals_for(request.user).get(pk=proposal.pk)
