@@ -119,6 +119,7 @@ def _register_routers() -> None:
     from hongfeng.activities.api import public_router as activities_public_router
     from hongfeng.activities.api import router as activities_router
     from hongfeng.audit.api import router as audit_router
+    from hongfeng.honours.api import router as honours_router
     from hongfeng.members.api import router as members_router
     from hongfeng.members.recruitment_api import router as recruitment_router
     from hongfeng.orgs.api import router as orgs_router
@@ -134,6 +135,7 @@ def _register_routers() -> None:
     api.add_router("/", activities_router, tags=["活动与签到"])
     api.add_router("/", activities_public_router, tags=["公开公示"])
     api.add_router("/", points_router, tags=["积分与等级"])
+    api.add_router("/", honours_router, tags=["荣誉、证书与警告"])
     api.add_router("/", points_public_router, tags=["公开公示"])
 
 

@@ -17,6 +17,9 @@ urlpatterns = [
     path("apply/", include("hongfeng.members.apply_urls")),
     path("activities/", include("hongfeng.activities.urls")),
     path("inbox/", include("hongfeng.notices.urls")),
+    path("honours/", include("hongfeng.honours.urls")),
+    # Public certificate verification (no login): the QR code on every certificate opens it.
+    path("verify/", include("hongfeng.honours.public_urls")),
     # Public pages (no login): the monthly 公示.
     path("public/", include("hongfeng.activities.public_urls")),
 ]

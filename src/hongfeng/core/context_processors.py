@@ -30,6 +30,7 @@ _SECTIONS = {
     "activities": "activities",
     "notices": "inbox",
     "points": "points",
+    "honours": "honours",
 }
 # The phone's bottom bar (ui.md): at most five entries, the volunteer's daily ones first.
 _BOTTOM = ("home", "activities", "inbox", "points", "me", "profile", "members")
@@ -59,6 +60,12 @@ def navigation(request):
         items.append(NavItem("账号管理", reverse("accounts:accounts"), "accounts"))
     if has_capability_any(user, ("points.rate", "members.view")):
         items.append(NavItem("排行与星级", reverse("points:ranking"), "points"))
+    if hasattr(user, "member"):
+        items.append(NavItem("荣誉证书", reverse("honours:mine"), "honours"))
+    if access.has_capability(user, "honours.grant"):
+        items.append(NavItem("荣誉与警告", reverse("honours:desk"), "honours"))
+    elif access.has_capability(user, "violations.decide"):
+        items.append(NavItem("警告与退出", reverse("honours:violations"), "honours"))
     if access.has_capability(user, "audit.view"):
         items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
     items.append(NavItem("我的", reverse("accounts:me"), "me"))

@@ -252,6 +252,9 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
     from hongfeng.activities import demo as activity_demo
 
     activity_demo.build(cast)
+    from hongfeng.honours import demo as honours_demo
+
+    honours_demo.build(cast)
     from hongfeng.points import demo as points_demo
 
     points_demo.build(cast)
