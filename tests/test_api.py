@@ -7,6 +7,7 @@ from hongfeng.audit.models import AuditEvent
 from hongfeng.orgs.models import Unit
 from tests.conftest import ApiClient
 from tests.test_honours import HONOURS_WRITES
+from tests.test_redemption import REDEMPTION_WRITES
 
 
 class TestErrors:
@@ -425,6 +426,7 @@ def test_write_endpoints_are_all_covered(cast):
         "post /api/v1/star-ratings/{run_id}/publish",
         *ACTIVITY_WRITES,
         *HONOURS_WRITES,
+        *REDEMPTION_WRITES,
     }
     assert writes == covered
 

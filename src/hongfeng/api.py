@@ -125,6 +125,7 @@ def _register_routers() -> None:
     from hongfeng.orgs.api import router as orgs_router
     from hongfeng.points.api import public_router as points_public_router
     from hongfeng.points.api import router as points_router
+    from hongfeng.redemption.api import router as redemption_router
 
     api.add_router("/auth", auth_router, tags=["认证"])
     api.add_router("/", accounts_router, tags=["账号与角色"])
@@ -135,6 +136,7 @@ def _register_routers() -> None:
     api.add_router("/", activities_router, tags=["活动与签到"])
     api.add_router("/", activities_public_router, tags=["公开公示"])
     api.add_router("/", points_router, tags=["积分与等级"])
+    api.add_router("/", redemption_router, tags=["积分兑换"])
     api.add_router("/", honours_router, tags=["荣誉、证书与警告"])
     api.add_router("/", points_public_router, tags=["公开公示"])
 

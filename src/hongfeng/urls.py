@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("hongfeng.audit.urls")),
     path("members/", include("hongfeng.members.urls")),
     path("points/", include("hongfeng.points.urls")),
+    path("redemption/", include("hongfeng.redemption.urls")),
     path("apply/", include("hongfeng.members.apply_urls")),
     path("activities/", include("hongfeng.activities.urls")),
     path("inbox/", include("hongfeng.notices.urls")),

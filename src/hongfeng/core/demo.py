@@ -258,6 +258,9 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
     from hongfeng.points import demo as points_demo
 
     points_demo.build(cast)
+    from hongfeng.redemption import demo as redemption_demo
+
+    redemption_demo.build(cast)
     return cast
 
 
