@@ -31,6 +31,7 @@ _SECTIONS = {
     "notices": "inbox",
     "points": "points",
     "honours": "honours",
+    "redemption": "redemption",
 }
 # The phone's bottom bar (ui.md): at most five entries, the volunteer's daily ones first.
 _BOTTOM = ("home", "activities", "inbox", "points", "me", "profile", "members")
@@ -66,6 +67,8 @@ def navigation(request):
         items.append(NavItem("荣誉与警告", reverse("honours:desk"), "honours"))
     elif access.has_capability(user, "violations.decide"):
         items.append(NavItem("警告与退出", reverse("honours:violations"), "honours"))
+    if has_capability_any(user, ("redemption.manage", "redemption.hand_over")):
+        items.append(NavItem("兑换订单", reverse("redemption:orders"), "redemption"))
     if access.has_capability(user, "audit.view"):
         items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
     items.append(NavItem("我的", reverse("accounts:me"), "me"))
