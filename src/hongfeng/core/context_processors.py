@@ -31,7 +31,7 @@ _SECTIONS = {
     "notices": "inbox",
     "points": "points",
     "honours": "honours",
-    "redemption": "redemption",
+    "redemption": "points",  # 积分兑换 lives under 积分 on the phone
 }
 # The phone's bottom bar (ui.md): at most five entries, the volunteer's daily ones first.
 _BOTTOM = ("home", "activities", "inbox", "points", "me", "profile", "members")
@@ -68,7 +68,7 @@ def navigation(request):
     elif access.has_capability(user, "violations.decide"):
         items.append(NavItem("警告与退出", reverse("honours:violations"), "honours"))
     if has_capability_any(user, ("redemption.manage", "redemption.hand_over")):
-        items.append(NavItem("兑换订单", reverse("redemption:orders"), "redemption"))
+        items.append(NavItem("兑换订单", reverse("redemption:orders"), "points"))
     if access.has_capability(user, "audit.view"):
         items.append(NavItem("安全审计", reverse("audit:events"), "audit"))
     items.append(NavItem("我的", reverse("accounts:me"), "me"))
