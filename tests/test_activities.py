@@ -869,3 +869,15 @@ def test_sweep_command_runs_once(cast):
     out = StringIO()
     call_command("sweep", stdout=out)
     assert "started=" in out.getvalue() and "rebroadcast=" in out.getvalue()
+
+
+def test_notice_refs_fit_and_repeat_notices_are_not_sent_twice(cast):
+    """A waitlist promotion on activity and member ids of any realistic size fits the ref
+    column (PostgreSQL enforces its length), and the same notice asked twice is sent once."""
+    from hongfeng.notices.services import notify_all
+
+    user = cast.users["volunteer"]
+    ref = f"activity:{10**12}:promoted:{10**12}"
+    for _ in range(2):
+        notify_all(user=user, kind="activity_promoted", title="候补成功", body="b", ref=ref)
+    assert Notice.objects.filter(ref=f"{ref}:activity_promoted").count() == 3  # inbox, SMS, WeChat

@@ -34,7 +34,7 @@ class Notice(models.Model):
     body = models.CharField("内容", max_length=500)
     # What the notice is about ("activity:12"): one notice per subject, person and channel, so a
     # re-run broadcast adds nothing; and the page the notice opens.
-    ref = models.CharField("关联对象", max_length=40, blank=True, default="")
+    ref = models.CharField("关联对象", max_length=120, blank=True, default="")
     link = models.CharField("链接", max_length=200, blank=True, default="")
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
     status = models.CharField(

@@ -15,6 +15,7 @@ from hongfeng.notices.channels import backend_for
 from hongfeng.notices.models import Channel, Notice, NoticeStatus
 
 BULK_CHUNK = 2000
+REF_MAX = Notice._meta.get_field("ref").max_length
 DELIVERY_CHUNK = 500
 
 
@@ -30,7 +31,14 @@ def notify(
     ref: str = "",
     link: str = "",
 ) -> Notice:
-    """Queue one notice to one person."""
+    """Queue one notice to one person. With a `ref`, at most one per subject, person and
+    channel: asking again returns the first notice and sends nothing."""
+    if len(ref) > REF_MAX:
+        raise ValueError(f"notice ref longer than {REF_MAX} characters: {ref!r}")
+    if ref:
+        sent = Notice.objects.filter(ref=ref, recipient=recipient, channel=channel).first()
+        if sent is not None:
+            return sent
     inbox = channel == Channel.INBOX
     notice = Notice.objects.create(
         recipient=recipient,
