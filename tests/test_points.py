@@ -445,3 +445,69 @@ def test_rebuild_all_totals_repairs_the_cache(cast):
         truth.level,
     )
     assert services.rebuild_all_totals() == 0  # nothing left to repair
+
+
+# ---- access matrix rows for the points endpoints (T2) ---------------------------------------
+ALL_ROLES = [
+    "province_admin",
+    "city_admin",
+    "county_admin",
+    "bureau_officer",
+    "station_officer",
+    "captain",
+    "squad_leader",
+    "group_leader",
+    "volunteer",
+    "outsider",
+    "outside_captain",
+    "sibling_captain",
+    "system_admin",
+    "security_admin",
+    "auditor",
+]
+# Who reads 张三's points (the reach of members.view, plus himself).
+READS_ZHANGSAN = {
+    "province_admin",
+    "city_admin",
+    "county_admin",
+    "bureau_officer",
+    "station_officer",
+    "captain",
+    "squad_leader",
+    "group_leader",
+    "volunteer",
+}
+# Who sees the 诸暨市义警协会 unit, and who may set its rules and rate its teams.
+SEES_ZHUJI = {
+    "province_admin",
+    "city_admin",
+    "county_admin",
+    "system_admin",
+    "security_admin",
+    "auditor",
+}
+RULES_ZHUJI = {"province_admin", "city_admin", "county_admin"}
+
+
+@pytest.mark.parametrize("who", ALL_ROLES)
+def test_points_access_matrix(cast, api_as, who):
+    api = api_as(who)
+    zhangsan = Member.objects.get(user=cast.users["volunteer"]).pk
+    reads = 200 if who in READS_ZHANGSAN else 404
+    assert api.get(f"/members/{zhangsan}/points").status_code == reads
+    assert api.get(f"/members/{zhangsan}/points/entries").status_code == reads
+    month = timezone.localdate().strftime("%Y-%m")
+    board = api.get("/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": month})
+    leaders = READS_ZHANGSAN - {"volunteer", "group_leader", "squad_leader"}
+    assert board.status_code == (200 if who in leaders else 404)
+    allowed = 201 if who in RULES_ZHUJI else 403 if who in SEES_ZHUJI else 404
+    rule = {
+        "association_id": cast.units["zhuji"].pk,
+        "per_hour": "10",
+        "difficulty": rules.DEFAULT_DIFFICULTY,
+        "quality": rules.DEFAULT_QUALITY,
+    }
+    assert api.post("/points-rules", rule).status_code == allowed
+    year = timezone.localdate().year
+    rating = api.post("/star-ratings", {"association_id": cast.units["zhuji"].pk, "year": year})
+    assert rating.status_code == allowed
