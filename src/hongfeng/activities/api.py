@@ -286,16 +286,7 @@ class EligibilityOut(Schema):
 @router.get("/activities/{activity_id}/eligibility", response={200: EligibilityOut, **ERRORS})
 def eligibility(request, activity_id: Id):
     """Whether the caller may join, and exactly which conditions fail."""
-    activity = _detail(request, activity_id)
-    member = services.member_of(request.user)
-    if member is not None:
-        member = (
-            type(member)
-            .objects.select_related("unit")
-            .prefetch_related("skills", "insurances", "equipment")
-            .get(pk=member.pk)
-        )
-    reasons = services.eligibility(member, activity)
+    reasons = services.eligibility_of(request.user, _detail(request, activity_id))
     return {"eligible": not reasons, "reasons": [r.__dict__ for r in reasons]}
 
 

@@ -12,7 +12,6 @@ from hongfeng.activities.models import (
     Activity,
     ActivityStatus,
     CheckIn,
-    CheckInKind,
     HoursEntry,
     Participation,
     ParticipationStatus,
@@ -196,7 +195,6 @@ def can_manage(user, activity: Activity) -> bool:
 
 
 __all__ = [
-    "CheckInKind",
     "activities_for",
     "attendance_teams",
     "can_manage",

@@ -19,7 +19,6 @@ from hongfeng.activities.models import (
 )
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import paginate
-from hongfeng.members.models import Member
 
 TABS = (("open", "可报名"), ("near", "附近"), ("mine", "我的活动"))
 MANAGE_TAB = ("manage", "我管理的")
@@ -73,18 +72,11 @@ def _my_statuses(user, activities) -> dict[int, Participation]:
 
 def _detail_context(request, activity) -> dict:
     user = request.user
-    member = services.member_of(user)
     reasons = []
-    if member is not None:
-        member = (
-            Member.objects.select_related("unit")
-            .prefetch_related("skills", "insurances", "equipment")
-            .get(pk=member.pk)
-        )
     mine = selectors.my_participation(user, activity)
     open_for_signup = activity.status in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS)
     if open_for_signup and (mine is None or mine.status not in _ACTIVE):
-        reasons = services.eligibility(member, activity)
+        reasons = services.eligibility_of(user, activity)
     confirmed = mine is not None and mine.status == ParticipationStatus.CONFIRMED
     checkin_open = confirmed and activity.status in (
         ActivityStatus.PUBLISHED,
@@ -100,7 +92,6 @@ def _detail_context(request, activity) -> dict:
         ).count()
     return {
         "activity": activity,
-        "member": member,
         "mine": mine,
         "reasons": reasons,
         "open_for_signup": open_for_signup,

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from hongfeng.activities.services.attendance import month_bounds
 from hongfeng.points import rules
 from hongfeng.points.models import MemberPoints, PointsEntry
 
@@ -36,12 +37,6 @@ def entries_of(member):
         .select_related("activity")
         .order_by("-created_at", "-id")
     )
-
-
-def month_bounds(month):
-    from hongfeng.activities.services.attendance import month_bounds as bounds
-
-    return bounds(month)
 
 
 def _previous_month(month):

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Max, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hongfeng.accounts import access
@@ -246,19 +247,21 @@ def award_activity_points(*, activity, actor=None) -> list[PointsEntry]:
         if activity.status != ActivityStatus.EVALUATED:
             return []
         hours = settled_hours(activity)
-        rated = dict(
+        # One query for every rated participant with the team the points count for (7.2.3).
+        rated = (
             Participation.objects.filter(activity=activity, member_id__in=list(hours))
             .exclude(quality="")
-            .values_list("member_id", "quality")
+            .annotate(team=Coalesce("member__unit__team_id", "member__unit_id"))
+            .values_list("member_id", "quality", "team")
         )
         booked = _booked(activity)
         current = rule_for(activity.audience_unit)
         entries = [
             entry
-            for member_id, quality in rated.items()
+            for member_id, quality, team_id in rated
             if (
                 entry := _entry(
-                    activity, member_id, hours[member_id], quality, booked, current, actor
+                    activity, member_id, team_id, hours[member_id], quality, booked, current, actor
                 )
             )
         ]
@@ -290,9 +293,9 @@ def _booked(activity) -> dict[int, dict]:
     return booked
 
 
-def _entry(activity, member_id, hours, quality, booked, current, actor) -> PointsEntry | None:
-    from hongfeng.members.models import Member
-
+def _entry(
+    activity, member_id, team_id, hours, quality, booked, current, actor
+) -> PointsEntry | None:
     slot = booked.get(member_id)
     if slot is None:
         coefficients, rule, label = current
@@ -303,14 +306,9 @@ def _entry(activity, member_id, hours, quality, booked, current, actor) -> Point
     award = rules.activity_points(
         coefficients, hours=Decimal(hours), difficulty=activity.difficulty, quality=quality
     )
-    member = (
-        Member.objects.select_related("unit")
-        .only("unit__team_id", "unit__kind", "unit_id")
-        .get(pk=member_id)
-    )
     common = {
         "member_id": member_id,
-        "team_id": member.unit.team_id_or_self,
+        "team_id": team_id,
         "activity": activity,
         "rule": rule,
         "rule_label": label,

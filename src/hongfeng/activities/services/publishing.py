@@ -43,6 +43,7 @@ __all__ = [
     "cancel_activity",
     "create_activity",
     "eligibility",
+    "eligibility_of",
     "eligible_members",
     "get_activity_for_user",
     "member_of",
@@ -441,6 +442,18 @@ def eligibility(member: Member | None, activity: Activity) -> list[Reason]:
                 )
             )
     return reasons
+
+
+def eligibility_of(user, activity: Activity) -> list[Reason]:
+    """`eligibility` for the user's own member file, read with everything the rules look at."""
+    member = member_of(user)
+    if member is not None:
+        member = (
+            Member.objects.select_related("unit")
+            .prefetch_related("skills", "insurances", "equipment")
+            .get(pk=member.pk)
+        )
+    return eligibility(member, activity)
 
 
 def _needed_equipment(activity: Activity) -> list[str]:
