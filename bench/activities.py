@@ -1,59 +1,26 @@
-"""Benchmark (not a test): activity sign-up, check-in and the broadcast fan-out (issue 4).
+"""Scenario (a): activity sign-up burst and check-ins against the production server, beside the
+same server's authenticated no-op `GET /api/v1/ping`; and the broadcast fan-out in process.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hongfeng_bench_act \
-        .venv/bin/python -m bench.activities
-
-Uses the database in DATABASE_URL (created if missing on PostgreSQL, migrated, demo data loaded
-when empty, HONGFENG_TASKS=immediate in this process). Prepares once, and reuses on later runs,
-a bench group under the demo team 红枫 holding --members (default 10,000) eligible members
-(pre-job training done, insured, serving), then:
-
-  1. fan-out: publishes an activity whose audience is the bench group and times `run_broadcast`
-     in this process, as the task worker would run it: every notice (inbox + SMS + WeChat per
-     member) written — target under 5 s. Delivery to the outside channels is queued as chunk
-     tasks on the database queue (counted, then removed: nobody is messaged);
-  2. starts the production server (`hongfeng serve`: gunicorn sync workers, HONGFENG_ENV=
-     production with bench-only keys) on a free port and, with --clients (default 32) concurrent
-     clients, each request from a distinct member with its own bearer token:
-       - 2,000 sign-ups for one fresh activity of capacity 300 (accepted must be exactly 300);
-       - 2,000 GPS check-ins to a fresh activity where the same 2,000 are confirmed;
-     each beside the same server's throughput on the authenticated no-op `GET /api/v1/ping`,
-     measured just before it with the same clients and tokens — target ratio ≥ 0.4 and
-     p99 < 150 ms. The server is stopped at the end, also on error.
-
-The in-process part and the server share fixed bench-only keys (field encryption, blind index,
-audit chain), so a bench database is only ever used with these keys.
+Run by `python -m bench` (see bench/__main__.py). With --clients (default 32) concurrent
+clients, each request from a distinct member with its own bearer token:
+  - N sign-ups (default 2,000) for one fresh activity of capacity 300 (+ waitlist 50) —
+    accepted must be exactly 300;
+  - N GPS check-ins to a fresh activity where the same N are confirmed;
+each after the no-op ping measured just before it with the same clients and tokens — target
+ratio ≥ 0.4 and p99 < 150 ms (issue 4 and 6). The fan-out publishes an activity to the whole
+sign-up group and times `run_broadcast` as the task worker runs it — target under 5 s for
+10,000 members; delivery to the outside channels is queued as chunk tasks on the database
+queue (counted, then removed: nobody is messaged).
 """
 
-import argparse
-import http.client
-import itertools
-import json
-import os
-import random
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
-import threading
+import secrets
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
-# Not secrets: they protect nothing but the benchmark database. Production refuses the
-# development defaults, so the server and this process agree on these instead.
-BENCH_KEYS = {
-    "HONGFENG_SECRET_KEY": "bench-only-secret-key-not-for-any-real-deployment-0123456789abcdef",
-    "HONGFENG_AUDIT_KEY": "bench-only-audit-key-not-for-any-real-deployment",
-    "HONGFENG_FIELD_KEY": "bench-only-field-key-not-for-any-real-deployment",
-    "HONGFENG_BLIND_INDEX_KEY": "bench-only-blind-index-key-not-for-any-real-deployment",
-}
-BENCH_GROUP = "压测小组"
-FIRST_NUMBER = 20_000_000  # ID numbers and mobiles of bench members start here
+from bench.harness import bearer, drive, latency, tally
+from bench.report import Row
+
 SIGNUP_CAPACITY = 300
 LAT, LON = 30.2741, 120.1551
 
@@ -61,87 +28,9 @@ LAT, LON = 30.2741, 120.1551
 # ---- preparation (in process) --------------------------------------------------------------
 
 
-def bench_group(cast):
-    """The group that holds the bench members (created once under the team's first squad)."""
-    from hongfeng.orgs.models import Unit, UnitKind
-    from hongfeng.orgs.services import create_unit
-
-    squad = cast.units["hongfeng_squad1"]
-    group = Unit.objects.filter(parent=squad, name=BENCH_GROUP).first()
-    if group is None:
-        group = create_unit(
-            actor=cast.users["captain"], parent=squad, kind=UnitKind.GROUP, name=BENCH_GROUP
-        )
-    return group
-
-
-def ensure_members(cast, group, target: int) -> list[int]:
-    """Top the bench group up to `target` members through the roster bulk-import path, and make
-    every one eligible for activities in the coming year. Returns the members' user ids."""
-    from django.utils import timezone
-
-    from bench.members import _id_number, _name
-    from hongfeng.members import importing
-    from hongfeng.members.models import InsurancePolicy, Member, RosterImport
-    from hongfeng.members.roster import RosterRow
-
-    members = Member.objects.filter(unit=group)
-    have = members.count()
-    rng = random.Random(target)
-    n = FIRST_NUMBER + have
-    while have < target:
-        batch = min(5000, target - have)
-        rows = []
-        for _ in range(batch):
-            n += 1
-            rows.append(
-                RosterRow(
-                    number=n,
-                    name=_name(rng),
-                    id_number=_id_number(n),
-                    mobile=f"15{n % 10**9:09d}",
-                    unit=group,
-                    unit_label=group.name,
-                )
-            )
-        marker = RosterImport.objects.create(
-            team=cast.units["hongfeng"],
-            filename="bench-activities",
-            content=b"",
-            created_by=cast.users["captain"],
-            total_rows=batch,
-        )
-        importing.import_rows(actor=cast.users["captain"], roster_import=marker, rows=rows)
-        have += batch
-        print(f"  … {have:,} bench members", flush=True)
-    today = timezone.localdate()
-    members.filter(pre_job_training_on__isnull=True).update(
-        pre_job_training_on=today - timedelta(days=30)
-    )
-    members.exclude(health_fit=True).update(health_fit=True)
-    until = today + timedelta(days=30)
-    uninsured = members.exclude(insurances__starts_on__lte=today, insurances__ends_on__gte=until)
-    InsurancePolicy.objects.bulk_create(
-        [
-            InsurancePolicy(
-                member_id=pk,
-                insurer="压测保险",
-                policy_number=f"BENCH-{pk}",
-                starts_on=today - timedelta(days=30),
-                ends_on=today + timedelta(days=365),
-            )
-            for pk in uninsured.values_list("pk", flat=True)
-        ],
-        batch_size=2000,
-    )
-    return list(members.order_by("pk").values_list("user_id", flat=True)[:target])
-
-
 def issue_tokens(user_ids: list[int]) -> list[str]:
     """A fresh bearer token for each user — what `issue_api_token` writes (token row + audit
     event), in bulk."""
-    import secrets
-
     from django.conf import settings
     from django.db import transaction
     from django.utils import timezone
@@ -179,8 +68,8 @@ def issue_tokens(user_ids: list[int]) -> list[str]:
     return tokens
 
 
-def new_activity(cast, audience, *, title: str, capacity: int, starts_in: timedelta):
-    """A fresh activity of the bench team for the bench group."""
+def new_activity(actor, unit, audience, *, title: str, capacity: int, starts_in: timedelta):
+    """A fresh draft activity of `unit` for the members of `audience`."""
     from django.utils import timezone
 
     from hongfeng.activities import services
@@ -188,8 +77,8 @@ def new_activity(cast, audience, *, title: str, capacity: int, starts_in: timede
 
     starts = timezone.now() + starts_in
     return services.create_activity(
-        actor=cast.users["captain"],
-        unit=cast.units["hongfeng"],
+        actor=actor,
+        unit=unit,
         audience_unit=audience,
         data=services.ActivityData(
             kind=ActivityKind.PATROL,
@@ -204,7 +93,7 @@ def new_activity(cast, audience, *, title: str, capacity: int, starts_in: timede
     )
 
 
-def open_without_broadcast(cast, activity) -> None:
+def open_without_broadcast(actor, activity) -> None:
     """Published, but without the broadcast (the fan-out is measured on its own): the sign-up
     and check-in runs then measure only their own requests."""
     from django.utils import timezone
@@ -212,12 +101,12 @@ def open_without_broadcast(cast, activity) -> None:
     from hongfeng.activities import services
     from hongfeng.activities.models import Activity, ActivityStatus
 
-    services.transition(activity=activity, to=ActivityStatus.PUBLISHED, actor=cast.users["captain"])
+    services.transition(activity=activity, to=ActivityStatus.PUBLISHED, actor=actor)
     Activity.objects.filter(pk=activity.pk).update(published_at=timezone.now())
 
 
 def confirm_all(activity, user_ids: list[int]) -> None:
-    """Everyone signed up and confirmed (what 2,000 sign-ups leave behind), in bulk."""
+    """Everyone signed up and confirmed (what the sign-ups leave behind), in bulk."""
     from django.utils import timezone
 
     from hongfeng.activities.models import Activity, Participation, ParticipationStatus
@@ -241,8 +130,14 @@ def confirm_all(activity, user_ids: list[int]) -> None:
     Activity.objects.filter(pk=activity.pk).update(confirmed_count=len(user_ids))
 
 
-def bench_fanout(cast, group) -> dict:
-    """Publish to the bench group and time the broadcast as the task worker runs it."""
+def _count_by(queryset, column: str):
+    from django.db.models import Count
+
+    return queryset.values_list(column).annotate(n=Count("pk")).order_by(column)
+
+
+def bench_fanout(actor, unit, audience, sampler) -> Row:
+    """Publish to `audience` and time the broadcast as the task worker runs it."""
     from django.test.utils import override_settings
     from django_tasks_db.models import DBTaskResult
 
@@ -250,220 +145,111 @@ def bench_fanout(cast, group) -> dict:
     from hongfeng.notices.models import Channel, Notice
 
     activity = new_activity(
-        cast, group, title="压测：一呼百应", capacity=100, starts_in=timedelta(days=1)
+        actor, unit, audience, title="压测：一呼百应", capacity=100, starts_in=timedelta(days=1)
     )
     eligible = services.eligible_members(activity).count()
     database_queue = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     queued_before = set(DBTaskResult.objects.values_list("pk", flat=True))
     with override_settings(TASKS=database_queue):
         # As in production: publishing queues one broadcast task; the worker then runs it.
-        services.publish_activity(actor=cast.users["captain"], activity=activity)
+        services.publish_activity(actor=actor, activity=activity)
+        sampler.reset()
         started = time.perf_counter()
         reached = services.run_broadcast(activity.pk)
         seconds = time.perf_counter() - started
+        rss = sampler.peak()
     by_channel = dict(_count_by(Notice.objects.filter(ref=f"activity:{activity.pk}"), "channel"))
     queued = DBTaskResult.objects.exclude(pk__in=queued_before)
     tasks = {path.rsplit(".", 1)[-1]: n for path, n in _count_by(queued, "task_path")}
     queued.delete()  # nobody is messaged: the bench's deliveries never run
-    return {
-        "activity": activity.pk,
-        "eligible": eligible,
-        "reached": reached,
-        "seconds": seconds,
-        "notices": sum(by_channel.values()),
-        "by_channel": {
-            c: by_channel.get(c, 0) for c in (Channel.INBOX, Channel.SMS, Channel.WECHAT)
-        },
-        "tasks": tasks,
-    }
+    notices = sum(by_channel.values())
+    full = eligible >= 10_000
+    return Row(
+        scenario="a3 broadcast fan-out (in process)",
+        work=f"{eligible:,} eligible → {notices:,} notices",
+        seconds=seconds,
+        throughput=notices / seconds,
+        rate_unit="notices/s",
+        rss=rss,
+        rss_of="bench",
+        target="< 5 s for 10,000" if full else "(< 5 s at 10,000)",
+        ok=(seconds < 5) if full else None,
+        notes=[
+            f"{reached:,} reached, by channel "
+            + str({c: by_channel.get(c, 0) for c in (Channel.INBOX, Channel.SMS, Channel.WECHAT)})
+            + f"; delivery queued as {tasks}"
+        ],
+    )
 
 
-def _count_by(queryset, field: str):
-    from django.db.models import Count
-
-    return queryset.values_list(field).annotate(n=Count("pk")).order_by(field)
+# ---- over HTTP -----------------------------------------------------------------------------
 
 
-# ---- the server ----------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`hongfeng serve` with production settings, its output in a log file."""
-
-    def __init__(self, database_url: str, workers: int):
-        self.port = _free_port()
-        self.workdir = Path(tempfile.mkdtemp(prefix="hongfeng-bench-"))
-        self.log_path = self.workdir / "server.log"
-        env = {
-            **os.environ,
-            **BENCH_KEYS,
-            "DATABASE_URL": database_url,
-            "HONGFENG_ENV": "production",
-            "HONGFENG_DEBUG": "false",
-            "HONGFENG_TASKS": "database",
-            "HONGFENG_ALLOWED_HOSTS": "127.0.0.1",
-            "HONGFENG_DATA_DIR": str(self.workdir),
-            "HONGFENG_LOG_LEVEL": "WARNING",
-        }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        executable = Path(sys.executable).with_name("hongfeng")
-        command = [str(executable), "serve", "--port", str(self.port), "--workers", str(workers)]
-        self.log = self.log_path.open("wb")
-        # fixed arguments, never user input
-        self.process = subprocess.Popen(  # noqa: S603
-            command, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.workers = workers
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("server did not become ready")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of its workers
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-    def errors(self) -> str:
-        text = self.log_path.read_text(errors="replace")
-        return "\n".join(line for line in text.splitlines() if "ERROR" in line or "Trace" in line)
-
-
-# ---- load ----------------------------------------------------------------------------------
-
-
-def drive(port: int, requests: list[tuple], clients: int) -> tuple[list[tuple], float]:
-    """Send every (method, path, token, body) once from `clients` threads, each keeping its own
-    connection (gunicorn's sync workers close it after each response; http.client reopens it).
-    Returns (status, milliseconds, parsed body) per request, and the wall time."""
-    results: list = [None] * len(requests)
-    counter = itertools.count()
-    start_gate = threading.Barrier(clients + 1)
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        start_gate.wait()
-        while (i := next(counter)) < len(requests):
-            method, path, token, body = requests[i]
-            headers = {
-                "Host": "127.0.0.1",
-                "Authorization": f"Bearer {token}",
-                # as the TLS-terminating proxy in front of production sets it
-                "X-Forwarded-Proto": "https",
-            }
-            payload = None
-            if body is not None:
-                payload = json.dumps(body).encode()
-                headers["Content-Type"] = "application/json"
-            started = time.perf_counter()
-            try:
-                conn.request(method, path, body=payload, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                status = response.status
-                if response.will_close:
-                    conn.close()
-            except (OSError, http.client.HTTPException) as exc:
-                conn.close()
-                results[i] = (0, (time.perf_counter() - started) * 1000, {"error": repr(exc)})
-                continue
-            elapsed = (time.perf_counter() - started) * 1000
-            try:
-                parsed = json.loads(data) if data else {}
-            except ValueError:
-                parsed = {"raw": data[:200].decode(errors="replace")}
-            results[i] = (status, elapsed, parsed)
-        conn.close()
-
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start_gate.wait()
-    started, cpu = time.perf_counter(), time.process_time()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    drive.client_cpu = (time.process_time() - cpu) / seconds  # cores busy in this process
-    return results, seconds
-
-
-def _percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def summarise(name: str, results: list[tuple], seconds: float) -> dict:
-    timings = [ms for _, ms, _ in results]
-    return {
-        "scenario": name,
-        "requests": len(results),
-        "throughput": len(results) / seconds,
-        "p50": statistics.median(timings),
-        "p99": _percentile(timings, 99),
-        "client_cpu": drive.client_cpu,
-    }
-
-
-def _tally(items) -> dict:
-    counts: dict = {}
-    for item in items:
-        counts[item] = counts.get(item, 0) + 1
-    return counts
-
-
-def ping_baseline(port: int, tokens: list[str], clients: int) -> dict:
-    """Warm every token and worker (each token's first use touches `last_used_at`), then
-    measure the no-op: one authenticated ping per token."""
-    ping = [("GET", "/api/v1/ping", t, None) for t in tokens]
-    drive(port, ping, clients)
+def ping_baseline(port: int, tokens: list[str], clients: int, *, warm: bool = True) -> dict:
+    """Warm every token and worker first (each token's first use touches `last_used_at`) unless
+    that was done already, then measure the no-op: one authenticated ping per token."""
+    ping = [("GET", "/api/v1/ping", bearer(t), None) for t in tokens]
+    if warm:
+        drive(port, ping, clients)
     results, seconds = drive(port, ping, clients)
     bad = [r for r in results if r[0] != 200]
     if bad:
         raise RuntimeError(f"ping failed: {bad[:3]}")
-    return summarise("ping (baseline)", results, seconds)
+    return {"throughput": len(results) / seconds, **latency([ms for _, ms, _ in results])}
 
 
-def bench_signups(port: int, activity_id: int, tokens: list[str], clients: int) -> dict:
+def _http_row(scenario: str, results, seconds: float, base: dict, rss: float) -> Row:
+    stats = latency([ms for _, ms, _ in results])
+    throughput = len(results) / seconds
+    ratio = throughput / base["throughput"]
+    return Row(
+        scenario=scenario,
+        work="",
+        seconds=seconds,
+        throughput=throughput,
+        p50=stats["p50"],
+        p95=stats["p95"],
+        p99=stats["p99"],
+        rss=rss,
+        baseline=f"ping {base['throughput']:,.0f} req/s",
+        ratio=ratio,
+    )
+
+
+def bench_signups(server, activity_id: int, tokens: list[str], clients: int, base: dict) -> Row:
+    """One sign-up per token, all at once, for an activity of capacity 300."""
     path = f"/api/v1/activities/{activity_id}/signup"
-    results, seconds = drive(port, [("POST", path, t, None) for t in tokens], clients)
-    row = summarise("sign-up (capacity 300)", results, seconds)
-    outcome = _tally(
+    server.memory.reset()
+    results, seconds = drive(
+        server.port, [("POST", path, bearer(t), None) for t in tokens], clients
+    )
+    row = _http_row("a1 sign-up burst (one activity)", results, seconds, base, server.memory.peak())
+    outcome = tally(
         body.get("status") if status == 200 else f"{status} {body.get('code', '')}".strip()
         for status, _, body in results
     )
-    row["accepted"] = outcome.get("confirmed", 0)
-    row["outcome"] = outcome
+    accepted = outcome.get("confirmed", 0)
+    row.work = f"{len(tokens):,} sign-ups → {accepted:,} accepted (capacity {SIGNUP_CAPACITY})"
+    row.target = f"ratio ≥ 0.4, p99 < 150 ms, exactly {SIGNUP_CAPACITY} accepted"
+    row.ok = row.ratio >= 0.4 and row.p99 < 150
+    row.notes.append(f"outcome {outcome}; ping p50 {base['p50']:.1f} ms, p99 {base['p99']:.1f} ms")
+    if accepted != SIGNUP_CAPACITY:
+        row.fail(f"ACCEPTED {accepted}, NOT EXACTLY {SIGNUP_CAPACITY}")
+    row.notes.append(
+        f"{clients} clients / throughput = {clients / row.throughput * 1e3:.0f} ms mean latency "
+        "(Little's law)"
+    )
     return row
 
 
-def bench_checkins(port: int, activity_id: int, tokens: list[str], clients: int) -> dict:
+def bench_checkins(server, activity_id: int, tokens: list[str], clients: int, base: dict) -> Row:
+    """One GPS check-in per token to an activity where all of them are confirmed."""
     path = f"/api/v1/activities/{activity_id}/checkins"
     requests = [
         (
             "POST",
             path,
-            t,
+            bearer(t),
             {
                 "kind": "in",
                 "client_id": str(uuid.uuid4()),
@@ -474,146 +260,95 @@ def bench_checkins(port: int, activity_id: int, tokens: list[str], clients: int)
         )
         for t in tokens
     ]
-    results, seconds = drive(port, requests, clients)
-    row = summarise("check-in (GPS, 2,000 confirmed)", results, seconds)
-    outcome = _tally(
+    server.memory.reset()
+    results, seconds = drive(server.port, requests, clients)
+    row = _http_row("a2 GPS check-ins", results, seconds, base, server.memory.peak())
+    outcome = tally(
         "created" if status == 201 else f"{status} {body.get('code', '')}".strip()
         for status, _, body in results
     )
-    row["accepted"] = outcome.get("created", 0)
-    row["outcome"] = outcome
+    created = outcome.get("created", 0)
+    row.work = f"{len(tokens):,} check-ins → {created:,} stored"
+    row.target = "ratio ≥ 0.4, p99 < 150 ms, all stored"
+    row.ok = row.ratio >= 0.4 and row.p99 < 150
+    row.notes.append(f"outcome {outcome}; ping p50 {base['p50']:.1f} ms, p99 {base['p99']:.1f} ms")
+    if created != len(tokens):
+        row.fail(f"ONLY {created:,} OF {len(tokens):,} CHECK-INS STORED")
     return row
 
 
-# ---- main ----------------------------------------------------------------------------------
+def database_says(signup_id: int, checkin_id: int) -> dict:
+    """What the database holds after the runs, beside what the clients were told."""
+    from hongfeng.activities.models import Activity, CheckIn, Participation
+
+    signup = Activity.objects.get(pk=signup_id)
+    rows = Participation.objects.filter(activity_id=signup_id)
+    return {
+        "confirmed_count": signup.confirmed_count,
+        "confirmed": rows.filter(status="confirmed").count(),
+        "waitlisted": rows.filter(status="waitlisted").count(),
+        "waitlist_limit": signup.waitlist_limit,
+        "checkins": CheckIn.objects.filter(activity_id=checkin_id).count(),
+        "distinct_checkins": CheckIn.objects.filter(activity_id=checkin_id)
+        .values("member_id")
+        .distinct()
+        .count(),
+    }
 
 
-def _table(rows: list[tuple[dict, dict]]) -> str:
-    lines = [
-        "| scenario | requests | accepted | throughput req/s | p50 ms | p99 ms "
-        "| baseline req/s | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row, base in rows:
-        lines.append(
-            f"| {row['scenario']} | {row['requests']:,} | {row['accepted']:,} "
-            f"| {row['throughput']:,.0f} | {row['p50']:.1f} | {row['p99']:.1f} "
-            f"| {base['throughput']:,.0f} | {row['throughput'] / base['throughput']:.2f} |"
-        )
-    return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hongfeng_bench_act"
-        ),
+def prepare_runs(cast, user_ids: list[int]) -> dict:
+    """Tokens for the sign-up members and two fresh activities: one of capacity 300 to sign up
+    for, one starting in ten minutes where all of them are confirmed, to check in to."""
+    actor, team, group = (
+        cast.users["county_admin"],
+        cast.units["signup_team"],
+        cast.units["signup_group"],
     )
-    parser.add_argument("--members", type=int, default=10_000, help="bench members (fan-out)")
-    parser.add_argument("--requests", type=int, default=2000, help="distinct members per run")
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
-    args = parser.parse_args()
-    if args.clients < 32:
-        sys.exit("issue 4 asks for 32 or more concurrent clients")
-    if args.members < args.requests:
-        sys.exit("--members must be at least --requests")
-    os.environ.update(BENCH_KEYS)  # the same keys as the server (see the module docstring)
-    from bench.members import _setup
-
-    _setup(args.database_url)
-    from hongfeng.core import demo
-
-    cast = demo.build() if demo.is_empty() else demo.load()
-    print(f"database: {args.database_url.rsplit('@', 1)[-1]}, {os.cpu_count()} cores")
-    started = time.perf_counter()
-    group = bench_group(cast)
-    user_ids = ensure_members(cast, group, args.members)
-    print(f"bench members: {len(user_ids):,} (ready in {time.perf_counter() - started:.1f} s)")
-
-    fan = bench_fanout(cast, group)
-    per_person = fan["notices"] / max(fan["reached"], 1)
-    print(
-        f"fan-out: {fan['eligible']:,} eligible, {fan['reached']:,} reached, "
-        f"{fan['notices']:,} notices ({per_person:.0f} per person: {fan['by_channel']}) "
-        f"in {fan['seconds']:.2f} s; delivery queued as {fan['tasks']}  "
-        f"(target < 5 s: {'OK' if fan['seconds'] < 5 else 'MISSED'})",
-        flush=True,
-    )
-
-    from django.db import connections
-
-    signup_users = user_ids[: args.requests]
-    tokens = issue_tokens(signup_users)
-    signup_activity = new_activity(
-        cast,
+    tokens = issue_tokens(user_ids)
+    signup = new_activity(
+        actor,
+        team,
         group,
         title="压测：报名",
         capacity=SIGNUP_CAPACITY,
         starts_in=timedelta(days=1),
     )
-    open_without_broadcast(cast, signup_activity)
-    checkin_activity = new_activity(
-        cast, group, title="压测：签到", capacity=args.requests, starts_in=timedelta(minutes=10)
+    open_without_broadcast(actor, signup)
+    checkin = new_activity(
+        actor,
+        team,
+        group,
+        title="压测：签到",
+        capacity=len(user_ids),
+        starts_in=timedelta(minutes=10),
     )
-    open_without_broadcast(cast, checkin_activity)
-    confirm_all(checkin_activity, signup_users)
-    connections.close_all()
-
-    server = Server(args.database_url, args.workers)
-    try:
-        server.wait_ready()
-        print(
-            f"server: hongfeng serve (gunicorn, {args.workers} sync workers, production "
-            f"settings) on port {server.port}; {args.clients} clients",
-            flush=True,
-        )
-        base_signup = ping_baseline(server.port, tokens, args.clients)
-        signup = bench_signups(server.port, signup_activity.pk, tokens, args.clients)
-        base_checkin = ping_baseline(server.port, tokens, args.clients)
-        checkin = bench_checkins(server.port, checkin_activity.pk, tokens, args.clients)
-    finally:
-        server.stop()
-    rows = [(signup, base_signup), (checkin, base_checkin)]
-    print()
-    print(_table(rows))
-    print()
-    for row, base in rows:
-        ratio = row["throughput"] / base["throughput"]
-        print(
-            f"{row['scenario']}: outcome {row['outcome']}; baseline p50 {base['p50']:.1f} ms, "
-            f"p99 {base['p99']:.1f} ms; load generator used {row['client_cpu']:.2f} cores "
-            f"(baseline {base['client_cpu']:.2f}) of {os.cpu_count()}; "
-            f"{args.clients} clients / throughput = {args.clients / row['throughput'] * 1e3:.0f} ms"
-            f" mean latency by Little's law; ratio ≥ 0.4: {'OK' if ratio >= 0.4 else 'MISSED'}, "
-            f"p99 < 150 ms: {'OK' if row['p99'] < 150 else 'MISSED'}"
-        )
-    _verify(signup_activity.pk, checkin_activity.pk)
-    errors = server.errors()
-    if errors:
-        print(f"server errors (log {server.log_path}):\n{errors[:3000]}")
-    else:
-        shutil.rmtree(server.workdir, ignore_errors=True)
+    open_without_broadcast(actor, checkin)
+    confirm_all(checkin, user_ids)
+    return {"tokens": tokens, "signup": signup.pk, "checkin": checkin.pk}
 
 
-def _verify(signup_id: int, checkin_id: int) -> None:
-    """What the database says, beside what the clients were told."""
-    from hongfeng.activities.models import Activity, CheckIn, Participation
+def run_http(server, runs: dict, clients: int) -> list[Row]:
+    """Ping, sign-ups, ping, check-ins — each ping just before what it is the baseline of."""
+    tokens = runs["tokens"]
+    base = ping_baseline(server.port, tokens, clients)
+    signup = bench_signups(server, runs["signup"], tokens, clients, base)
+    base = ping_baseline(server.port, tokens, clients, warm=False)
+    checkin = bench_checkins(server, runs["checkin"], tokens, clients, base)
+    return [signup, checkin]
 
-    signup = Activity.objects.get(pk=signup_id)
-    confirmed = Participation.objects.filter(activity_id=signup_id, status="confirmed").count()
-    waiting = Participation.objects.filter(activity_id=signup_id, status="waitlisted").count()
-    checkins = CheckIn.objects.filter(activity_id=checkin_id).count()
-    print(
-        f"database: sign-up activity {signup_id}: confirmed_count {signup.confirmed_count}, "
-        f"confirmed rows {confirmed}, waitlisted rows {waiting} (limit {signup.waitlist_limit}); "
-        f"check-in activity {checkin_id}: {checkins} check-ins"
+
+def check_database(rows: list[Row], runs: dict) -> None:
+    """Compare the database with what the clients were told; a disagreement fails the row."""
+    facts = database_says(runs["signup"], runs["checkin"])
+    signup, checkin = rows
+    signup.notes.append(
+        f"database: confirmed_count {facts['confirmed_count']}, {facts['confirmed']} confirmed "
+        f"rows, {facts['waitlisted']} waitlisted (limit {facts['waitlist_limit']})"
     )
-    if confirmed != SIGNUP_CAPACITY or signup.confirmed_count != SIGNUP_CAPACITY:
-        print("ACCEPTED IS NOT EXACTLY 300")
-
-
-if __name__ == "__main__":
-    main()
+    if not facts["confirmed"] == facts["confirmed_count"] == SIGNUP_CAPACITY:
+        signup.fail(f"ACCEPTED IS NOT EXACTLY {SIGNUP_CAPACITY} IN THE DATABASE")
+    checkin.notes.append(
+        f"database: {facts['checkins']:,} check-ins of {facts['distinct_checkins']:,} members"
+    )
+    if facts["checkins"] != facts["distinct_checkins"]:
+        checkin.fail("A MEMBER WAS CHECKED IN TWICE")
