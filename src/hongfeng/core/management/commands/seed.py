@@ -24,16 +24,17 @@ class Command(BaseCommand):
             f"{spec.teams} 支总队、{spec.members:,} 名队员、约 "
             f"{spec.members * spec.checkins_per_member:,} 条签到……"
         )
+
+        def write(line: str) -> None:
+            # Flushed at once, so progress shows up in a log file or a pipe too.
+            self.stdout.write(line)
+            self.stdout.flush()
+
         try:
-            progress = seeding.Seeder(scale, seed, write=self.stdout.write).run()
+            progress = seeding.Seeder(scale, seed, write=write).run()
         except seeding.AlreadySeeded as exc:
             raise CommandError(str(exc)) from None
-        elapsed = progress.last_elapsed
-        for table, n in progress.counts.items():
-            self.stdout.write(f"  {table}: {n:,}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"完成：{progress.total:,} 行，用时 {elapsed:.1f} 秒，"
-                f"{progress.total / elapsed:,.0f} 行/秒。"
-            )
-        )
+        lines = progress.summary()
+        for line in lines[:-1]:
+            self.stdout.write(line)
+        self.stdout.write(self.style.SUCCESS(f"完成：{lines[-1]}"))
