@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hongfeng.activities.models import IdempotencyRecord
+from hongfeng.core import hotpath
 from hongfeng.core.errors import DomainError
 
 _KEY = re.compile(r"^[A-Za-z0-9_.:\-]{8,80}$")
@@ -33,6 +34,10 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> tuple[int, dict]:
     return record.status, record.body
 
 
+def _stored(user, key: str) -> IdempotencyRecord | None:
+    return hotpath.fetch_one(IdempotencyRecord, "t0.user_id = %s AND t0.key = %s", [user.pk, key])
+
+
 def run_idempotent(request, handler) -> tuple[int, dict, bool]:
     """Run `handler()` → (status, JSON-able body) once per key. Returns (status, body,
     replayed). Without the header the handler simply runs. A failed request (an error) stores
@@ -49,23 +54,26 @@ def run_idempotent(request, handler) -> tuple[int, dict, bool]:
         )
     fingerprint = _fingerprint(request)
     user = request.user
-    found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    found = _stored(user, key)
     if found is not None:
         return (*_replay(found, fingerprint), True)
     try:
         with transaction.atomic():
             status, body = handler()
-            IdempotencyRecord.objects.create(
-                user=user,
-                key=key,
-                fingerprint=fingerprint,
-                status=status,
-                body=body,
-                created_at=timezone.now(),
+            # on the sign-up and check-in hot path: SQL built once (core.hotpath)
+            hotpath.insert(
+                IdempotencyRecord(
+                    user=user,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=status,
+                    body=body,
+                    created_at=timezone.now(),
+                )
             )
     except IntegrityError:
         # The same key won a race on another connection: its answer is the answer.
-        found = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        found = _stored(user, key)
         if found is None:
             raise
         return (*_replay(found, fingerprint), True)

@@ -108,9 +108,11 @@ def member_file_of(user):
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, "_hf_member"):
+        from hongfeng.core import hotpath
         from hongfeng.members.models import Member
 
-        user._hf_member = Member.objects.select_related("unit").filter(user=user).first()
+        # read on every volunteer request: SQL built once (see hotpath)
+        user._hf_member = hotpath.fetch_one(Member, "t0.user_id = %s", [user.pk], related=("unit",))
     return user._hf_member
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from hongfeng.audit.actions import ACTIONS
 from hongfeng.audit.models import AuditChainHead, AuditEvent
-from hongfeng.core import context
+from hongfeng.core import context, hotpath
 from hongfeng.core.masking import mask_text
 
 GENESIS_HASH = "0" * 64
@@ -74,7 +74,7 @@ def _claim_head() -> AuditChainHead:
     # drops the callbacks when that transaction commits or rolls back, so finding it still
     # queued means we are in the same transaction.
     if held is not None and any(entry[1] is held[0] for entry in connection.run_on_commit):
-        head = AuditChainHead.objects.select_for_update().filter(chain=held[1]).first()
+        head = hotpath.fetch_one(AuditChainHead, "t0.chain = %s", [held[1]], lock=True)
         if head is not None:
             return head
     head = _free_head() or _any_head()
@@ -91,10 +91,17 @@ def _free_head() -> AuditChainHead | None:
     if not connection.features.has_select_for_update_skip_locked:
         return None
     stripes = settings.AUDIT_STRIPES
-    heads = AuditChainHead.objects.filter(chain__lt=stripes)
     start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
-    for candidates in (heads.filter(chain__gte=start), heads.filter(chain__lt=start)):
-        head = candidates.select_for_update(skip_locked=True).order_by("chain").first()
+    # every audited write passes here: SQL built once (core.hotpath)
+    for low, high in ((start, stripes), (0, start)):
+        head = hotpath.fetch_one(
+            AuditChainHead,
+            "t0.chain >= %s AND t0.chain < %s",
+            [low, high],
+            order="t0.chain",
+            lock=True,
+            skip_locked=True,
+        )
         if head is not None:
             return head
     return None
@@ -175,9 +182,13 @@ def record_events(specs: list[dict]) -> list[AuditEvent]:
             event.chain, event.seq, event.prev_hash = head.chain, seq, prev
             event.hash = compute_hash(event)
             prev = event.hash
-        AuditEvent.objects.bulk_create(events, batch_size=500)
-        AuditChainHead.objects.filter(chain=head.chain).update(
-            seq=seq, hash=prev, mac=head_mac(head.chain, seq, prev)
+        if len(events) == 1:
+            hotpath.insert(events[0])  # the common case, without the ORM's SQL compiler
+        else:
+            AuditEvent.objects.bulk_create(events, batch_size=500)
+        hotpath.execute(
+            "UPDATE audit_auditchainhead SET seq = %s, hash = %s, mac = %s WHERE chain = %s",
+            [seq, prev, head_mac(head.chain, seq, prev), head.chain],
         )
     return events
 

@@ -30,6 +30,7 @@ from hongfeng.activities.models import (
 )
 from hongfeng.activities.services.publishing import member_of
 from hongfeng.audit.services import record_event
+from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, NotFound
 from hongfeng.members.models import Member
 
@@ -84,10 +85,12 @@ def _own_participation(user, activity: Activity) -> tuple[Member, Participation]
     member = member_of(user)
     if member is None:
         raise DomainError("您还没有队员档案。", code="no_member_file")
-    participation = (
-        Participation.objects.select_for_update()
-        .filter(activity=activity, member=member, status=ParticipationStatus.CONFIRMED)
-        .first()
+    # the check-in hot path reads with SQL built once (core.hotpath)
+    participation = hotpath.fetch_one(
+        Participation,
+        "t0.activity_id = %s AND t0.member_id = %s AND t0.status = %s",
+        [activity.pk, member.pk, ParticipationStatus.CONFIRMED.value],
+        lock=True,
     )
     if participation is None:
         raise _err("not_signed_up", "您没有报名该活动（或仍在候补），不能签到。", status=403)
@@ -97,12 +100,23 @@ def _own_participation(user, activity: Activity) -> tuple[Member, Participation]
 def _own_records(activity: Activity, member: Member) -> list[tuple]:
     """(id, client id, kind, time, latest review) of the member's records for this activity,
     in time order — one query serving both the retry lookup and the in/out sequence."""
-    return list(
-        CheckIn.objects.filter(activity=activity, member=member)
-        .annotate(last_review=Subquery(_latest_review()))
-        .order_by("at", "id")
-        .values_list("id", "client_id", "kind", "at", "last_review")
+    records = hotpath.fetch_all(
+        CheckIn,
+        "t0.activity_id = %s AND t0.member_id = %s",
+        [activity.pk, member.pk],
+        order="t0.at, t0.id",
     )
+    latest = {}
+    if records:  # reviews are rare: read them only when there is something to review
+        for review in hotpath.fetch_all(
+            CheckInReview,
+            "t0.checkin_id IN (SELECT id FROM activities_checkin "
+            "WHERE activity_id = %s AND member_id = %s)",
+            [activity.pk, member.pk],
+            order="t0.reviewed_at, t0.id",
+        ):
+            latest[review.checkin_id] = review.decision  # the newest wins
+    return [(r.pk, r.client_id, r.kind, r.at, latest.get(r.pk)) for r in records]
 
 
 def _state_before(records: list[tuple], at: datetime) -> str | None:
@@ -149,11 +163,12 @@ def _check_sequence(records: list[tuple], kind: str, at: datetime) -> None:
 
 def _speed_flag(member: Member, activity: Activity, at: datetime, lat: float, lon: float) -> bool:
     """Impossible travel: the member's previous record (any activity) too far for the time."""
-    previous = (
-        CheckIn.objects.filter(member=member, at__lte=at)
-        .select_related("activity")
-        .order_by("-at", "-id")
-        .first()
+    previous = hotpath.fetch_one(
+        CheckIn,
+        "t0.member_id = %s AND t0.at <= %s",
+        [member.pk, hotpath.db_value(CheckIn, "at", at)],
+        related=("activity",),
+        order="t0.at DESC, t0.id DESC",
     )
     if previous is None:
         return False
@@ -281,7 +296,7 @@ def _record(
         flagged=bool(flags),
         recorded_by=user,
     )
-    checkin.save(force_insert=True)  # a racing duplicate fails here: see _record_once
+    hotpath.insert(checkin)  # a racing duplicate fails here: see _record_once
     record_event(
         action=f"activity.check_{data.kind}",
         actor=user,
@@ -370,10 +385,12 @@ def manual_check_in(
         raise _err("too_long", "原因过长（最多200字）。", field="reason")
     if kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    participation = (
-        Participation.objects.select_for_update()
-        .filter(activity=activity, member=member, status=ParticipationStatus.CONFIRMED)
-        .first()
+    # the check-in hot path reads with SQL built once (core.hotpath)
+    participation = hotpath.fetch_one(
+        Participation,
+        "t0.activity_id = %s AND t0.member_id = %s AND t0.status = %s",
+        [activity.pk, member.pk, ParticipationStatus.CONFIRMED.value],
+        lock=True,
     )
     if participation is None:
         raise _err("not_signed_up", "该队员没有报名该活动（或仍在候补）。", field="member_id")

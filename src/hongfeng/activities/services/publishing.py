@@ -24,6 +24,7 @@ from hongfeng.activities.models import (
     member_file_of,
 )
 from hongfeng.audit.services import record_event
+from hongfeng.core import hotpath
 from hongfeng.core.errors import DomainError, NotFound, check_version
 from hongfeng.members.models import (
     SERVING,
@@ -46,6 +47,7 @@ __all__ = [
     "eligibility_of",
     "eligible_members",
     "get_activity_for_user",
+    "load_eligibility_facts",
     "member_of",
     "publish_activity",
     "queue_broadcast",
@@ -71,10 +73,8 @@ def get_activity_for_user(user, activity_id, capability: str = "activities.view"
     The common case on the hot path (a volunteer opening, joining or checking in to an activity
     addressed to their unit) is decided from the member's path without compiling the full
     `visible_to` filter; everything else asks `visible_to` — the same rule either way."""
-    activity = (
-        Activity.objects.select_related("unit", "audience_unit")
-        .filter(pk=access.parse_id(activity_id))
-        .first()
+    activity = hotpath.fetch_one(
+        Activity, "t0.id = %s", [access.parse_id(activity_id)], related=("unit", "audience_unit")
     )
     if activity is None:
         raise NotFound()
@@ -448,12 +448,41 @@ def eligibility_of(user, activity: Activity) -> list[Reason]:
     """`eligibility` for the user's own member file, read with everything the rules look at."""
     member = member_of(user)
     if member is not None:
-        member = (
-            Member.objects.select_related("unit")
-            .prefetch_related("skills", "insurances", "equipment")
-            .get(pk=member.pk)
-        )
+        load_eligibility_facts(member, activity)
     return eligibility(member, activity)
+
+
+_SKILLS_OF = "t0.id IN (SELECT skill_id FROM {table} WHERE {column} = %s)"
+
+
+def _skills_of(through, column: str, owner_id: int) -> list[Skill]:
+    where = _SKILLS_OF.format(table=through._meta.db_table, column=column)
+    return hotpath.fetch_all(Skill, where, [owner_id], order="t0.id")
+
+
+def load_eligibility_facts(member: Member, activity: Activity) -> None:
+    """Read, in a few fixed queries (the sign-up hot path: see core.hotpath), everything
+    `eligibility` looks at beyond the two rows themselves: the member's insurance policies, the
+    activity's audience skills and — for a high-risk task only — the required skills, the
+    member's skills and equipment. `eligibility` then answers without a query."""
+    insurances = hotpath.fetch_all(InsurancePolicy, "t0.member_id = %s", [member.pk])
+    hotpath.set_prefetched(member, "insurances", insurances)
+    through = Activity.audience_skills.through
+    hotpath.set_prefetched(
+        activity, "audience_skills", _skills_of(through, "activity_id", activity.pk)
+    )
+    wanted = activity.audience_skills.all()
+    if activity.is_high_risk:
+        through = Activity.required_skills.through
+        hotpath.set_prefetched(
+            activity, "required_skills", _skills_of(through, "activity_id", activity.pk)
+        )
+        equipment = hotpath.fetch_all(EquipmentIssue, "t0.member_id = %s", [member.pk])
+        hotpath.set_prefetched(member, "equipment", equipment)
+    if wanted or activity.is_high_risk:
+        hotpath.set_prefetched(
+            member, "skills", _skills_of(Member.skills.through, "member_id", member.pk)
+        )
 
 
 def _needed_equipment(activity: Activity) -> list[str]:

@@ -1,0 +1,149 @@
+"""core.hotpath: the hot paths' SQL built once must give exactly what the ORM gives — the same
+instances, values and types, on SQLite and on PostgreSQL (issue 4's sign-up benchmark)."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from hongfeng.activities.models import Activity, CheckIn, Participation
+from hongfeng.audit.models import AuditEvent
+from hongfeng.core import hotpath
+from hongfeng.members.models import Member
+from hongfeng.points.models import PointsEntry
+from tests.test_activities import LAT, LON, _published
+
+
+def _values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def _same(fast, slow) -> None:
+    assert type(fast) is type(slow)
+    fast_values, slow_values = _values(fast), _values(slow)
+    assert fast_values == slow_values
+    for name, value in slow_values.items():  # not just equal: the same Python types
+        assert type(fast_values[name]) is type(value), name
+
+
+def test_fetch_one_matches_the_orm_with_related_rows(cast):
+    activity = _published(cast, audience_categories=["student"], required_equipment=["radio"])
+    fast = hotpath.fetch_one(
+        Activity, "t0.id = %s", [activity.pk], related=("unit", "audience_unit")
+    )
+    slow = Activity.objects.select_related("unit", "audience_unit").get(pk=activity.pk)
+    _same(fast, slow)
+    _same(fast.unit, slow.unit)
+    _same(fast.audience_unit, slow.audience_unit)
+    assert fast.audience_categories == ["student"]  # JSON decoded as the ORM decodes it
+    assert not fast._state.adding and fast._state.db == slow._state.db
+
+
+def test_fetch_one_reads_related_objects_without_another_query(cast, django_assert_num_queries):
+    user = cast.users["volunteer"]
+    with django_assert_num_queries(1):
+        member = hotpath.fetch_one(Member, "t0.user_id = %s", [user.pk], related=("unit",))
+        assert member.unit.name  # already loaded
+    _same(member, Member.objects.get(user=user))
+
+
+def test_fetch_one_with_a_nullable_foreign_key_left_empty(cast):
+    activity = _published(cast)
+    member = Member.objects.get(user=cast.users["volunteer"])
+    now = timezone.now()
+    row = Participation.objects.create(
+        activity=activity, member=member, status="confirmed", queued_at=now, updated_at=now
+    )
+    fast = hotpath.fetch_one(Participation, "t0.id = %s", [row.pk], related=("rated_by",))
+    assert fast.rated_by is None and fast.rated_by_id is None
+    _same(fast, Participation.objects.get(pk=row.pk))
+
+
+def test_fetch_all_orders_and_returns_nothing_when_nothing_matches(cast):
+    units = hotpath.fetch_all(
+        Member, "t0.unit_id = %s", [cast.units["hongfeng"].pk], order="t0.id DESC"
+    )
+    assert [m.pk for m in units] == list(
+        Member.objects.filter(unit=cast.units["hongfeng"])
+        .order_by("-id")
+        .values_list("id", flat=True)
+    )
+    assert hotpath.fetch_all(Member, "t0.id = %s", [-1]) == []
+    assert hotpath.fetch_one(Member, "t0.id = %s", [-1]) is None
+
+
+def test_insert_stores_what_save_would(cast):
+    activity = _published(cast)
+    member = Member.objects.get(user=cast.users["volunteer"])
+    client_id = uuid.uuid4()
+    at = timezone.now() - timedelta(minutes=3)
+    checkin = hotpath.insert(
+        CheckIn(
+            activity=activity,
+            member=member,
+            kind="in",
+            method="gps",
+            client_id=client_id,
+            at=at,
+            received_at=at,
+            latitude=LAT,
+            longitude=LON,
+            flags=["outside_fence"],
+            flagged=True,
+            recorded_by=cast.users["volunteer"],
+        )
+    )
+    assert checkin.pk and not checkin._state.adding
+    stored = CheckIn.objects.get(pk=checkin.pk)
+    assert (stored.client_id, stored.at, stored.flags) == (client_id, at, ["outside_fence"])
+    _same(hotpath.fetch_one(CheckIn, "t0.id = %s", [checkin.pk]), stored)
+    found = hotpath.fetch_one(
+        CheckIn,
+        "t0.member_id = %s AND t0.client_id = %s",
+        [member.pk, hotpath.db_value(CheckIn, "client_id", client_id)],
+    )
+    assert found.pk == checkin.pk
+
+
+def test_decimals_and_dates_convert_as_the_orm_does(cast):
+    member = Member.objects.get(user=cast.users["volunteer"])
+    entry = PointsEntry.objects.filter(member=member).first()
+    if entry is None:
+        pytest.skip("the demo volunteer has no points entry")
+    fast = hotpath.fetch_one(PointsEntry, "t0.id = %s", [entry.pk])
+    _same(fast, PointsEntry.objects.get(pk=entry.pk))
+    assert all(
+        isinstance(getattr(fast, f.attname), Decimal)
+        for f in PointsEntry._meta.concrete_fields
+        if f.get_internal_type() == "DecimalField"
+    )
+
+
+def test_set_prefetched_answers_all_without_a_query(cast, django_assert_num_queries):
+    member = Member.objects.get(user=cast.users["volunteer"])
+    policies = list(member.insurances.all())
+    assert policies, "the demo volunteer is insured"
+    fresh = Member.objects.get(pk=member.pk)
+    hotpath.set_prefetched(fresh, "insurances", policies)
+    insured = member.insured_on(timezone.localdate())
+    with django_assert_num_queries(0):
+        assert list(fresh.insurances.all()) == policies
+        assert fresh.insured_on(timezone.localdate()) == insured
+
+
+def test_execute_counts_changed_rows_and_audit_events_chain_as_before(cast):
+    activity = _published(cast)
+    changed = hotpath.execute(
+        "UPDATE activities_activity SET waitlist_limit = waitlist_limit WHERE id = %s",
+        [activity.pk],
+    )
+    assert changed == 1
+    assert hotpath.execute("UPDATE activities_activity SET title = title WHERE id = -1", []) == 0
+    from django.core.management import call_command
+
+    before = AuditEvent.objects.count()
+    _published(cast)  # audited writes through the single-event fast path
+    assert AuditEvent.objects.count() > before
+    call_command("audit_verify")  # the chains still verify
