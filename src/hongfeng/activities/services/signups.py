@@ -59,7 +59,9 @@ def _locked(activity: Activity) -> Activity:
 def sign_up(*, user, activity: Activity) -> Participation:
     """Join the activity: a confirmed place while places remain, else the waitlist, else a
     409. The member must meet every condition (eligibility, with reasons). The same member
-    signing up twice at once gets one place: the loser of the race finds the winner's row."""
+    signing up twice at once gets one place: the loser of the race finds the winner's row.
+    `activity` must be freshly read (the endpoint has just read it): a copy that already shows
+    every place and the waitlist taken is answered 409 without asking the database again."""
     try:
         return _sign_up(user=user, activity=activity)
     except IntegrityError:  # the same member's parallel request inserted first
