@@ -91,6 +91,14 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+_STARTED = time.perf_counter()
+
+
+def say(message: str) -> None:
+    """A progress line with the seconds since the start (where a slow run spends its time)."""
+    print(f"[{time.perf_counter() - _STARTED:5.0f} s] {message}", flush=True)
+
+
 def _where(database_url: str) -> str:
     """The database without credentials (for printing)."""
     return database_url.rsplit("@", 1)[-1]
@@ -98,9 +106,9 @@ def _where(database_url: str) -> str:
 
 def run(args: argparse.Namespace) -> list[Row]:
     """Prepare, run the chosen scenarios, and return the table's rows in order."""
+    say(f"migrating {_where(args.database_url)}")
     harness.setup(args.database_url)
-    print(f"database: {_where(args.database_url)} — {report.machine()}", flush=True)
-    started = time.perf_counter()
+    say(f"database ready — {report.machine()}")
     prepare.ensure_seed(args.scale, args.seed)
     cast = prepare.bench_cast(args.scale, args.seed)
     db = harness.RawDatabase(args.database_url)
@@ -110,7 +118,7 @@ def run(args: argparse.Namespace) -> list[Row]:
     runs = None
     if "a" in args.only:
         user_ids = prepare.ensure_signup_members(cast, args.members)
-        print("a: fan-out to the sign-up group (in process)", flush=True)
+        say("a: fan-out to the sign-up group (in process)")
         fanout = activities.bench_fanout(
             cast.users["county_admin"],
             cast.units["signup_team"],
@@ -122,34 +130,34 @@ def run(args: argparse.Namespace) -> list[Row]:
         for spec in prepare.role_specs():
             cast.tokens[spec.key] = prepare.token_for(cast.users[spec.key])
             cast.sessions[spec.key] = prepare.session_for(cast.users[spec.key])
-    print(f"prepared in {time.perf_counter() - started:.1f} s", flush=True)
+    say("prepared; starting the server")
 
     server_rows: list[Row] = []
     server_peak = 0.0
     if args.only & {"a", "b", "c"}:
         with harness.running_server(args.database_url, args.workers) as server:
-            print(
+            say(
                 f"server: hongfeng serve (gunicorn, {args.workers} sync workers, production "
-                f"settings) on port {server.port}",
-                flush=True,
+                f"settings) on port {server.port}"
             )
             if runs is not None:
-                print(f"a: {args.requests:,} sign-ups and check-ins, {args.clients} clients")
+                say(f"a: {args.requests:,} sign-ups and check-ins, {args.clients} clients")
                 server_rows += activities.run_http(server, runs, args.clients)
             if "b" in args.only:
-                print(f"b: home pages and API reads, {args.page_clients} clients", flush=True)
+                say(f"b: home pages and API reads, {args.page_clients} clients")
                 server_rows += pages.bench_roles(
                     server, db, cast, samples=args.samples, clients=args.page_clients
                 )
             if "c" in args.only:
-                print("c: member search", flush=True)
+                say("c: member search")
                 server_rows.append(
                     members.bench_search(
                         server, db, cast, samples=args.samples, clients=args.page_clients
                     )
                 )
             server_peak = server.memory.overall
-            errors = server.errors()
+        say("server stopped")
+        errors = server.errors()
         if errors:
             print(f"server errors (log {server.log_path}):\n{errors[:3000]}")
         if runs is not None:
@@ -159,10 +167,10 @@ def run(args: argparse.Namespace) -> list[Row]:
     else:
         rows += server_rows
     if "d" in args.only:
-        print(f"d: roster import of {args.rows:,} rows (in process)", flush=True)
+        say(f"d: roster import of {args.rows:,} rows (in process)")
         rows.append(members.bench_import(cast, rows=args.rows, sampler=bench_rss))
     if "e" in args.only:
-        print("e: levels and star ratings (in process)", flush=True)
+        say("e: levels and star ratings (in process)")
         levels = points.bench_levels(db, bench_rss)
         ratings = points.bench_ratings(db, cast, bench_rss)
         rows += [levels, ratings, points.total_row(levels, ratings)]
@@ -185,9 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     _stop_on_sigterm()
     load_before = os.getloadavg()
-    started = time.perf_counter()
     rows = run(args)
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - _STARTED
     load_after = os.getloadavg()
     header = report.header(
         scale=args.scale,

@@ -88,7 +88,10 @@ class RawDatabase:
             )
         from django.conf import settings
 
-        conn = sqlite3.connect(settings.DATABASES["default"]["NAME"], timeout=20)
+        # each connection is opened here and used by one client thread
+        conn = sqlite3.connect(
+            settings.DATABASES["default"]["NAME"], timeout=20, check_same_thread=False
+        )
         conn.isolation_level = None
         return conn
 
@@ -114,6 +117,7 @@ def repeat_sql(db: RawDatabase, queries: list[tuple[str, tuple]], clients: int) 
     """Run every (sql, params) once from `clients` threads, each with its own connection — the
     same concurrency as the HTTP side. Returns ([(milliseconds, rows)…], wall seconds)."""
     results: list = [None] * len(queries)
+    failures: list[BaseException] = []
     counter = itertools.count()
     connections = [db.connect() for _ in range(clients)]
     gate = threading.Barrier(clients + 1)
@@ -123,7 +127,11 @@ def repeat_sql(db: RawDatabase, queries: list[tuple[str, tuple]], clients: int) 
         while (i := next(counter)) < len(queries):
             sql, params = queries[i]
             started = time.perf_counter()
-            rows = db.run(conn, sql, params)
+            try:
+                rows = db.run(conn, sql, params)
+            except Exception as exc:  # reported by the caller's thread, not lost in this one
+                failures.append(exc)
+                return
             results[i] = ((time.perf_counter() - started) * 1000, rows)
 
     threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in connections]
@@ -136,6 +144,8 @@ def repeat_sql(db: RawDatabase, queries: list[tuple[str, tuple]], clients: int) 
     seconds = time.perf_counter() - started
     for conn in connections:
         conn.close()
+    if failures:
+        raise RuntimeError(f"hand-written SQL failed: {failures[0]!r}") from failures[0]
     return results, seconds
 
 
@@ -319,7 +329,7 @@ class Server:
         group if it does not go within 15 s."""
         self.memory.stop()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of its workers
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -358,5 +358,5 @@ def bench_roles(server, db: RawDatabase, cast, *, samples: int, clients: int) ->
     rows = []
     for spec in role_specs():
         rows += bench_role(server, db, cast, spec, samples=samples, clients=clients)
-        print(f"  {spec.label}: done", flush=True)
+        print(f"        {spec.label}: done", flush=True)
     return rows

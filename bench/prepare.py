@@ -29,6 +29,7 @@ SECURITY_NUMBER = 1  # the bench 安全管理员's running number
 FIRST_HOLDER = 10  # bench role holders: 10, 11, …
 FIRST_SIGNUP = 100_000  # sign-up members: 100,000 onwards
 FIRST_IMPORT = 500_000  # roster import rows: 500,000 onwards (rolled back after each run)
+IN_PROCESS_SCALES = {"small", "county"}  # seeded in this process (no second Django start-up)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def bench_id_number(scale: str, seed: int, n: int) -> str:
 
 def ensure_seed(scale: str, seed: int) -> None:
     """Run `hongfeng seed` once for this scale and seed; refuse a half-finished one."""
+    from django.core.management import call_command
     from django.db import connections
 
     from hongfeng.core import seed as seeding
@@ -107,17 +109,22 @@ def ensure_seed(scale: str, seed: int) -> None:
     from hongfeng.orgs.models import Unit
 
     if not seeding.is_seeded(scale, seed):
-        print(f"seeding: hongfeng seed --scale {scale} --seed {seed} (once per database)")
-        connections.close_all()  # SQLite: the seed writes from another process
-        started = time.perf_counter()
-        # fixed arguments, never user input; same environment (keys, database) as this process
-        done = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "hongfeng", "seed", "--scale", scale, "--seed", str(seed)],
-            env=os.environ.copy(),
-            check=False,
+        print(
+            f"seeding: hongfeng seed --scale {scale} --seed {seed} (once per database)", flush=True
         )
-        if done.returncode:
-            sys.exit(f"hongfeng seed failed (exit {done.returncode})")
+        started = time.perf_counter()
+        if scale in IN_PROCESS_SCALES:
+            call_command("seed", "--scale", scale, "--seed", str(seed))
+        else:
+            # In its own process: the seed's memory (up to 2 GB at province scale) must not
+            # stay in this one, whose RSS the in-process scenarios report.
+            connections.close_all()  # SQLite: the seed writes from another process
+            command = [sys.executable, "-m", "hongfeng", "seed", "--scale", scale]
+            command += ["--seed", str(seed)]
+            # fixed arguments, never user input; same environment (keys, database)
+            done = subprocess.run(command, env=os.environ.copy(), check=False)  # noqa: S603
+            if done.returncode:
+                sys.exit(f"hongfeng seed failed (exit {done.returncode})")
         print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
     root = Unit.objects.get(parent__isnull=True, name=seeding.root_name(scale, seed))
     # The seed commits team by team in creation order: if its last team has members, it ran
@@ -185,12 +192,15 @@ def _holder(cast: BenchCast, spec: RoleSpec, number: int):
     from hongfeng.members.models import Member
 
     unit = cast.units[spec.unit_key]
-    if spec.key == "volunteer":  # a seeded member of the team, with their file
+    if spec.key == "volunteer":  # a seeded member of the team with their file, and no other role
+        leaders = RoleAssignment.objects.active().exclude(role=spec.role).values("user_id")
         member = _first(
-            Member.objects.filter(unit__path__startswith=unit.path, status="active").filter(
+            Member.objects.filter(unit__path__startswith=unit.path, status="active")
+            .filter(
                 user__role_assignments__role=spec.role,
                 user__role_assignments__revoked_at__isnull=True,
             )
+            .exclude(user_id__in=leaders)
         )
         return member.user
     held = (
