@@ -4,7 +4,8 @@ computed by one hand-written SQL query per request, run directly against the dat
 same concurrency.
 
 The main API read is the member list's first page with its count (`GET /api/v1/members`) for
-every role that keeps or guides members, and `GET /api/v1/me/activities` for the volunteer.
+every role that keeps or guides members; for the volunteer, their sign-ups
+(`GET /api/v1/me/activities`) and their points and level (`GET /api/v1/me/points`).
 
 Before measuring, the hand-written home query is checked against the page's own numbers
 (`hongfeng.core.dashboard.cards_for` in process) and the API's count against the query's: a
@@ -12,10 +13,13 @@ difference is reported and fails the row — a baseline that computes something 
 baseline.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from bench.harness import RawDatabase, bearer, cookie, drive, latency, repeat_sql
 from bench.members import (
+    PAGE_SIZE,
     leader_roles,
     member_page_sql,
     page_count,
@@ -230,14 +234,38 @@ def _sql_numbers(row: tuple, names: list[str]) -> list[float]:
 # ---- the main API read, by hand ------------------------------------------------------------
 
 
-def api_read(db: RawDatabase, key: str, user) -> tuple[str, str, list]:
-    """(path, SQL, params) of the role's main API read: the caller's own sign-ups for a
-    volunteer, the member list's first page for everyone else."""
+@dataclass(frozen=True)
+class ApiRead:
+    """One API read: the path, the same answer in hand-written SQL, and how to compare the
+    two (what the answer says, what the SQL says)."""
+
+    path: str
+    sql: str
+    params: list
+    said: Callable[[dict], object]
+    by_hand: Callable[[list[tuple]], object]
+    what: str  # for the table's work column, from the answer
+
+
+def _paged(path: str, sql: str, params: list) -> ApiRead:
+    return ApiRead(
+        path,
+        sql,
+        params,
+        said=lambda body: body.get("count"),
+        by_hand=page_count,
+        what="first page of {}",
+    )
+
+
+def api_reads(db: RawDatabase, key: str, user) -> list[ApiRead]:
+    """The role's main API reads: for a volunteer their own sign-ups and their points and
+    level (issue 5's read path), for everyone else the member list's first page."""
     from hongfeng.members.models import Member
 
     if key == "volunteer":
         member = Member.objects.get(user=user)
-        sql = f"""
+        sign_ups = f"""
             SELECT p.id, a.id, a.kind, a.title, u.id, u.name, u.kind, a.place, a.starts_at,
                 a.ends_at, a.status, a.difficulty, a.capacity, a.confirmed_count,
                 a.waitlist_count, p.status,
@@ -249,15 +277,23 @@ def api_read(db: RawDatabase, key: str, user) -> tuple[str, str, list]:
             JOIN orgs_unit u ON u.id = a.unit_id
             WHERE p.member_id = %s AND p.status <> 'declined'
             ORDER BY a.starts_at DESC, p.id DESC
-            LIMIT {50}
+            LIMIT {PAGE_SIZE}
         """
-        return "/api/v1/me/activities", sql, [member.pk]
+        points = "SELECT earned, balance, level FROM points_memberpoints WHERE member_id = %s"
+        return [
+            _paged("/api/v1/me/activities", sign_ups, [member.pk]),
+            ApiRead(
+                "/api/v1/me/points",
+                points,
+                [member.pk],
+                said=lambda body: body.get("level"),
+                by_hand=lambda rows: rows[0][2] if rows else 0,
+                what="level {}",
+            ),
+        ]
     scope, params = scope_sql(user, "members.view", "u")
-    return (
-        "/api/v1/members",
-        member_page_sql(db, f"({scope} OR m.user_id = %s)"),
-        [*params, user.pk],
-    )
+    sql = member_page_sql(db, f"({scope} OR m.user_id = %s)")
+    return [_paged("/api/v1/members", sql, [*params, user.pk])]
 
 
 # ---- the runs ------------------------------------------------------------------------------
@@ -324,32 +360,31 @@ def bench_role(server, db: RawDatabase, cast, spec, *, samples: int, clients: in
         row.fail(f"FAILED REQUESTS: {len(bad)}, first {bad[0]}")
     rows.append(row)
 
-    # The main API read.
-    path, sql, params = api_read(db, spec.key, user)
-    api_request = ("GET", path, bearer(cast.tokens[spec.key]), None)
-    drive(server.port, [api_request] * clients, clients)
-    server.memory.reset()
-    results, seconds = drive(server.port, [api_request] * samples, clients)
-    rss = server.memory.peak()
-    base, base_seconds = repeat_sql(db, [(sql, tuple(params))] * samples, clients)
-    count = results[0][2].get("count")
-    by_hand = page_count(base[0][1])
-    total = f"{count:,}" if isinstance(count, int) else "?"
-    row = _row(
-        f"b API {path.removeprefix('/api/v1')} · {spec.label}",
-        f"{samples:,} × first page of {total}",
-        results,
-        seconds,
-        base,
-        base_seconds,
-        rss,
-    )
-    bad = _failures(results)
-    if count != by_hand:
-        row.fail(f"API COUNT {count} ≠ HAND-WRITTEN SQL {by_hand}")
-    if bad:
-        row.fail(f"FAILED REQUESTS: {len(bad)}, first {bad[0]}")
-    rows.append(row)
+    # The main API reads.
+    for read in api_reads(db, spec.key, user):
+        api_request = ("GET", read.path, bearer(cast.tokens[spec.key]), None)
+        drive(server.port, [api_request] * clients, clients)
+        server.memory.reset()
+        results, seconds = drive(server.port, [api_request] * samples, clients)
+        rss = server.memory.peak()
+        base, base_seconds = repeat_sql(db, [(read.sql, tuple(read.params))] * samples, clients)
+        said, by_hand = read.said(results[0][2]), read.by_hand(base[0][1])
+        shown = f"{said:,}" if isinstance(said, int) else str(said)
+        row = _row(
+            f"b API {read.path.removeprefix('/api/v1')} · {spec.label}",
+            f"{samples:,} × {read.what.format(shown)}",
+            results,
+            seconds,
+            base,
+            base_seconds,
+            rss,
+        )
+        bad = _failures(results)
+        if said != by_hand:
+            row.fail(f"THE API SAYS {said}, THE HAND-WRITTEN SQL {by_hand}")
+        if bad:
+            row.fail(f"FAILED REQUESTS: {len(bad)}, first {bad[0]}")
+        rows.append(row)
     return rows
 
 

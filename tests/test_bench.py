@@ -21,6 +21,7 @@ SCENARIOS = [
     "a3 broadcast fan-out",
     "b home page · volunteer",
     "b API /me/activities · volunteer",
+    "b API /me/points · volunteer",
     "b home page · team captain",
     "b API /members · team captain",
     "b home page · county association admin",
