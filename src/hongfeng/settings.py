@@ -174,6 +174,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": None}
 
+# A streaming replica for heavy read-only reports and exports (docs/scaling.md). Only code that
+# asks for it with hongfeng.core.db_routing.using_replica() reads there, and never inside a
+# transaction; without HONGFENG_REPLICA_URL there is no second alias and no router.
+REPLICA_URL = env_str("HONGFENG_REPLICA_URL", "")
+DATABASE_ROUTERS: list[str] = []
+if REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_URL,
+        conn_max_age=env_int("HONGFENG_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("HONGFENG_REPLICA_URL must use the same engine as DATABASE_URL")
+    # Tests read the replica alias from the default test database (Django's test mirror).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["hongfeng.core.db_routing.ReplicaRouter"]
+
+# PgBouncer in transaction pooling mode hands each transaction to whichever server connection is
+# free. A server-side cursor (QuerySet.iterator() on PostgreSQL: the broadcast, the totals
+# rebuild, the audit verification stream with them) lives in one server session across
+# statements, so under transaction pooling its later fetches land on a session that never
+# declared it ("cursor does not exist"). Django then fetches in chunks client-side instead.
+# Persistent connections stay on: a client connection to PgBouncer holds no server connection
+# between transactions, and reusing it saves a connect (and its auth) per request.
+DB_POOLER = env_str("HONGFENG_DB_POOLER", "").strip().lower()
+if DB_POOLER not in {"", "none", "pgbouncer"}:
+    raise ImproperlyConfigured("HONGFENG_DB_POOLER must be 'pgbouncer' or empty")
+if DB_POOLER == "pgbouncer":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("HONGFENG_DB_POOLER=pgbouncer needs a PostgreSQL DATABASE_URL")
+    for _alias in DATABASES:
+        DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -334,18 +367,26 @@ if LOG_FILE:
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
 
-# django.tasks: background work (roster imports, broadcasts) goes to a database queue served by
-# `hongfeng db_worker` (`hongfeng demo` starts one itself); "immediate" runs tasks inline.
+# django.tasks: background work (roster imports, broadcasts, notice delivery).
+# "database": a queue table in the same database, served by `hongfeng db_worker` (`hongfeng
+# demo` starts one itself); "redis": Redis lists at HONGFENG_REDIS_URL, served by `hongfeng
+# redis_worker` (hongfeng.core.redis_tasks, for several app servers and workers); "immediate":
+# inline, for tests and tiny installs.
 TASKS_MODE = env_str("HONGFENG_TASKS", "database")
-if TASKS_MODE not in {"database", "immediate"}:
-    raise ImproperlyConfigured("HONGFENG_TASKS must be 'database' or 'immediate'")
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend"
-        if TASKS_MODE == "database"
-        else "django.tasks.backends.immediate.ImmediateBackend"
+REDIS_URL = env_str("HONGFENG_REDIS_URL", "redis://127.0.0.1:6379/0")
+if TASKS_MODE == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_MODE == "redis":
+    TASKS = {
+        "default": {
+            "BACKEND": "hongfeng.core.redis_tasks.RedisBackend",
+            "OPTIONS": {"URL": REDIS_URL},
+        }
     }
-}
+elif TASKS_MODE == "immediate":
+    TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured("HONGFENG_TASKS must be 'database', 'redis' or 'immediate'")
 # Notice channels: a class with send(notice). The default only logs (no external calls).
 # Outside channels an activity broadcast (一呼百应) uses besides the in-app inbox.
 # Absolute address of the site, printed into certificate QR codes (5.2.10); empty = the

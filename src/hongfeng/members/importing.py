@@ -395,10 +395,16 @@ def visible_imports(user):
     return RosterImport.objects.filter(access.scope_q(user, "members.manage", "team"))
 
 
-@transaction.atomic
 def export_roster(*, actor, unit, reveal: bool = False, reason: str = "") -> bytes:
     """The roster of a unit as .xlsx: masked; in clear only with the reveal permission and a
-    reason (security.md: exports are scoped, masked unless approved, watermarked, audited)."""
+    reason (security.md: exports are scoped, masked unless approved, watermarked, audited).
+
+    A whole unit's roster is the heaviest read of the members pages, so its rows come from the
+    replica when one is configured (docs/scaling.md). That is why this is not one transaction:
+    the permission checks read the primary, the rows are read outside any transaction (the
+    router keeps reads inside one on the primary), and the audit row is written on the primary
+    before the file is handed back — an export that cannot be audited is not returned."""
+    from hongfeng.core.db_routing import using_replica
     from hongfeng.members.selectors import members_for
     from hongfeng.members.spreadsheets import roster_export
 
@@ -410,15 +416,17 @@ def export_roster(*, actor, unit, reveal: bool = False, reason: str = "") -> byt
             raise DomainError(
                 "导出明文名册须写明原因（至少4个字）。", code="reason_required", field="reason"
             )
-    members = list(members_for(actor, unit=unit, status="serving"))
-    content = roster_export(members, viewer=actor, reveal=reveal, unit=unit)
-    record_event(
-        action="member.exported",
-        actor=actor,
-        target=unit,
-        unit=unit,
-        summary={"rows": len(members), "reveal": reveal, "reason": reason},
-    )
+    with using_replica():
+        members = list(members_for(actor, unit=unit, status="serving"))
+        content = roster_export(members, viewer=actor, reveal=reveal, unit=unit)
+    with transaction.atomic():
+        record_event(
+            action="member.exported",
+            actor=actor,
+            target=unit,
+            unit=unit,
+            summary={"rows": len(members), "reveal": reveal, "reason": reason},
+        )
     return content
 
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from hongfeng.activities.services.attendance import month_bounds
+from hongfeng.core.db_routing import replica_reads
 from hongfeng.points import rules
 from hongfeng.points.models import MemberPoints, PointsEntry
 
@@ -45,10 +46,12 @@ def _previous_month(month):
     return (month - timedelta(days=1)).replace(day=1)
 
 
+@replica_reads
 def leaderboard(unit, month, *, size: int = 10) -> dict:
     """Boards that do not discourage people with less time (issue 5): besides the month's
     totals, the longest runs of consecutive months with service and the biggest improvement on
-    the month before — members of `unit`'s subtree, names masked."""
+    the month before — members of `unit`'s subtree, names masked. Aggregates a whole subtree's
+    ledger, so it reads the replica when one is configured (a board may trail by its lag)."""
     from django.db.models import Q, Sum
     from django.db.models.functions import TruncMonth
 
@@ -121,9 +124,10 @@ def leaderboard(unit, month, *, size: int = 10) -> dict:
     return {"top": [p for p in top if p["this"] > 0], "improved": improved, "steady": steady}
 
 
+@replica_reads
 def level_distribution(unit) -> list[dict]:
     """Commendation statistics per unit directly below `unit` (5.4.5): serving members by level
-    — two queries whatever the number of units."""
+    — two queries whatever the number of units, on the replica when one is configured."""
     from django.db.models import Count
 
     from hongfeng.members.models import SERVING
