@@ -84,8 +84,11 @@ def _child(args: list[str]) -> subprocess.Popen:
 def start_task_worker() -> list[subprocess.Popen]:
     """For `hongfeng demo`: one background-task worker (imports, broadcasts, notices) and the
     clock sweep (activities start/finish, automatic check-out) beside the web server, stopped
-    with it. In production run `hongfeng db_worker` and `hongfeng sweep --loop 60` as services."""
+    with it. In production run the worker (`hongfeng db_worker`, or `hongfeng redis_worker`
+    with HONGFENG_TASKS=redis) and `hongfeng sweep --loop 60` as services."""
     children = [_child(["sweep", "--loop", "60"])]
     if settings.TASKS_MODE == "database":
         children.append(_child(["db_worker", "--no-startup-delay", "--no-reload"]))
+    elif settings.TASKS_MODE == "redis":
+        children.append(_child(["redis_worker"]))
     return children
