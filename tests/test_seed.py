@@ -3,6 +3,7 @@ the model validations and the access checks, and come out the same for the same 
 
 import random
 from datetime import UTC, datetime
+from functools import partial
 from io import StringIO
 from itertools import pairwise
 
@@ -320,6 +321,37 @@ def test_names_are_deterministic_for_a_seed(seeded):
     root, _ = seeded
     names = list(_members(root).order_by("pk").values_list("name", flat=True)[:5])
     assert names == ["高洋梅", "邓平", "罗军建", "林宇", "冯静"]
+
+
+@pytest.mark.parametrize("where", ["generator", "writer"])
+def test_a_failed_seed_leaves_nothing(cast, monkeypatch, where):
+    """One transaction: a failure while generating or while writing (on PostgreSQL these are
+    two threads) stops the other side and rolls everything back."""
+    before = (Unit.objects.count(), User.objects.count(), Member.objects.count())
+    if where == "generator":
+        calls = iter(range(100))
+
+        def seed_team(self, *args):
+            if next(calls) == 2:
+                raise RuntimeError("boom")
+            return original_team(self, *args)
+
+        original_team = seed.Seeder.seed_team
+        monkeypatch.setattr(seed.Seeder, "seed_team", seed_team)
+    else:
+
+        def execute(self, task):
+            # the progress line after the second team: written by then on either database
+            if isinstance(task, partial) and str(task.args[0]).startswith("第 2/"):
+                raise RuntimeError("boom")
+            return original_execute(self, task)
+
+        original_execute = seed.Writer._execute
+        monkeypatch.setattr(seed.Writer, "_execute", execute)
+    with pytest.raises(RuntimeError, match="boom"):
+        seed.Seeder("small", 12, write=lambda _line: None).run()
+    assert not seed.is_seeded("small", 12)
+    assert (Unit.objects.count(), User.objects.count(), Member.objects.count()) == before
 
 
 # ---- the same seed gives the same data -------------------------------------------------------

@@ -7,13 +7,15 @@ line, so a seed never mixes with the demo tower and a second run of the same sca
 refused. The whole run is one transaction: an interrupted seed leaves nothing behind and can
 simply be run again.
 
-Speed and memory (province: ≈ 7 million rows in minutes, well under 2 GB):
+Speed and memory (province: ≈ 7.4 million rows; see bench/RESULTS.md "Province seed"):
 
-- Rows are plain tuples written through `Writer`: `COPY … FROM STDIN` on PostgreSQL (psycopg 3),
-  `bulk_create` elsewhere (SQLite, the embedded default). Every constraint and foreign key
-  stays on; COPY only saves the per-statement and per-object work.
-- Generation is streamed team by team: one team's people and activities are in memory at a
-  time, so memory does not grow with the scale.
+- Rows are plain tuples written through `Writer`: binary `COPY … FROM STDIN` on PostgreSQL
+  (psycopg 3), `bulk_create` elsewhere (SQLite, the embedded default). Every constraint, foreign
+  key and index stays on; foreign keys are checked after each COPY rather than all at COMMIT.
+  On PostgreSQL a second thread generates while the first writes, so Python and the server
+  work at the same time; the server's checks and index updates are the bulk of the cost.
+- Generation is streamed team by team: one team's people and activities (and a bounded queue
+  of batches) are in memory at a time, so memory does not grow with the scale.
 - Per-row work that would dominate is done once: all seeded accounts share one unusable
   password value (nobody logs in with a password as a seeded person — bench clients use API
   tokens; an operator sets a password with `hongfeng changepassword` if needed), pinyin is
@@ -21,10 +23,13 @@ Speed and memory (province: ≈ 7 million rows in minutes, well under 2 GB):
   name), and points awards are cached per (hours, difficulty, quality). ID numbers are still
   encrypted one by one with their blind index, so the member file and search work as usual.
 
-Deterministic for a seed: one `random.Random(seed)` drives every choice, in an order that
-does not depend on database ids. Only the encryption nonces and security stamps differ between
-two runs. Mobile numbers and ID numbers encode the scale and the seed, so seeds 0–99 of every
-scale can live side by side in one database.
+Deterministic for a seed: one `Dice(seed)` (a `random.Random`) drives every choice, in an order
+that does not depend on database ids. Only the encryption nonces, the security stamps and the
+shared unusable password value differ between two runs. Mobile numbers and ID numbers encode
+the scale and the seed, so seeds 0–99 of every scale can live side by side in one database.
+
+Not generated (yet): audit events, level history (`LevelChange`), 1+1 partners, certificates,
+trainings, notices — the services write those; the seed covers what the benchmarks read.
 """
 
 import queue
