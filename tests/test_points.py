@@ -431,13 +431,29 @@ def test_rating_writes_are_audited(cast, api_as):
     ).exists()
 
 
+@pytest.mark.parametrize(
+    "earned",
+    ["-5", "0", "99.99", "100", "199.99", "200", "499.99", "500", "1499.99", "1500", "9000"],
+)
+def test_level_in_sql_is_level_of(db, earned):
+    """The set-based rebuild computes levels in SQL: the same thresholds as `level_of`."""
+    from django.db import connection
+
+    from hongfeng.points import rules
+
+    with connection.cursor() as cursor:
+        case = rules.level_sql("x")  # a constant CASE: no input reaches the SQL text
+        cursor.execute(f"SELECT {case} FROM (SELECT CAST(%s AS NUMERIC) AS x) t", [earned])  # noqa: S608
+        assert cursor.fetchone()[0] == rules.level_of(Decimal(earned))
+
+
 def test_rebuild_all_totals_repairs_the_cache(cast):
     member = Member.objects.get(user=cast.users["volunteer"])
     truth = services.rebuild_totals(member)
     MemberPoints.objects.filter(member=member).update(
         earned=Decimal(1), balance=Decimal(1), level=0
     )
-    assert services.rebuild_all_totals(chunk=7) >= 1
+    assert services.rebuild_all_totals() >= 1
     repaired = MemberPoints.objects.get(member=member)
     assert (repaired.earned, repaired.balance, repaired.level) == (
         truth.earned,

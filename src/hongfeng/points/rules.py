@@ -35,6 +35,15 @@ def level_of(earned: Decimal | int) -> int:
     return level
 
 
+def level_sql(column: str) -> str:
+    """`level_of` as a SQL CASE over a column or expression (set-based rebuilds)."""
+    whens = " ".join(
+        f"WHEN {column} >= {threshold} THEN {level}"
+        for level, (threshold, _label) in reversed(list(enumerate(LEVELS, start=1)))
+    )
+    return f"CASE {whens} ELSE 0 END"
+
+
 def level_label(level: int) -> str:
     return LEVELS[level - 1][1] if level else NO_LEVEL
 

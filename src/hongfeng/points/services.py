@@ -470,59 +470,35 @@ def publish_rating(*, actor, run: RatingRun) -> RatingRun:
     return run
 
 
-def rebuild_all_totals(*, chunk: int = 5000) -> int:
+def rebuild_all_totals() -> int:
     """Recompute every member's totals and level from the ledger (7.2.2) — after a bulk import
-    or to prove the cache right. One aggregate query streams the sums; totals are written with
-    bulk upserts in chunks. Returns how many members' cached totals changed. Level history is
-    not rewritten: this repairs the cache, it does not replay promotions."""
-    sums = (
-        PointsEntry.objects.values("member_id")
-        .annotate(earned=Sum("earned"), balance=Sum("amount"))
-        .order_by("member_id")
-    )
-    cached = {}
-    changed = 0
-    batch: list[MemberPoints] = []
+    or to prove the cache right. One set-based statement: the ledger summed per member, the
+    level as a CASE over the earned total, upserted into the cache wherever a row differs.
+    Returns how many members' cached totals changed. Level history is not rewritten: this
+    repairs the cache, it does not replay promotions. Like any rebuild from a snapshot, run it
+    while no awards are being posted (a concurrent award would be summed without its entry).
 
-    def flush() -> int:
-        ids = [row.member_id for row in batch]
-        cached.clear()
-        cached.update(
-            {
-                m: (e, b, lv)
-                for m, e, b, lv in MemberPoints.objects.filter(member_id__in=ids).values_list(
-                    "member_id", "earned", "balance", "level"
-                )
-            }
-        )
-        dirty = [
-            row
-            for row in batch
-            if cached.get(row.member_id) != (row.earned, row.balance, row.level)
-        ]
-        MemberPoints.objects.bulk_create(
-            dirty,
-            update_conflicts=True,
-            unique_fields=["member"],
-            update_fields=["earned", "balance", "level", "updated_at"],
-        )
-        batch.clear()
-        return len(dirty)
+    It was one streamed aggregate plus bulk upserts of model objects in Python; at province
+    scale (200,000 members, 1,000,000 entries) that took 28 s of the 30 s budget for levels
+    and the year's ratings (`python -m bench`), almost all of it building and writing objects.
+    """
+    from django.db import connection
 
-    now = timezone.now()
-    for row in sums.iterator(chunk_size=chunk):
-        earned, balance = row["earned"] or Decimal(0), row["balance"] or Decimal(0)
-        batch.append(
-            MemberPoints(
-                member_id=row["member_id"],
-                earned=earned,
-                balance=balance,
-                level=rules.level_of(earned),
-                updated_at=now,
-            )
-        )
-        if len(batch) >= chunk:
-            changed += flush()
-    if batch:
-        changed += flush()
-    return changed
+    table = MemberPoints._meta.db_table
+    ledger = PointsEntry._meta.db_table
+    # round(…, 2): SQLite keeps decimals as floating point; PostgreSQL's sum is already exact.
+    # The SELECT's WHERE is needed by SQLite, which would otherwise read ON CONFLICT as part of
+    # a join.
+    earned, balance = "round(sum(earned), 2)", "round(sum(amount), 2)"
+    sql = f"""
+        INSERT INTO {table} (member_id, earned, balance, level, updated_at)
+        SELECT member_id, {earned}, {balance}, {rules.level_sql(earned)}, %s
+        FROM {ledger} WHERE member_id IS NOT NULL GROUP BY member_id
+        ON CONFLICT (member_id) DO UPDATE SET earned = excluded.earned,
+            balance = excluded.balance, level = excluded.level, updated_at = excluded.updated_at
+        WHERE {table}.earned <> excluded.earned OR {table}.balance <> excluded.balance
+            OR {table}.level <> excluded.level
+    """  # noqa: S608 — table names and a CASE built from constants; the time is a parameter
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now()])
+        return cursor.rowcount
