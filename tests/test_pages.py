@@ -59,6 +59,31 @@ class TestHome:
         assert "楼红枫" in text  # their captain
         assert "指导派出所：枫桥派出所" in text
 
+    def test_large_cards_keep_their_counts_for_a_minute(self, cast, monkeypatch):
+        """Province-scale counts are cached (python -m bench: ≈ 0.4 s of database time per
+        view); cards below the threshold — every card in the demo — are always fresh."""
+        from django.core.cache import cache
+
+        from hongfeng.core import dashboard
+        from hongfeng.members.models import Member
+
+        admin = cast.users["county_admin"]
+        cache.clear()
+        fresh = dashboard.cards_for(admin)
+        assert not any(card.note.startswith("范围较大") for card in fresh)
+        monkeypatch.setattr(dashboard, "LARGE_CARD_MEMBERS", 1)
+        first = dashboard.cards_for(admin)
+        assert any(card.note.startswith("范围较大") for card in first)
+        Member.objects.filter(user=cast.users["volunteer"]).update(status="exited")
+        again = dashboard.cards_for(admin)
+        assert [s.value for c in again for s in c.stats] == [
+            s.value for c in first for s in c.stats
+        ]
+        cache.clear()
+        recounted = [s.value for c in dashboard.cards_for(admin) for s in c.stats]
+        assert recounted != [s.value for c in first for s in c.stats]
+        cache.clear()
+
     def test_anonymous_is_sent_to_login(self, client, db):
         response = client.get("/")
         assert response.status_code == 302
