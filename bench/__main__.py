@@ -126,6 +126,9 @@ def run(args: argparse.Namespace) -> list[Row]:
             bench_rss,
         )
         runs = activities.prepare_runs(cast, user_ids[: args.requests])
+    analyzed = prepare.analyze_stale_tables()
+    if analyzed:
+        say(f"ANALYZE of {len(analyzed)} tables with stale planner statistics")
     if args.only & {"b", "c"}:
         for spec in prepare.role_specs():
             cast.tokens[spec.key] = prepare.token_for(cast.users[spec.key])
@@ -193,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     _stop_on_sigterm()
     load_before = os.getloadavg()
-    rows = run(args)
+    try:
+        rows = run(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted; the server (if started) was stopped", file=sys.stderr)
+        return 130
     elapsed = time.perf_counter() - _STARTED
     load_after = os.getloadavg()
     header = report.header(

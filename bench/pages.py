@@ -291,9 +291,12 @@ def api_reads(db: RawDatabase, key: str, user) -> list[ApiRead]:
                 what="level {}",
             ),
         ]
+    from hongfeng.accounts.access import own_file_in_reach
+
     scope, params = scope_sql(user, "members.view", "u")
-    sql = member_page_sql(db, f"({scope} OR m.user_id = %s)")
-    return [_paged("/api/v1/members", sql, [*params, user.pk])]
+    if own_file_in_reach(user, "members.view") is False:  # as the app: the OR only if needed
+        scope, params = f"({scope} OR m.user_id = %s)", [*params, user.pk]
+    return [_paged("/api/v1/members", member_page_sql(db, scope), params)]
 
 
 # ---- the runs ------------------------------------------------------------------------------

@@ -21,13 +21,9 @@ from bench.report import Row
 
 def level_case(column: str) -> str:
     """`rules.level_of` as a SQL CASE over `column`."""
-    from hongfeng.points.rules import LEVELS
+    from hongfeng.points.rules import level_sql
 
-    whens = " ".join(
-        f"WHEN {column} >= {threshold} THEN {level}"
-        for level, (threshold, _label) in reversed(list(enumerate(LEVELS, start=1)))
-    )
-    return f"CASE {whens} ELSE 0 END"
+    return level_sql(column)
 
 
 def _vacuum(table: str) -> None:
