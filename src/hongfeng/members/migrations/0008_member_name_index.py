@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0007_member_pre_job_training_on'),
-        ('orgs', '0001_initial'),
+        ("members", "0007_member_pre_job_training_on"),
+        ("orgs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['name', 'id'], name='members_name_id'),
+            model_name="member",
+            index=models.Index(fields=["name", "id"], name="members_name_id"),
         ),
     ]
