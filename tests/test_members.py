@@ -617,3 +617,20 @@ class TestOwnFileInLists:
         )
         access.forget(volunteer)
         assert access.own_file_in_reach(volunteer, "members.view") is True
+
+
+def test_member_list_pages_in_name_order(cast, api_as):
+    """The list fetches each page's ids first, then their rows (IdsFirstPagination): pages
+    follow the (name, id) order without gaps or repeats, and the count is the whole reach."""
+    api = api_as("captain")
+    expected = list(
+        Member.objects.filter(unit__path__startswith=cast.units["hongfeng"].path)
+        .order_by("name", "id")
+        .values_list("pk", flat=True)
+    )
+    seen = []
+    for page in (1, 2, 3):
+        body = api.get("/members", {"page_size": 3, "page": page}).json()
+        assert body["count"] == len(expected)
+        seen += [row["id"] for row in body["items"]]
+    assert seen == expected[:9]

@@ -16,7 +16,7 @@ from hongfeng.activities.selectors import service_record
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
-from hongfeng.core.pagination import Pagination
+from hongfeng.core.pagination import IdsFirstPagination
 from hongfeng.members import selectors, services
 from hongfeng.members.models import (
     Category,
@@ -318,7 +318,7 @@ def member_detail(member: Member, viewer) -> dict:
 
 
 @router.get("/members", response=list[MemberListItem])
-@paginate(Pagination)
+@paginate(IdsFirstPagination)
 def list_members(
     request,
     q: Text | None = Query(None, max_length=50, description="姓名、拼音、拼音首字母、后四位"),

@@ -185,9 +185,6 @@ class Member(models.Model):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["unit", "status"], name="members_unit_status"),
-            # Every list is ordered by name: a province admin's first page walks this index and
-            # stops after 50 rows instead of sorting 200,000 (430 → 40 ms, python -m bench).
-            models.Index(fields=["name", "id"], name="members_name_id"),
             # prefix search (LIKE 'zs%') needs the pattern operator class on PostgreSQL
             models.Index(
                 fields=["name_initials"],
