@@ -352,3 +352,12 @@ def check_database(rows: list[Row], runs: dict) -> None:
     )
     if facts["checkins"] != facts["distinct_checkins"]:
         checkin.fail("A MEMBER WAS CHECKED IN TWICE")
+
+
+if __name__ == "__main__":
+    # The per-issue command of old, now a subset of the one bench: `python -m bench --only a`.
+    import sys
+
+    from bench.__main__ import main
+
+    sys.exit(main(["--only", "a", *sys.argv[1:]]))

@@ -21,7 +21,7 @@ from bench.harness import RawDatabase, bearer, cookie, drive, latency, repeat_sq
 from bench.members import (
     PAGE_SIZE,
     leader_roles,
-    member_page_sql,
+    member_page,
     page_count,
     serving_statuses,
     sql_list,
@@ -296,7 +296,7 @@ def api_reads(db: RawDatabase, key: str, user) -> list[ApiRead]:
     scope, params = scope_sql(user, "members.view", "u")
     if own_file_in_reach(user, "members.view") is False:  # as the app: the OR only if needed
         scope, params = f"({scope} OR m.user_id = %s)", [*params, user.pk]
-    return [_paged("/api/v1/members", member_page_sql(db, scope), params)]
+    return [_paged("/api/v1/members", *member_page(db, scope, params))]
 
 
 # ---- the runs ------------------------------------------------------------------------------

@@ -193,3 +193,12 @@ def total_row(levels: Row, ratings: Row) -> Row:
         target="< 30 s",
         ok=seconds < 30 and levels.ok is not False,
     )
+
+
+if __name__ == "__main__":
+    # The per-issue command of old, now a subset of the one bench: `python -m bench --only e`.
+    import sys
+
+    from bench.__main__ import main
+
+    sys.exit(main(["--only", "e", *sys.argv[1:]]))
