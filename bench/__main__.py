@@ -126,9 +126,12 @@ def run(args: argparse.Namespace) -> list[Row]:
             bench_rss,
         )
         runs = activities.prepare_runs(cast, user_ids[: args.requests])
-    analyzed = prepare.analyze_stale_tables()
-    if analyzed:
-        say(f"ANALYZE of {len(analyzed)} tables with stale planner statistics")
+    vacuumed, analyzed = prepare.autovacuum_now()
+    if vacuumed or analyzed:
+        say(
+            f"autovacuum's work done now: VACUUM of {len(vacuumed)} tables, ANALYZE of "
+            f"{len(analyzed)} more"
+        )
     if args.only & {"b", "c"}:
         for spec in prepare.role_specs():
             cast.tokens[spec.key] = prepare.token_for(cast.users[spec.key])

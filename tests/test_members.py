@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
@@ -634,3 +635,99 @@ def test_member_list_pages_in_name_order(cast, api_as):
         assert body["count"] == len(expected)
         seen += [row["id"] for row in body["items"]]
     assert seen == expected[:9]
+
+
+def test_search_pages_in_name_order_with_count(cast, api_as):
+    """A search gathers its hits before sorting them on PostgreSQL (IdsFirstPagination's
+    `filter_first`, with the count from the same query): the pages and the count are the same
+    as the plain list's, and a page past the end still carries the count."""
+    from hongfeng.members.selectors import search_filter
+
+    api = api_as("captain")
+    reach = Member.objects.filter(unit__path__startswith=cast.units["hongfeng"].path)
+    q = max(
+        "abcdefghjklmnopqrstwxyz", key=lambda letter: reach.filter(search_filter(letter)).count()
+    )
+    expected = list(
+        reach.filter(search_filter(q)).order_by("name", "id").values_list("pk", flat=True)
+    )
+    assert len(expected) >= 3
+    seen = []
+    for page in range(1, len(expected) // 2 + 2):
+        body = api.get("/members", {"q": q, "page_size": 2, "page": page}).json()
+        assert body["count"] == len(expected)
+        seen += [row["id"] for row in body["items"]]
+    assert seen == expected
+    past = api.get("/members", {"q": q, "page_size": 2, "page": 50}).json()
+    assert past == {"items": [], "count": len(expected)}
+
+
+class TestLargeCounts:
+    """A count of at least LARGE_COUNT rows is kept for a minute per process (core.pagination
+    .count_of): province-wide totals, not a captain's roster."""
+
+    @pytest.fixture(autouse=True)
+    def _clean_cache(self):
+        from django.core.cache import cache
+
+        cache.clear()
+        yield
+        cache.clear()
+
+    def test_large_count_is_kept(self, cast, monkeypatch):
+        from hongfeng.core import pagination
+        from hongfeng.members.models import Skill
+
+        monkeypatch.setattr(pagination, "LARGE_COUNT", 1)
+        before = pagination.count_of(Skill.objects.all())
+        Skill.objects.create(code="bench_x", name="计数测试")
+        assert pagination.count_of(Skill.objects.all()) == before
+        assert pagination.count_of(Skill.objects.filter(code__startswith="b")) == (
+            Skill.objects.filter(code__startswith="b").count()
+        )
+
+    def test_small_count_is_always_fresh(self, cast):
+        from hongfeng.core import pagination
+        from hongfeng.members.models import Skill
+
+        before = pagination.count_of(Skill.objects.all())
+        Skill.objects.create(code="bench_y", name="计数测试二")
+        assert pagination.count_of(Skill.objects.all()) == before + 1
+
+
+@pytest.mark.parametrize("who", ["station_officer", "bureau_officer"])
+def test_guided_reach(cast, who):
+    """A guided reach (a station's: a list of unit ids; a bureau's: a union of subqueries) is
+    exactly the subtree, the teams guided by a station in it and everything in those teams —
+    and a unit created in the same request is in it at once (nothing cached)."""
+    from hongfeng.accounts import access
+    from hongfeng.orgs.models import Unit
+
+    user = cast.users[who]
+    anchor = next(a.unit for a in access.assignments(user) if a.unit_id)
+
+    def by_definition():
+        return set(
+            Unit.objects.filter(
+                Q(path__startswith=anchor.path)
+                | Q(guiding_station__path__startswith=anchor.path)
+                | Q(team__guiding_station__path__startswith=anchor.path)
+            ).values_list("pk", flat=True)
+        )
+
+    def reach():
+        return set(
+            Unit.objects.filter(access.scope_q(user, "members.view")).values_list("pk", flat=True)
+        )
+
+    subtree = Unit.objects.filter(path__startswith=anchor.path).values_list("pk", flat=True)
+    assert by_definition() - set(subtree)  # it does reach guided teams
+    assert reach() == by_definition()
+    team = cast.units["hongfeng"]
+    squad = Unit.objects.create(
+        name="新建分队", kind="squad", parent=team, team=team, path="", depth=team.depth + 1
+    )
+    squad.path = f"{team.path}{squad.pk}/"
+    squad.save(update_fields=["path"])
+    assert squad.pk in reach()
+    assert reach() == by_definition()

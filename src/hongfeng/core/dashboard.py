@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from hongfeng.accounts import access
 from hongfeng.accounts.models import LoginThrottle, Role, RoleAssignment
+from hongfeng.core.pagination import LARGE_COUNT, LARGE_COUNT_SECONDS
 from hongfeng.orgs import selectors as org_selectors
 from hongfeng.orgs.models import UnitKind
 
@@ -38,8 +39,8 @@ class Card:
 # distinct role holders took ≈ 0.4 s of database time per home page view (`python -m bench`),
 # and a province admin does not need them to the second. Smaller cards are always fresh — a
 # captain sees the member they just added counted at once.
-LARGE_CARD_MEMBERS = 10_000
-CACHE_SECONDS = 60
+LARGE_CARD_MEMBERS = LARGE_COUNT
+CACHE_SECONDS = LARGE_COUNT_SECONDS
 
 
 def _unit_card(user, assignment) -> Card:

@@ -1200,12 +1200,16 @@ class Seeder:
                 self.generate()
         self.progress.tick("写入完成", force=True)
         if postgres:
-            # Fresh statistics, so the first queries on the new rows get good plans.
+            # What autovacuum would do after a bulk load, done now: fresh statistics for good
+            # plans, and the visibility map that lets counts read indexes only (a city's
+            # 31,600 member files: 45 → 5 ms). VACUUM cannot run inside a transaction (a
+            # caller's, such as a test's): there, the statistics only.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
             started = time.perf_counter()
             with connection.cursor() as cursor:
                 for table in sorted(self.progress.counts):
-                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
-            self.progress.tick(f"ANALYZE（{time.perf_counter() - started:.1f} 秒）", force=True)
+                    cursor.execute(f"{command} {connection.ops.quote_name(table)}")
+            self.progress.tick(f"{command}（{time.perf_counter() - started:.1f} 秒）", force=True)
         return self.progress
 
 

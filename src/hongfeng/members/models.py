@@ -185,6 +185,11 @@ class Member(models.Model):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["unit", "status"], name="members_unit_status"),
+            # Lists ordered by name (see migration 0010): a small reach sorts its files read
+            # from this index alone; a large one walks the next in name order and stops after
+            # one page. Both carry what the list filters on, so neither visits the table.
+            models.Index(fields=["unit", "name", "id"], name="members_unit_name"),
+            models.Index(fields=["name", "id", "unit", "status"], name="members_name_walk"),
             # prefix search (LIKE 'zs%') needs the pattern operator class on PostgreSQL
             models.Index(
                 fields=["name_initials"],
