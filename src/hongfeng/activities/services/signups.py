@@ -82,6 +82,12 @@ def _sign_up(*, user, activity: Activity) -> Participation:
         return existing  # already in: the same answer again, nothing new
     if timezone.now() >= activity.ends_at:
         raise DomainError("该活动当前不接受报名。", code="signup_closed")
+    if _full(activity):
+        # The row the endpoint read a moment ago is already full: most of a 一呼百应 burst
+        # ends here, before the eligibility facts are read or the activity's row lock is
+        # touched. A place freed in that same moment is a race either answer may win;
+        # capacity is never at risk.
+        _refuse(activity.status in OPEN_FOR_SIGNUP)
     load_eligibility_facts(member, activity)
     reasons = eligibility(member, activity)
     if reasons:
@@ -122,11 +128,6 @@ _TAKE_WAITLISTED = _TAKE.format(counter="waitlist_count", limit="waitlist_limit"
 def _take_place(activity: Activity) -> str:
     """Count the member in: a confirmed place while places remain, else the waitlist, else a
     409. Capacity can never be exceeded."""
-    if _full(activity):
-        # The row this request read a moment ago is already full: most of a 一呼百应 burst
-        # ends here without touching the activity's row lock. A place freed in that same
-        # moment is a race either answer may win; capacity is never at risk.
-        _refuse(activity.status in OPEN_FOR_SIGNUP and timezone.now() < activity.ends_at)
     params = [activity.pk, *_OPEN, hotpath.db_value(Activity, "ends_at", timezone.now())]
     if hotpath.execute(_TAKE_CONFIRMED, params):
         return ParticipationStatus.CONFIRMED
