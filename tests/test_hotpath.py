@@ -6,12 +6,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from hongfeng.activities.models import Activity, CheckIn, Participation
 from hongfeng.audit.models import AuditEvent
 from hongfeng.core import hotpath
-from hongfeng.members.models import Member
+from hongfeng.members.models import Member, Skill
 from hongfeng.points.models import PointsEntry
 from tests.test_activities import LAT, LON, _published
 
@@ -147,3 +148,22 @@ def test_execute_counts_changed_rows_and_audit_events_chain_as_before(cast):
     _published(cast)  # audited writes through the single-event fast path
     assert AuditEvent.objects.count() > before
     call_command("audit_verify")  # the chains still verify
+
+
+def test_insert_and_execute_in_one_round_trip(cast, django_assert_num_queries):
+    """The row and the second statement together (one statement on PostgreSQL); the second
+    statement's changed rows are returned, and the row is stored as `insert` stores it."""
+    activity = _published(cast)
+    skill = Skill(code="hotpath_pair", name="一次往返")
+    expected = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(expected):
+        changed = hotpath.insert_and_execute(
+            skill,
+            "UPDATE activities_activity SET waitlist_limit = waitlist_limit WHERE id = %s",
+            [activity.pk],
+        )
+    assert changed == 1
+    assert Skill.objects.get(pk=skill.pk).name == "一次往返"
+    other = Skill(code="hotpath_none", name="无更新")
+    assert hotpath.insert_and_execute(other, "DELETE FROM members_skill WHERE id = %s", [-1]) == 0
+    assert Skill.objects.filter(pk=other.pk).exists()

@@ -182,14 +182,17 @@ def record_events(specs: list[dict]) -> list[AuditEvent]:
             event.chain, event.seq, event.prev_hash = head.chain, seq, prev
             event.hash = compute_hash(event)
             prev = event.hash
-        if len(events) == 1:
-            hotpath.insert(events[0])  # the common case, without the ORM's SQL compiler
-        else:
-            AuditEvent.objects.bulk_create(events, batch_size=500)
-        hotpath.execute(
+        move_head = (
             "UPDATE audit_auditchainhead SET seq = %s, hash = %s, mac = %s WHERE chain = %s",
             [seq, prev, head_mac(head.chain, seq, prev), head.chain],
         )
+        if len(events) == 1:
+            # The common case: the event and the head's move in one round trip, without the
+            # ORM's SQL compiler.
+            hotpath.insert_and_execute(events[0], *move_head)
+        else:
+            AuditEvent.objects.bulk_create(events, batch_size=500)
+            hotpath.execute(*move_head)
     return events
 
 

@@ -25,7 +25,15 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 
-__all__ = ["db_value", "execute", "fetch_all", "fetch_one", "insert", "set_prefetched"]
+__all__ = [
+    "db_value",
+    "execute",
+    "fetch_all",
+    "fetch_one",
+    "insert",
+    "insert_and_execute",
+    "set_prefetched",
+]
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,28 @@ def insert(instance: Model) -> Model:
     instance._state.adding = False
     instance._state.db = connection.alias
     return instance
+
+
+def insert_and_execute(instance: Model, sql: str, params) -> int:
+    """`insert(instance)` and then one fixed UPDATE or DELETE (`sql`, `params`), in one round
+    trip on PostgreSQL (a data-modifying WITH); returns the rows the second statement changed.
+    For appends that move a pointer along with the new row, such as an audit event and its
+    chain head."""
+    if connection.vendor != "postgresql":
+        insert(instance)
+        return execute(sql, params)
+    insert_sql, fields = _insert_sql(type(instance), connection.vendor)
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    combined = (
+        f"WITH inserted AS ({insert_sql}), changed AS ({sql} RETURNING 1) "  # noqa: S608
+        "SELECT (SELECT * FROM inserted), (SELECT count(*) FROM changed)"
+    )
+    with _cursor() as cursor:
+        cursor.execute(combined, [*values, *params])
+        instance.pk, changed = cursor.fetchone()
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return changed
 
 
 def db_value(model, field_name: str, value):
