@@ -69,11 +69,11 @@ def sign_up(*, user, activity: Activity) -> Participation:
         return Participation.objects.get(activity=activity, member=member)
 
 
-@transaction.atomic
 def _sign_up(*, user, activity: Activity) -> Participation:
     # The hot path of a 一呼百应 burst: the member file was read by the visibility check, and
     # everything else is read with SQL built once (core.hotpath) — on this path compiling the
-    # ORM's SQL cost more than running it.
+    # ORM's SQL cost more than running it. The refusals come before any transaction: most of
+    # a burst is refused, and a refusal writes nothing.
     member = _own_member(user)
     existing = hotpath.fetch_one(
         Participation, "t0.activity_id = %s AND t0.member_id = %s", [activity.pk, member.pk]
@@ -83,11 +83,17 @@ def _sign_up(*, user, activity: Activity) -> Participation:
     if timezone.now() >= activity.ends_at:
         raise DomainError("该活动当前不接受报名。", code="signup_closed")
     if _full(activity):
-        # The row the endpoint read a moment ago is already full: most of a 一呼百应 burst
-        # ends here, before the eligibility facts are read or the activity's row lock is
-        # touched. A place freed in that same moment is a race either answer may win;
-        # capacity is never at risk.
+        # The row the endpoint read a moment ago is already full: the eligibility facts are
+        # not read and the activity's row lock is not touched. A place freed in that same
+        # moment is a race either answer may win; capacity is never at risk.
         _refuse(activity.status in OPEN_FOR_SIGNUP)
+    return _take_place_for(user, activity, member, existing)
+
+
+@transaction.atomic
+def _take_place_for(user, activity: Activity, member, existing) -> Participation:
+    """The member meets every condition: a place or the waitlist, the row, the audit event —
+    one transaction."""
     load_eligibility_facts(member, activity)
     reasons = eligibility(member, activity)
     if reasons:
