@@ -1,55 +1,19 @@
-"""Seed data at scale (issue 6): a whole association tower with its police line, teams, leaders
-and members (status history, skills, insurance, equipment), evaluated activities with sign-ups,
-waitlists, check-ins, hours and points, and one upcoming activity per team.
-
-Everything lives under its own root, "压测省义警协会（<scale>·种子<seed>）", and its own police
-line, so a seed never mixes with the demo tower and a second run of the same scale and seed is
-refused. The whole run is one transaction: an interrupted seed leaves nothing behind and can
-simply be run again.
-
-Speed and memory (province: ≈ 7.4 million rows; see bench/RESULTS.md "Province seed"):
-
-- Rows are plain tuples written through `Writer`: binary `COPY … FROM STDIN` on PostgreSQL
-  (psycopg 3), `bulk_create` elsewhere (SQLite, the embedded default). Every constraint, foreign
-  key and index stays on; foreign keys are checked after each COPY rather than all at COMMIT.
-  On PostgreSQL a second thread generates while the first writes, so Python and the server
-  work at the same time; the server's checks and index updates are the bulk of the cost.
-- Generation is streamed team by team: one team's people and activities (and a bounded queue
-  of batches) are in memory at a time, so memory does not grow with the scale.
-- Per-row work that would dominate is done once: all seeded accounts share one unusable
-  password value (nobody logs in with a password as a seeded person — bench clients use API
-  tokens; an operator sets a password with `hongfeng changepassword` if needed), pinyin is
-  composed from a per-character table (checked against `pinyin_of` for every possible seeded
-  name), and points awards are cached per (hours, difficulty, quality). ID numbers are still
-  encrypted one by one with their blind index, so the member file and search work as usual.
-
-Deterministic for a seed: one `Dice(seed)` (a `random.Random`) drives every choice, in an order
-that does not depend on database ids. Only the encryption nonces, the security stamps and the
-shared unusable password value differ between two runs. Mobile numbers and ID numbers encode
-the scale and the seed, so seeds 0–99 of every scale can live side by side in one database.
-
-Not generated (yet): audit events, level history (`LevelChange`), 1+1 partners, certificates,
-trainings, notices — the services write those; the seed covers what the benchmarks read.
-"""
+"""The seeder: the tower, then team by team its people, activities, check-ins, hours and
+points, through the writer."""
 
 import queue
-import resource
 import secrets
-import sys
 import threading
 import time
 import uuid
-from bisect import bisect_right
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from itertools import accumulate
 from random import Random
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
@@ -65,533 +29,64 @@ from hongfeng.activities.models import (
     CheckInKind,
     CheckInMethod,
     Difficulty,
-    Effect,
     HoursEntry,
     HoursSource,
     Participation,
     ParticipationStatus,
-    Quality,
 )
 from hongfeng.core import crypto
-from hongfeng.core.idnumber import check_character
+from hongfeng.core.seed.plan import (
+    _HOURS,
+    _MINUTES,
+    _SECONDS,
+    _Person,
+    _place_names,
+    _Plan,
+    _split,
+    _Unit,
+)
+from hongfeng.core.seed.scales import (
+    _ACTIVITY_TITLES,
+    _CATEGORIES,
+    _DIFFICULTIES,
+    _EFFECTS,
+    _INSURERS,
+    _KINDS,
+    _LATER_CHANGES,
+    _LEADER_ROLES,
+    _PLACE,
+    _POLITICAL,
+    _QUALITIES,
+    _STATUSES,
+    DEFAULT_LABEL,
+    GROUPS_PER_SQUAD,
+    SCALES,
+    SQUADS_PER_TEAM,
+    STATIONS_PER_COUNTY,
+    AlreadySeeded,
+    Dice,
+    id_number_for,
+    is_seeded,
+    mobile_for,
+    person_name,
+    root_name,
+    seeded_pinyin,
+)
+from hongfeng.core.seed.writing import Progress, Table, Writer
 from hongfeng.members.catalogue import SKILLS
 from hongfeng.members.models import (
-    Category,
     EquipmentIssue,
     EquipmentKind,
     InsurancePolicy,
     Member,
     MemberStatus,
-    PoliticalStatus,
     Skill,
     StatusChange,
 )
-from hongfeng.members.services.files import ID_INDEX, id_number_index, pinyin_of
+from hongfeng.members.services.files import ID_INDEX, id_number_index
 from hongfeng.orgs.models import Unit, UnitKind
 from hongfeng.points import rules
 from hongfeng.points.models import MemberPoints, PointsEntry, Source
-
-BATCH = 2000  # rows per INSERT on the bulk_create path
-HOUR = Decimal("0.01")
-DEFAULT_LABEL = "默认规则（团体标准）"  # as hongfeng.points.services.DEFAULT_LABEL
-
-
-@dataclass(frozen=True)
-class Scale:
-    code: int  # one digit, part of every generated mobile and ID number
-    cities: int
-    counties: int
-    teams: int
-    members: int
-    checkins_per_member: int = 10  # five activities per member, a check-in and a check-out each
-
-
-SCALES: dict[str, Scale] = {
-    "small": Scale(0, cities=1, counties=2, teams=4, members=200),
-    "county": Scale(1, cities=1, counties=1, teams=20, members=4_000),
-    "city": Scale(2, cities=1, counties=10, teams=138, members=13_000),
-    "province": Scale(3, cities=11, counties=90, teams=1_000, members=200_000),
-}
-SQUADS_PER_TEAM = 3
-GROUPS_PER_SQUAD = 2
-STATIONS_PER_COUNTY = 3
-
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
-_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建国志红梅海燕鹏飞宇浩然子涵欣怡"
-_PLACE = "东西南北安平宁康泰和兴华云山水江湖海桥溪林石金玉嘉临清"
-_ACTIVITY_TITLES = {
-    ActivityKind.PATROL: "夜间巡逻守护",
-    ActivityKind.PUBLICITY: "反诈防范宣传",
-    ActivityKind.RISK_INSPECTION: "出租房风险排查",
-    ActivityKind.CARE: "关爱独居老人",
-    ActivityKind.SECURITY_DUTY: "大型活动安保勤务",
-    ActivityKind.MEDIATION: "邻里矛盾化解",
-}
-_RISK_ASSESSMENT = "高风险任务：已完成安全风险评估，配发防护装备，民警现场指导，设置撤离路线。"
-_QUALITY_WEIGHTS = [(Quality.EXCELLENT, 2), (Quality.GOOD, 5), (Quality.PASS, 3)]
-_DIFFICULTY_WEIGHTS = [
-    (Difficulty.NORMAL, 6),
-    (Difficulty.HARDER, 2),
-    (Difficulty.HARD, 1),
-    (Difficulty.HIGH_RISK, 1),
-]
-_KINDS = list(_ACTIVITY_TITLES)
-_EFFECTS = [Effect.EXCELLENT, Effect.GOOD, Effect.FAIR]
-# Statuses of the rank and file (leaders are core members); every status of 5.2.7 appears.
-_STATUS_WEIGHTS = [
-    (MemberStatus.ACTIVE, 70),
-    (MemberStatus.CORE, 8),
-    (MemberStatus.PROBATION, 8),
-    (MemberStatus.INACTIVE, 8),
-    (MemberStatus.DEMOTED, 2),
-    (MemberStatus.SUSPENDED, 2),
-    (MemberStatus.EXITED, 2),
-]
-# The last change of a member who left "active": days before today it happened, and why.
-_LATER_CHANGES = {
-    MemberStatus.INACTIVE: ((10, 60), "连续30天无签到记录（5.2.7）"),
-    MemberStatus.DEMOTED: ((10, 60), "长期未参加活动，经总队研究降级"),
-    MemberStatus.SUSPENDED: ((5, 60), "因工作调动暂停服务"),
-    MemberStatus.EXITED: ((5, 60), "本人申请退出"),
-}
-_CATEGORY_WEIGHTS = [
-    (Category.ENTERPRISE, 30),
-    (Category.GIG_WORKER, 15),
-    (Category.RETIRED_CADRE, 15),
-    (Category.CIVIL_SERVANT, 10),
-    (Category.STUDENT, 10),
-    (Category.OTHER, 20),
-]
-_POLITICAL_WEIGHTS = [
-    (PoliticalStatus.MASSES, 60),
-    (PoliticalStatus.PARTY_MEMBER, 25),
-    (PoliticalStatus.LEAGUE_MEMBER, 10),
-    (PoliticalStatus.PROBATIONARY, 2),
-    (PoliticalStatus.DEMOCRATIC_PARTY, 3),
-]
-_INSURERS = ["中国人寿", "中国平安", "中国人保", "太平洋保险"]
-# Leaders per team, in this order: the captain on the team, a leader on every squad and group.
-_LEADER_ROLES = {
-    UnitKind.TEAM: Role.CAPTAIN,
-    UnitKind.SQUAD: Role.SQUAD_LEADER,
-    UnitKind.GROUP: Role.GROUP_LEADER,
-}
-
-
-class AlreadySeeded(Exception):
-    pass
-
-
-def root_name(scale: str, seed: int) -> str:
-    return f"压测省义警协会（{scale}·种子{seed}）"
-
-
-def is_seeded(scale: str, seed: int) -> bool:
-    return Unit.objects.filter(parent__isnull=True, name=root_name(scale, seed)).exists()
-
-
-def person_name(rng: Random) -> str:
-    return rng.choice(_SURNAMES) + "".join(rng.sample(_GIVEN, rng.choice([1, 2])))
-
-
-class Dice(Random):
-    """`random.Random` with a `randint` and `choice` drawn from one `random()` call each:
-    several times cheaper than the originals (≈ 0.1 µs instead of ≈ 0.6 µs, and the seed
-    draws tens of millions), with a bias far below anything test data could show."""
-
-    def randint(self, a: int, b: int) -> int:
-        return a + int(self.random() * (b - a + 1))
-
-    def choice(self, seq):
-        return seq[int(self.random() * len(seq))]
-
-
-class Weights:
-    """A weighted choice prepared once: `pick(rng)` is one draw and a bisection."""
-
-    def __init__(self, pairs):
-        self.values = [value for value, _ in pairs]
-        self.cumulative = list(accumulate(weight for _, weight in pairs))
-        self.total = self.cumulative[-1]
-
-    def pick(self, rng: Random):
-        return self.values[bisect_right(self.cumulative, rng.random() * self.total)]
-
-
-_STATUSES = Weights(_STATUS_WEIGHTS)
-_POLITICAL = Weights(_POLITICAL_WEIGHTS)
-_CATEGORIES = Weights(_CATEGORY_WEIGHTS)
-_DIFFICULTIES = Weights(_DIFFICULTY_WEIGHTS)
-_QUALITIES = Weights(_QUALITY_WEIGHTS)
-
-
-def mobile_for(scale: Scale, seed: int, n: int) -> str:
-    """19 + scale digit + two seed digits + six digits of the running number."""
-    return f"19{scale.code}{seed:02d}{n:06d}"
-
-
-def id_number_for(scale: Scale, seed: int, n: int, rng: Random) -> str:
-    """A valid GB 11643 number, unique per (scale, seed, n): the region carries the scale, the
-    seed and n % 100, the birth date n // 100 (born 1960–2004), the sequence is random."""
-    region = f"5{scale.code}{seed:02d}{n % 100:02d}"
-    born = date(1960, 1, 1) + timedelta(days=(n // 100) * 8 + rng.randrange(8))
-    first17 = f"{region}{born:%Y%m%d}{rng.randrange(1000):03d}"
-    return first17 + check_character(first17)
-
-
-# pypinyin needs ≈ 0.5 ms per name — 100 s for a province. Seeded names are drawn from fixed
-# character pools, and composing them from per-character readings gives exactly `pinyin_of`'s
-# result for every possible seeded name (checked exhaustively when this was written;
-# tests/test_seed.py re-checks a sample), so the readings are looked up once per character.
-_CHAR_PINYIN = {ch: pinyin_of(ch) for ch in dict.fromkeys(_SURNAMES + _GIVEN)}
-
-
-def seeded_pinyin(name: str) -> tuple[str, str]:
-    """`pinyin_of(name)` for a name made of the seed's characters, by table lookup."""
-    parts = [_CHAR_PINYIN[ch] for ch in name]
-    return "".join(p[0] for p in parts), "".join(p[1] for p in parts)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (ru_maxrss is KiB on Linux, bytes
-    on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-class Progress:
-    """Counts rows per table and prints a progress line now and then: rows so far, rows/s over
-    the whole run and over the last interval, and peak memory."""
-
-    def __init__(self, write: Callable[[str], None], every: float = 5.0):
-        self.write = write
-        self.every = every
-        self.counts: dict[str, int] = {}
-        self.started = time.perf_counter()
-        self._last = self.started
-        self._last_total = 0
-        self.last_elapsed = 0.0
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-    def add(self, table: str, n: int) -> None:
-        self.counts[table] = self.counts.get(table, 0) + n
-
-    def tick(self, label: str, *, force: bool = False) -> None:
-        now = time.perf_counter()
-        if not force and now - self._last < self.every:
-            return
-        total = self.total
-        elapsed = self.last_elapsed = now - self.started
-        recent = (total - self._last_total) / max(now - self._last, 1e-9)
-        self._last, self._last_total = now, total
-        self.write(
-            f"  {label}: {total:,} 行，{elapsed:.1f} 秒，平均 {total / max(elapsed, 1e-9):,.0f} "
-            f"行/秒（近期 {recent:,.0f} 行/秒），峰值内存 {peak_rss_mb():,.0f} MB"
-        )
-
-    def summary(self) -> list[str]:
-        """The final report: rows per table, then totals, time, rows/s and peak memory."""
-        elapsed = self.last_elapsed or time.perf_counter() - self.started
-        width = max(len(t) for t in self.counts)
-        lines = [f"  {t:<{width}}  {n:>12,}" for t, n in sorted(self.counts.items())]
-        lines.append(
-            f"合计 {self.total:,} 行，用时 {elapsed:.1f} 秒，{self.total / elapsed:,.0f} 行/秒，"
-            f"峰值内存 {peak_rss_mb():,.0f} MB。"
-        )
-        return lines
-
-
-# ---- writing rows --------------------------------------------------------------------------
-
-
-class Table:
-    """The columns the seed fills for one model, in row order, plus a constant for every other
-    concrete column: its default, NULL, or `now` for auto_now(_add) timestamps. Computed once
-    from the model, so a column added later with a default needs no change here, and one
-    without a default fails loudly instead of being skipped."""
-
-    def __init__(self, model: type[models.Model], columns: Sequence[str], *, now: datetime):
-        self.model = model
-        self.name = model._meta.db_table
-        self.columns = tuple(columns)
-        given = set(self.columns)
-        extra: dict[str, object] = {}
-        for f in model._meta.concrete_fields:
-            if f.attname in given or (f.primary_key and isinstance(f, models.AutoField)):
-                continue
-            if f.db_default is not models.NOT_PROVIDED:
-                continue  # the database fills it (COPY) or Django does (bulk_create)
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                extra[f.attname] = now
-            elif f.has_default() or f.null or f.empty_strings_allowed:
-                # What Model() would fill in: the default (a callable one is called once, so
-                # every row shares the value), else NULL or "".
-                extra[f.attname] = f.get_default()
-            else:
-                raise ValueError(f"seed: {self.name}.{f.column} needs a value")
-        self.extra_names = tuple(extra)
-        self.extra_values = tuple(extra.values())
-        self.all_names = self.columns + self.extra_names
-        self.db_columns = [model._meta.get_field(n).column for n in self.all_names]
-
-
-class Writer:
-    """Where the generated rows go: binary `COPY … FROM STDIN` on PostgreSQL, `bulk_create`
-    in batches elsewhere.
-
-    On PostgreSQL generation and writing overlap: the generator runs in a second thread and
-    hands batches over a bounded queue to the thread that owns the transaction (`consume`), so
-    Python builds the next team while the server checks and indexes the last one. New primary
-    keys are drawn from each table's own sequence before the rows are written (`ids=True`), so
-    the generator never waits for an insert; the draws use the generator thread's own
-    connection, outside the transaction (sequences are not transactional, so that is safe).
-    Tables nobody points at are collected across teams and written in large batches.
-
-    Elsewhere (SQLite) everything happens at once in the calling thread; `bulk_create` returns
-    the new keys."""
-
-    BUFFER_ROWS = 10_000  # rows per COPY for the tables collected across teams
-    QUEUE_TASKS = 16  # batches in flight: bounds the memory the overlap costs
-
-    def __init__(self, progress: Progress):
-        self.progress = progress
-        self.copy = connection.vendor == "postgresql"
-        self.queue: queue.Queue | None = None  # set while a generator thread feeds `consume`
-        self.failed = threading.Event()  # the consumer gave up: the generator must stop
-        self._buffers: dict[Table, list[tuple]] = {}
-        self._sequences: dict[str, str] = {}
-        self._types: dict[str, dict[str, int]] = {}
-
-    # ---- the generator's side ----------------------------------------------------------------
-
-    def insert(self, table: Table, rows: list[tuple], *, ids: bool = False) -> list[int]:
-        """Write `rows` of `table` (now or soon); with `ids=True`, return their new keys."""
-        if not rows:
-            return []
-        if not self.copy:
-            new_ids = self._bulk(table, rows, ids)
-            self.progress.add(table.name, len(rows))
-            return new_ids
-        if ids:
-            new_ids = self._reserve(table, len(rows))
-            self._send((table, rows, new_ids))
-            return new_ids
-        buffer = self._buffers.setdefault(table, [])
-        buffer.extend(rows)
-        if len(buffer) >= self.BUFFER_ROWS:
-            self._send((table, buffer, []))
-            self._buffers[table] = []
-        return []
-
-    def call(self, fn: Callable[[], object]) -> None:
-        """Run `fn` where the rows are written, after everything inserted before it."""
-        self._send(fn)
-
-    def flush(self) -> None:
-        """Send the collected rows. Only tables nobody points at are collected, so their order
-        does not matter — whatever they point at was sent before them."""
-        for table, rows in self._buffers.items():
-            if rows:
-                self._send((table, rows, []))
-        self._buffers = {}
-
-    def _send(self, task) -> None:
-        if self.queue is None:
-            self._execute(task)
-            return
-        while True:  # never block for good on a consumer that has failed
-            if self.failed.is_set():
-                raise RuntimeError("the writer stopped")
-            try:
-                self.queue.put(task, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def _reserve(self, table: Table, n: int) -> list[int]:
-        """n new keys from the table's sequence (on this thread's connection)."""
-        with connection.cursor() as cursor:
-            if table.name not in self._sequences:
-                pk = table.model._meta.pk.column
-                cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table.name, pk])
-                self._sequences[table.name] = cursor.fetchone()[0]
-            cursor.execute(
-                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
-                [self._sequences[table.name], n],
-            )
-            return sorted(r[0] for r in cursor.fetchall())
-
-    # ---- the writing side --------------------------------------------------------------------
-
-    def consume(self) -> None:
-        """Write what the generator sends until it sends None (done) or an exception."""
-        tasks = self.queue
-        if tasks is None:
-            raise RuntimeError("no generator is running")
-        try:
-            while True:
-                task = tasks.get()
-                if task is None:
-                    return
-                if isinstance(task, BaseException):
-                    raise task
-                self._execute(task)
-        except BaseException:
-            self.failed.set()
-            raise
-
-    def _execute(self, task) -> None:
-        if callable(task):
-            task()
-            return
-        table, rows, ids = task
-        self._copy(table, rows, ids)
-        self.progress.add(table.name, len(rows))
-
-    def _bulk(self, table: Table, rows: list[tuple], ids: bool) -> list[int]:
-        names, extra = table.all_names, table.extra_values
-        objs = [table.model(**dict(zip(names, (*row, *extra), strict=True))) for row in rows]
-        table.model.objects.bulk_create(objs, batch_size=BATCH)
-        return [o.pk for o in objs] if ids else []
-
-    def _column_types(self, cursor, table: Table) -> dict[str, int]:
-        """Column name → type oid, read from the catalogue once per table (binary COPY needs
-        the exact types; JSON columns then take Python objects as they are)."""
-        if table.name not in self._types:
-            cursor.execute(
-                "SELECT attname, atttypid::int FROM pg_attribute "
-                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [connection.ops.quote_name(table.name)],
-            )
-            self._types[table.name] = dict(cursor.fetchall())
-        return self._types[table.name]
-
-    def _copy(self, table: Table, rows: list[tuple], ids: list[int]) -> None:
-        quote = connection.ops.quote_name
-        columns = ([table.model._meta.pk.column] if ids else []) + table.db_columns
-        sql = (
-            f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-            "FROM STDIN (FORMAT BINARY)"
-        )
-        extra = table.extra_values
-        with connection.cursor() as cursor:
-            types = self._column_types(cursor, table)
-            # cursor.copy is psycopg 3's COPY API, reached through Django's cursor wrapper.
-            # Binary rows are ≈ 3× cheaper to produce than text ones (no datetime formatting).
-            with cursor.copy(sql) as copy:
-                copy.set_types([types[c] for c in columns])
-                write = copy.write_row
-                if ids:
-                    for pk_value, row in zip(ids, rows, strict=True):
-                        write((pk_value, *row, *extra))
-                else:
-                    for row in rows:
-                        write((*row, *extra))
-
-
-# ---- the people of one team ----------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Unit:
-    id: int
-    name: str
-    kind: str
-    path: str
-    depth: int
-    team_id: int | None  # own id for a team
-
-    @property
-    def team_id_or_self(self) -> int:
-        return self.team_id or self.id
-
-
-@dataclass(slots=True)
-class _Person:
-    """One seeded member while their team is generated."""
-
-    n: int
-    name: str
-    id_number: str
-    unit: _Unit
-    status: str
-    role: str
-    joined: date
-    trained: date
-    history: list  # [(from, to, at, reason)]
-    policies: list  # [(starts_on, ends_on)]
-    skills: list
-    gear: bool  # holds protective gear (needed for high-risk tasks, 5.4.7)
-    since: date  # first day they could join an activity (trained and insured)
-    until: date  # last such day (before a suspension, exit or inactivity)
-    user_id: int = 0
-    member_id: int = 0
-    earned: Decimal = field(default_factory=Decimal)
-
-
-@dataclass(slots=True)
-class _Plan:
-    """One past activity of a team before it is written."""
-
-    kind: str
-    starts: datetime
-    ends: datetime
-    difficulty: str
-    capacity: int
-    lat: float
-    lon: float
-    effect: str
-    confirmed: list[_Person]
-    waitlisted: list[_Person]
-
-    @property
-    def published(self) -> datetime:
-        return self.starts - timedelta(days=3)
-
-    @property
-    def created(self) -> datetime:
-        return self.published - timedelta(hours=1)
-
-    @property
-    def evaluated(self) -> datetime:
-        return self.ends + timedelta(days=1)
-
-    def row(self, team: _Unit, captain: int) -> tuple:
-        """The activity's row for `Seeder.t_activity`: evaluated, checked out by the sweep."""
-        swept = self.ends + CHECKOUT_GRACE
-        return (
-            self.kind, _ACTIVITY_TITLES[self.kind], team.id, team.id, f"{team.name}辖区",
-            self.lat, self.lon, self.starts, self.ends, self.capacity, len(self.confirmed),
-            len(self.waitlisted), self.difficulty,
-            _RISK_ASSESSMENT if self.difficulty == Difficulty.HIGH_RISK else "",
-            ActivityStatus.EVALUATED, swept, swept, self.effect, captain, self.published,
-            self.published, self.evaluated, self.created,
-        )  # fmt: skip
-
-
-# Timedeltas the hot loop would otherwise build millions of times.
-_SECONDS = [timedelta(seconds=i) for i in range(1, 31)]
-_MINUTES = [timedelta(minutes=i) for i in range(601)]
-_HOURS = [timedelta(hours=i) for i in range(61)]
-
-
-def _place_names(rng: Random, count: int, suffix: str) -> list[str]:
-    names: list[str] = []
-    seen: set[str] = set()
-    while len(names) < count:
-        name = "".join(rng.sample(_PLACE, 2)) + suffix
-        if name not in seen:
-            seen.add(name)
-            names.append(name)
-    return names
-
-
-def _split(total: int, parts: int) -> list[int]:
-    base, extra = divmod(total, parts)
-    return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
 class Seeder:
