@@ -1,6 +1,7 @@
 import hashlib
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
@@ -27,7 +28,10 @@ def count_of(queryset) -> int:
     province scale (`python -m bench`), while nobody reads the fifth digit of such a total to
     the second. Small counts — a captain's roster — are always exact. The key is the count's
     SQL and parameters, so every reach and filter has its own."""
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (say, pk__in=[])
+        return 0
     digest = hashlib.sha256(repr((queryset.db, sql, params)).encode()).hexdigest()
     key = f"count:{digest}"
     count = cache.get(key)
@@ -84,7 +88,10 @@ def _hits_first(queryset, offset: int, limit: int) -> tuple[list, int | None]:
     page (past the end) has no row to carry the count: None, counted separately."""
     order = [(field.lstrip("-"), field.startswith("-")) for field in queryset.query.order_by]
     columns = ["pk", *(name for name, _ in order if name != "pk")]
-    inner, params = queryset.order_by().values(*columns).query.sql_with_params()
+    try:
+        inner, params = queryset.order_by().values(*columns).query.sql_with_params()
+    except EmptyResultSet:  # a search that can match nothing
+        return [], 0
     connection = connections[queryset.db]
     quote = connection.ops.quote_name
     sort = ", ".join(f"{quote(name)}{' DESC' if desc else ''}" for name, desc in order)
