@@ -71,7 +71,7 @@ class TestHome:
         cache.clear()
         fresh = dashboard.cards_for(admin)
         assert not any(card.note.startswith("范围较大") for card in fresh)
-        monkeypatch.setattr(dashboard, "LARGE_CARD_MEMBERS", 1)
+        monkeypatch.setattr(dashboard, "LARGE_COUNT", 1)
         first = dashboard.cards_for(admin)
         assert any(card.note.startswith("范围较大") for card in first)
         Member.objects.filter(user=cast.users["volunteer"]).update(status="exited")

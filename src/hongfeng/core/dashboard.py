@@ -34,26 +34,21 @@ class Card:
     note: str = ""
 
 
-# A card over at least this many member files keeps its counts for CACHE_SECONDS (per app
-# server process): at province scale (200,000 files) counting the serving members and the
-# distinct role holders took ≈ 0.4 s of database time per home page view (`python -m bench`),
-# and a province admin does not need them to the second. Smaller cards are always fresh — a
-# captain sees the member they just added counted at once.
-LARGE_CARD_MEMBERS = LARGE_COUNT
-CACHE_SECONDS = LARGE_COUNT_SECONDS
-
-
 def _unit_card(user, assignment) -> Card:
-    """The counts of one unit the user holds a role over — from the cache when it is large."""
+    """The counts of one unit the user holds a role over. A card over at least LARGE_COUNT
+    member files keeps its counts for LARGE_COUNT_SECONDS per app server process (the rule of
+    core.pagination.count_of): at province scale counting the serving members and the distinct
+    role holders took ≈ 0.4 s of database time per view (`python -m bench`). Smaller cards are
+    always fresh — a captain sees the member they just added counted at once."""
     # The assignment ids in the key: a role granted or revoked changes what the user sees.
     roles = ",".join(str(a.pk) for a in access.assignments(user))
     key = f"dashboard:unit-card:{user.pk}:{assignment.pk}:{roles}"
     card = cache.get(key)
     if card is None:
         card, members = _fresh_unit_card(user, assignment)
-        if members >= LARGE_CARD_MEMBERS:
-            card.note = f"范围较大，统计数每 {CACHE_SECONDS} 秒更新一次。"
-            cache.set(key, card, CACHE_SECONDS)
+        if members >= LARGE_COUNT:
+            card.note = f"范围较大，统计数每 {LARGE_COUNT_SECONDS} 秒更新一次。"
+            cache.set(key, card, LARGE_COUNT_SECONDS)
     return card
 
 

@@ -21,7 +21,6 @@ to one server session, and the next transaction may run on another.
 from dataclasses import dataclass
 from functools import cache
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 
@@ -55,10 +54,11 @@ class _Select:
 
 
 def _cursor():
-    """A cursor for the fixed statements: Django's own on SQLite and behind PgBouncer, else a
-    server-binding psycopg cursor (prepared statements, see the module docstring) wrapped by
-    Django like its own — the same error translation, the same query log and counting."""
-    if connection.vendor != "postgresql" or getattr(settings, "DB_POOLER", "") == "pgbouncer":
+    """A cursor for the fixed statements: where settings.py enables prepared statements on the
+    connection (PostgreSQL, not behind PgBouncer), a server-binding psycopg cursor wrapped by
+    Django like its own — the same error translation, the same query log and counting; else
+    Django's own cursor."""
+    if connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is None:
         return connection.cursor()
     import psycopg
 
