@@ -326,6 +326,7 @@ class TestSignUp:
         key = {"Idempotency-Key": str(uuid.uuid4())}
         first = api.post(f"/activities/{activity.pk}/signup", headers=key)
         assert first.status_code == 200 and first.json()["status"] == "confirmed"
+        assert "Idempotent-Replayed" not in first.headers
         events = AuditEvent.objects.count()
         cancelled = api.post(
             f"/activities/{activity.pk}/signup/cancel",
@@ -335,6 +336,7 @@ class TestSignUp:
         replay = api.post(f"/activities/{activity.pk}/signup", headers=key)
         assert replay.status_code == 200
         assert replay.json() == first.json()  # the original answer, not a new sign-up
+        assert replay.headers["Idempotent-Replayed"] == "true"
         assert Participation.objects.get(activity=activity).status == "cancelled"
         assert AuditEvent.objects.count() == events + 1  # only the cancellation
 

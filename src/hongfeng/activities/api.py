@@ -325,11 +325,17 @@ SIGNUP_ERRORS = {**ERRORS, 422: SignUpErrorOut}
 
 
 def _idempotent(request, run):
+    """Run a write once per Idempotency-Key and answer with its body. The body was built
+    through its response schema (`..._body`), so it is rendered as it is, not validated a
+    second time (on the sign-up and check-in hot path); a replayed answer says so in the
+    `Idempotent-Replayed` header."""
+    from hongfeng.api import api
+
     status, body, replayed = run_idempotent(request, run)
-    response_status = Status(status, body)
+    response = api.create_response(request, body, status=status)
     if replayed:
-        request.idempotent_replay = True
-    return response_status
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 @router.post("/activities/{activity_id}/signup", response={200: ParticipationOut, **SIGNUP_ERRORS})

@@ -21,7 +21,7 @@ to one server session, and the next transaction may run on another.
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "execute",
     "fetch_all",
     "fetch_one",
+    "fetch_values",
     "insert",
     "insert_and_execute",
     "set_prefetched",
@@ -43,7 +44,10 @@ class _Part:
     model: type[Model]
     attnames: tuple[str, ...]
     start: int
-    converters: tuple[tuple, ...]  # per column: (its expression, converters in the ORM's order)
+    # (position, column expression, converters in the ORM's order) for the columns that have
+    # converters (some look at the expression, so it is kept beside them)
+    converters: tuple[tuple, ...]
+    pk_index: int
     link: str | None  # the foreign key on the main model that holds this object
 
 
@@ -53,32 +57,80 @@ class _Select:
     parts: tuple[_Part, ...]
 
 
-def _cursor():
-    """A cursor for the fixed statements: where settings.py enables prepared statements on the
-    connection (PostgreSQL, not behind PgBouncer), a server-binding psycopg cursor wrapped by
-    Django like its own — the same error translation, the same query log and counting; else
-    Django's own cursor."""
-    if connection.settings_dict.get("OPTIONS", {}).get("prepare_threshold") is None:
-        return connection.cursor()
-    import psycopg
+def _db():
+    """The default database's wrapper itself: `django.db.connection` is a proxy that looks the
+    wrapper up on every attribute access, a cost these functions would pay a dozen times per
+    statement."""
+    return connections[DEFAULT_DB_ALIAS]
 
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
+
+def _run(sql: str, params, read):
+    """Execute one fixed statement and return `read(cursor)`.
+
+    Where settings.py enables prepared statements (PostgreSQL, not behind PgBouncer), through a
+    server-binding psycopg cursor kept on the connection and reused: psycopg prepares a
+    statement after a few executions, so a check-in's statements skip the parser and planner.
+    Errors are translated as Django's cursors translate them. When queries are being logged
+    (tests counting queries, DEBUG) or wrapped, through Django's own cursor wrapper so they
+    are seen; elsewhere (SQLite) through Django's plain cursor."""
+    db = _db()
+    if db.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return read(cursor)
+    db.ensure_connection()
+    if db.queries_logged or db.execute_wrappers:
+        import psycopg
+
+        with db.wrap_database_errors:
+            raw = psycopg.Cursor(db.connection)
+        with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
+            cursor.execute(sql, params)
+            return read(cursor)
+    db.validate_no_broken_transaction()
+    cursor = _kept_cursor(db)
+    with db.wrap_database_errors:
+        cursor.execute(sql, params)
+        return read(cursor)
+
+
+def _kept_cursor(db):
+    """One psycopg cursor per open connection, made on first use (a new connection after a
+    reconnect gets its own)."""
+    kept = getattr(db, "_hotpath_cursor", None)
+    if kept is None or kept.connection is not db.connection or kept.closed:
+        import psycopg
+
+        with db.wrap_database_errors:
+            kept = db._hotpath_cursor = psycopg.Cursor(db.connection)
+    return kept
+
+
+def _one(cursor):
+    return cursor.fetchone()
+
+
+def _all(cursor):
+    return cursor.fetchall()
+
+
+def _rowcount(cursor):
+    return cursor.rowcount
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _converters(field, alias: str) -> tuple:
-    """The backend's converters and then the field's, as the ORM's compiler applies them (some
-    look at the column expression, so it is kept beside them)."""
-    col = field.get_col(alias)
-    return col, tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+def _converters(fields, alias: str) -> tuple:
+    """The backend's converters and then each field's, as the ORM's compiler applies them."""
+    found = []
+    for i, field in enumerate(fields):
+        col = field.get_col(alias)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if converters:
+            found.append((i, col, tuple(converters)))
+    return tuple(found)
 
 
 @cache
@@ -105,7 +157,8 @@ def _select(model: type[Model], related: tuple[str, ...], where: str, order: str
                 model=table_model,
                 attnames=tuple(f.attname for f in fields),
                 start=len(columns),
-                converters=tuple(_converters(f, alias) for f in fields),
+                converters=_converters(fields, alias),
+                pk_index=fields.index(table_model._meta.pk),
                 link=link,
             )
         )
@@ -119,16 +172,17 @@ def _select(model: type[Model], related: tuple[str, ...], where: str, order: str
     return _Select(sql=sql, parts=tuple(parts))
 
 
-def _build(select: _Select, row) -> Model:
+def _build(select: _Select, row, db) -> Model:
     objects = []
     for part in select.parts:
         values = list(row[part.start : part.start + len(part.attnames)])
-        for i, (col, converters) in enumerate(part.converters):
+        for i, col, converters in part.converters:
             for convert in converters:
-                values[i] = convert(values[i], col, connection)
-        pk = values[part.attnames.index(part.model._meta.pk.attname)]
+                values[i] = convert(values[i], col, db)
         objects.append(
-            None if pk is None else part.model.from_db(connection.alias, part.attnames, values)
+            None
+            if values[part.pk_index] is None
+            else part.model.from_db(db.alias, part.attnames, values)
         )
     main = objects[0]
     for part, obj in zip(select.parts[1:], objects[1:], strict=True):
@@ -136,14 +190,19 @@ def _build(select: _Select, row) -> Model:
     return main
 
 
+def _locking(lock: bool, skip_locked: bool, db) -> str:
+    if not (lock and db.features.has_select_for_update):
+        return ""
+    return " FOR UPDATE OF t0" + (" SKIP LOCKED" if skip_locked else "")
+
+
 def fetch_all(model, where: str, params, *, related=(), order: str = "") -> list:
     """Instances of `model` (with the foreign keys in `related` loaded) matching `where`, a
     fixed SQL condition on alias t0 with %s placeholders."""
-    select = _select(model, tuple(related), where, order, connection.vendor)
-    with _cursor() as cursor:
-        cursor.execute(select.sql, list(params))
-        rows = cursor.fetchall()
-    return [_build(select, row) for row in rows]
+    db = _db()
+    select = _select(model, tuple(related), where, order, db.vendor)
+    rows = _run(select.sql, list(params), _all)
+    return [_build(select, row, db) for row in rows]
 
 
 def fetch_one(
@@ -159,14 +218,47 @@ def fetch_one(
     """The first instance `fetch_all` would return, or None. `lock` takes the main row's lock
     until the transaction ends; with `skip_locked`, rows another transaction holds are passed
     over (PostgreSQL; SQLite serialises writers and has no row locks)."""
-    select = _select(model, tuple(related), where, order, connection.vendor)
-    suffix = ""
-    if lock and connection.features.has_select_for_update:
-        suffix = " FOR UPDATE OF t0" + (" SKIP LOCKED" if skip_locked else "")
-    with _cursor() as cursor:
-        cursor.execute(f"{select.sql} LIMIT 1{suffix}", list(params))
-        row = cursor.fetchone()
-    return None if row is None else _build(select, row)
+    db = _db()
+    select = _select(model, tuple(related), where, order, db.vendor)
+    sql = f"{select.sql} LIMIT 1{_locking(lock, skip_locked, db)}"
+    row = _run(sql, list(params), _one)
+    return None if row is None else _build(select, row, db)
+
+
+@cache
+def _values_select(
+    model, fields: tuple[str, ...], extra: tuple[str, ...], where: str, order: str, vendor: str
+):
+    del vendor
+    columns = [model._meta.get_field(name) for name in fields]
+    sql = (
+        f"SELECT {', '.join([f't0.{_q(f.column)}' for f in columns] + list(extra))} "  # noqa: S608
+        f"FROM {_q(model._meta.db_table)} t0 WHERE {where}"
+        f"{f' ORDER BY {order}' if order else ''}"
+    )
+    return sql, _converters(columns, "t0")
+
+
+def fetch_values(
+    model, fields, where: str, params, *, extra=(), order: str = "", lock: bool = False
+) -> list[tuple]:
+    """Rows of plain values, as `values_list(*fields)` gives them, followed by the raw values
+    of the `extra` SQL expressions (fixed text from our code, on alias t0) — for reads that
+    need a few columns, not model instances. `lock` takes the rows' locks until the
+    transaction ends."""
+    db = _db()
+    sql, converters = _values_select(model, tuple(fields), tuple(extra), where, order, db.vendor)
+    rows = _run(sql + _locking(lock, False, db), list(params), _all)
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for i, col, functions in converters:
+            for convert in functions:
+                values[i] = convert(values[i], col, db)
+        converted.append(tuple(values))
+    return converted
 
 
 @cache
@@ -181,17 +273,24 @@ def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple]:
     return sql, fields
 
 
+def _insert_values(instance: Model, fields, db) -> list:
+    return [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+
+
+def _inserted(instance: Model, pk, db) -> Model:
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = db.alias
+    return instance
+
+
 def insert(instance: Model) -> Model:
     """INSERT one new instance (an auto primary key) and set its primary key, as
     `save(force_insert=True)` would, minus signals: for models no signal is attached to."""
-    sql, fields = _insert_sql(type(instance), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with _cursor() as cursor:
-        cursor.execute(sql, values)
-        instance.pk = cursor.fetchone()[0]
-    instance._state.adding = False
-    instance._state.db = connection.alias
-    return instance
+    db = _db()
+    sql, fields = _insert_sql(type(instance), db.vendor)
+    row = _run(sql, _insert_values(instance, fields, db), _one)
+    return _inserted(instance, row[0], db)
 
 
 def insert_and_execute(instance: Model, sql: str, params) -> int:
@@ -199,34 +298,29 @@ def insert_and_execute(instance: Model, sql: str, params) -> int:
     trip on PostgreSQL (a data-modifying WITH); returns the rows the second statement changed.
     For appends that move a pointer along with the new row, such as an audit event and its
     chain head."""
-    if connection.vendor != "postgresql":
+    db = _db()
+    if db.vendor != "postgresql":
         insert(instance)
         return execute(sql, params)
-    insert_sql, fields = _insert_sql(type(instance), connection.vendor)
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    insert_sql, fields = _insert_sql(type(instance), db.vendor)
     combined = (
         f"WITH inserted AS ({insert_sql}), changed AS ({sql} RETURNING 1) "  # noqa: S608
         "SELECT (SELECT * FROM inserted), (SELECT count(*) FROM changed)"
     )
-    with _cursor() as cursor:
-        cursor.execute(combined, [*values, *params])
-        instance.pk, changed = cursor.fetchone()
-    instance._state.adding = False
-    instance._state.db = connection.alias
+    pk, changed = _run(combined, [*_insert_values(instance, fields, db), *params], _one)
+    _inserted(instance, pk, db)
     return changed
 
 
 def db_value(model, field_name: str, value):
     """`value` as the database takes it for `model.field_name` in a raw parameter, as the ORM
     would send it (SQLite stores datetimes as naive UTC text and UUIDs as hex)."""
-    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
+    return model._meta.get_field(field_name).get_db_prep_value(value, _db())
 
 
 def execute(sql: str, params) -> int:
     """Run one fixed UPDATE or DELETE; returns the number of rows it changed."""
-    with _cursor() as cursor:
-        cursor.execute(sql, list(params))
-        return cursor.rowcount
+    return _run(sql, list(params), _rowcount)
 
 
 def set_prefetched(instance: Model, name: str, objects: list) -> None:

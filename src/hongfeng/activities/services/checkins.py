@@ -81,49 +81,88 @@ _QR_MESSAGES = {
 }
 
 
-def _own_participation(user, activity: Activity) -> tuple[Member, Participation]:
+def _own_participation(user, activity: Activity) -> Member:
+    """The caller's member file, once their confirmed place is locked for the rest of the
+    transaction: one member's check-ins for one activity are judged one at a time."""
     member = member_of(user)
     if member is None:
         raise DomainError("您还没有队员档案。", code="no_member_file")
+    _lock_place(activity, member, "您没有报名该活动（或仍在候补），不能签到。", status=403)
+    return member
+
+
+def _lock_place(activity: Activity, member: Member, message: str, **where) -> None:
     # the check-in hot path reads with SQL built once (core.hotpath)
-    participation = hotpath.fetch_one(
+    locked = hotpath.fetch_values(
         Participation,
+        ("id",),
         "t0.activity_id = %s AND t0.member_id = %s AND t0.status = %s",
         [activity.pk, member.pk, ParticipationStatus.CONFIRMED.value],
         lock=True,
     )
-    if participation is None:
-        raise _err("not_signed_up", "您没有报名该活动（或仍在候补），不能签到。", status=403)
-    return member, participation
+    if not locked:
+        raise _err("not_signed_up", message, **where)
 
 
-def _own_records(activity: Activity, member: Member) -> list[tuple]:
-    """(id, client id, kind, time, latest review) of the member's records for this activity,
-    in time order — one query serving both the retry lookup and the in/out sequence."""
-    records = hotpath.fetch_all(
+@dataclass(frozen=True)
+class _Record:
+    """One stored record as the checks need it."""
+
+    pk: int
+    client_id: uuid.UUID
+    kind: str
+    at: datetime
+    activity_id: int
+    review: str | None  # the latest review's decision
+    latitude: float  # where it was made (the activity's place when no position was sent)
+    longitude: float
+
+
+_LATEST_DECISION = (
+    "(SELECT r.decision FROM activities_checkinreview r WHERE r.checkin_id = t0.id "
+    "ORDER BY r.reviewed_at DESC, r.id DESC LIMIT 1)"
+)
+_PLACE = (
+    "COALESCE(t0.latitude, (SELECT a.latitude FROM activities_activity a "
+    "WHERE a.id = t0.activity_id))",
+    "COALESCE(t0.longitude, (SELECT a.longitude FROM activities_activity a "
+    "WHERE a.id = t0.activity_id))",
+)
+_OWN = "(t0.activity_id = %s AND t0.member_id = %s)"
+_PREVIOUS = (
+    "t0.id = (SELECT p.id FROM activities_checkin p WHERE p.member_id = %s AND p.at <= %s "
+    "ORDER BY p.at DESC, p.id DESC LIMIT 1)"
+)
+
+
+def _history(activity: Activity, member: Member, at: datetime | None = None) -> list[_Record]:
+    """The member's records for this activity in time order, each with its latest review —
+    and, when `at` is given, also their last record up to `at` in any activity (for the speed
+    check). One query serves the retry lookup, the in/out sequence and the speed check."""
+    where, params = _OWN, [activity.pk, member.pk]
+    if at is not None:
+        where = f"{_OWN} OR {_PREVIOUS}"
+        params += [member.pk, hotpath.db_value(CheckIn, "at", at)]
+    rows = hotpath.fetch_values(
         CheckIn,
-        "t0.activity_id = %s AND t0.member_id = %s",
-        [activity.pk, member.pk],
+        ("id", "client_id", "kind", "at", "activity_id"),
+        where,
+        params,
+        extra=(_LATEST_DECISION, *_PLACE),
         order="t0.at, t0.id",
     )
-    latest = {}
-    if records:  # reviews are rare: read them only when there is something to review
-        for review in hotpath.fetch_all(
-            CheckInReview,
-            "t0.checkin_id IN (SELECT id FROM activities_checkin "
-            "WHERE activity_id = %s AND member_id = %s)",
-            [activity.pk, member.pk],
-            order="t0.reviewed_at, t0.id",
-        ):
-            latest[review.checkin_id] = review.decision  # the newest wins
-    return [(r.pk, r.client_id, r.kind, r.at, latest.get(r.pk)) for r in records]
+    return [_Record(*row) for row in rows]
 
 
-def _state_before(records: list[tuple], at: datetime) -> str | None:
+def _own_records(history: list[_Record], activity: Activity) -> list[_Record]:
+    return [r for r in history if r.activity_id == activity.pk]
+
+
+def _state_before(records: list[_Record], at: datetime) -> str | None:
     """The kind of the last counted record up to `at`."""
-    for _pk, _client, kind, when, review in reversed(records):
-        if when <= at and review not in NOT_COUNTED:
-            return kind
+    for record in reversed(records):
+        if record.at <= at and record.review not in NOT_COUNTED:
+            return record.kind
     return None
 
 
@@ -153,7 +192,7 @@ def _check_window(activity: Activity, kind: str, at: datetime) -> None:
         )
 
 
-def _check_sequence(records: list[tuple], kind: str, at: datetime) -> None:
+def _check_sequence(records: list[_Record], kind: str, at: datetime) -> None:
     state = _state_before(records, at)
     if kind == CheckInKind.IN and state == CheckInKind.IN:
         raise _err("already_checked_in", "您已签到，无需重复签到。", status=409)
@@ -161,20 +200,13 @@ def _check_sequence(records: list[tuple], kind: str, at: datetime) -> None:
         raise _err("not_checked_in", "您还没有签到，不能签退。", status=409)
 
 
-def _speed_flag(member: Member, activity: Activity, at: datetime, lat: float, lon: float) -> bool:
+def _speed_flag(history: list[_Record], at: datetime, lat: float, lon: float) -> bool:
     """Impossible travel: the member's previous record (any activity) too far for the time."""
-    previous = hotpath.fetch_one(
-        CheckIn,
-        "t0.member_id = %s AND t0.at <= %s",
-        [member.pk, hotpath.db_value(CheckIn, "at", at)],
-        related=("activity",),
-        order="t0.at DESC, t0.id DESC",
-    )
-    if previous is None:
+    earlier = [r for r in history if r.at <= at]
+    if not earlier:
         return False
-    plat = previous.latitude if previous.latitude is not None else previous.activity.latitude
-    plon = previous.longitude if previous.longitude is not None else previous.activity.longitude
-    metres = haversine_m(plat, plon, lat, lon)
+    previous = max(earlier, key=lambda r: (r.at, r.pk))
+    metres = haversine_m(previous.latitude, previous.longitude, lat, lon)
     seconds = max((at - previous.at).total_seconds(), 1)
     return metres > 1000 and metres / seconds * 3.6 > MAX_SPEED_KMH
 
@@ -264,19 +296,26 @@ def _record(
 ) -> tuple[CheckIn, bool]:
     if data.kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    member, _participation = _own_participation(user, activity)  # row lock: one at a time
-    records = _own_records(activity, member)
-    retried = [pk for pk, client, *_rest in records if client == data.client_id]
+    member = _own_participation(user, activity)  # row lock: one at a time
+    now = timezone.now()
+    try:
+        at, flags = _timing(data, now, offset)
+        refused = None
+    except DomainError as error:  # judged after the retry lookup: a retry gets its answer
+        at, flags, refused = now, [], error
+    history = _history(activity, member, at)
+    records = _own_records(history, activity)
+    retried = [r.pk for r in records if r.client_id == data.client_id]
     if retried:
         return CheckIn.objects.get(pk=retried[0]), False
-    now = timezone.now()
-    at, flags = _timing(data, now, offset)
+    if refused is not None:
+        raise refused
     _check_window(activity, data.kind, at)
     _check_sequence(records, data.kind, at)
     method, distance = _place(activity, data, at, flags, offline=offset is not None)
     lat = data.latitude if data.latitude is not None else activity.latitude
     lon = data.longitude if data.longitude is not None else activity.longitude
-    if _speed_flag(member, activity, at, lat, lon):
+    if _speed_flag(history, at, lat, lon):
         flags.append(Flag.IMPOSSIBLE_SPEED)
     checkin = CheckIn(
         activity=activity,
@@ -385,15 +424,7 @@ def manual_check_in(
         raise _err("too_long", "原因过长（最多200字）。", field="reason")
     if kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    # the check-in hot path reads with SQL built once (core.hotpath)
-    participation = hotpath.fetch_one(
-        Participation,
-        "t0.activity_id = %s AND t0.member_id = %s AND t0.status = %s",
-        [activity.pk, member.pk, ParticipationStatus.CONFIRMED.value],
-        lock=True,
-    )
-    if participation is None:
-        raise _err("not_signed_up", "该队员没有报名该活动（或仍在候补）。", field="member_id")
+    _lock_place(activity, member, "该队员没有报名该活动（或仍在候补）。", field="member_id")
     client_id = client_id or uuid.uuid4()
     found = _existing(member, client_id, activity)
     if found is not None:
@@ -405,7 +436,7 @@ def manual_check_in(
     if at > now + CLOCK_SKEW:
         raise _err("time_in_future", "补签时间不能晚于现在。", field="at")
     _check_window(activity, kind, at)
-    _check_sequence(_own_records(activity, member), kind, at)
+    _check_sequence(_history(activity, member), kind, at)
     checkin = CheckIn(
         activity=activity,
         member=member,
