@@ -167,3 +167,29 @@ def test_insert_and_execute_in_one_round_trip(cast, django_assert_num_queries):
     other = Skill(code="hotpath_none", name="无更新")
     assert hotpath.insert_and_execute(other, "DELETE FROM members_skill WHERE id = %s", [-1]) == 0
     assert Skill.objects.filter(pk=other.pk).exists()
+
+
+def test_models_with_init_receivers_are_built_through_from_db(cast):
+    """Rows are built without Model.__init__ only for models nobody listens to; a model with
+    a post_init receiver still gets its signal."""
+    from django.db.models.signals import post_init
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    member = Member.objects.get(user=cast.users["volunteer"])
+    post_init.connect(receiver, sender=Member)
+    hotpath._select.cache_clear()
+    try:
+        fast = hotpath.fetch_one(Member, "t0.id = %s", [member.pk])
+    finally:
+        post_init.disconnect(receiver, sender=Member)
+        hotpath._select.cache_clear()
+    assert seen == [member.pk]
+    _same(fast, member)
+    plain = hotpath.fetch_one(Member, "t0.id = %s", [member.pk])
+    _same(plain, member)
+    assert not plain._state.adding and plain._state.db == member._state.db
+    assert plain.unit.pk == member.unit_id  # relations still load lazily
