@@ -82,6 +82,35 @@ def test_writers_spread_over_chains(live_cast):
     assert chains["held"] != chains["other"]
 
 
+def test_an_audited_insert_waits_when_every_head_is_busy(live_cast, settings):
+    """With every chain head held elsewhere, an audited insert stores its row once and waits
+    for a head instead of failing (one stripe here, held by another transaction for a moment)."""
+    from hongfeng.members.models import Skill
+
+    settings.AUDIT_STRIPES = 1
+    holding, chains = threading.Event(), {}
+
+    def holder():
+        with transaction.atomic():
+            chains["held"] = record_event(action="audit.verified").chain
+            holding.set()
+            threading.Event().wait(1)  # the other writer finds no free head meanwhile
+        connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        skill = Skill(code="busy_heads", name="全部链头占用")
+        with transaction.atomic():
+            event = record_event(action="audit.verified", summary={"skill": skill}, inserting=skill)
+    finally:
+        thread.join(10)
+    assert event.chain == chains["held"] == 0
+    assert Skill.objects.filter(code="busy_heads").count() == 1
+    assert [p for r in verify_chains() for p in r.problems] == []
+
+
 def test_one_transaction_holds_one_chain(live_cast):
     """Many events in one transaction (a big onboarding) lock a single chain head, leaving the
     others free for everyone else."""

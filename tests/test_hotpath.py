@@ -193,3 +193,35 @@ def test_models_with_init_receivers_are_built_through_from_db(cast):
     _same(plain, member)
     assert not plain._state.adding and plain._state.db == member._state.db
     assert plain.unit.pk == member.unit_id  # relations still load lazily
+
+
+def test_insert_and_fetch_one_in_one_round_trip(cast, django_assert_num_queries):
+    """The new row and another row's read together (one statement on PostgreSQL): the row is
+    stored as `insert` stores it, the read gives what `fetch_one` gives — or None, with the
+    row still stored."""
+    activity = _published(cast)
+    skill = Skill(code="hotpath_claim", name="插入并读取")
+    expected = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(expected):
+        found = hotpath.insert_and_fetch_one(
+            skill, Activity, "t0.id = %s", [activity.pk], lock=True
+        )
+    _same(found, Activity.objects.get(pk=activity.pk))
+    assert Skill.objects.get(pk=skill.pk).name == "插入并读取"
+    other = Skill(code="hotpath_claim_none", name="无匹配")
+    assert hotpath.insert_and_fetch_one(other, Activity, "t0.id = %s", [-1]) is None
+    assert Skill.objects.filter(pk=other.pk).exists()
+
+
+def test_an_audited_insert_names_its_row_and_chains(cast):
+    """record_event(inserting=row): the row is stored, the summary names it by primary key,
+    and the chains verify."""
+    from hongfeng.audit.services import record_event, verify_chains
+
+    skill = Skill(code="audited_insert", name="审计插入")
+    event = record_event(
+        action="audit.verified", summary={"skill": skill, "note": "x"}, inserting=skill
+    )
+    assert skill.pk and Skill.objects.filter(pk=skill.pk).exists()
+    assert AuditEvent.objects.get(pk=event.pk).summary == {"skill": skill.pk, "note": "x"}
+    assert [p for r in verify_chains() for p in r.problems] == []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from hongfeng.audit.actions import ACTIONS
@@ -63,21 +64,22 @@ def _ensure_heads() -> None:
     )
 
 
-def _claim_head() -> AuditChainHead:
-    """Lock one chain head for the rest of the transaction.
+def _claim_head(inserting: Model | None = None) -> AuditChainHead:
+    """Lock one chain head for the rest of the transaction; `inserting`, a new row the event
+    is about, is inserted on the way — on PostgreSQL in the same round trip as the claim.
 
     A transaction keeps the head it first took, so one long transaction writing many events
     holds one chain, not all of them. A new transaction prefers a head nobody holds (PostgreSQL
     SKIP LOCKED), so concurrent writers spread over the chains instead of queueing."""
-    held = getattr(connection, "_hongfeng_audit_head", None)
-    # The marker is an on-commit callback of the transaction that claimed the head; Django
-    # drops the callbacks when that transaction commits or rolls back, so finding it still
-    # queued means we are in the same transaction.
-    if held is not None and any(entry[1] is held[0] for entry in connection.run_on_commit):
-        head = hotpath.fetch_one(AuditChainHead, "t0.chain = %s", [held[1]], lock=True)
-        if head is not None:
-            return head
-    head = _free_head() or _any_head()
+    held = head = _held_head()
+    if held is None and connection.features.has_select_for_update_skip_locked:
+        head = _free_head(inserting)
+        inserting = None  # inserted by _free_head's statement
+    if inserting is not None:
+        hotpath.insert(inserting)
+    if held is not None:
+        return held
+    head = head or _any_head()
 
     def release() -> None:
         connection._hongfeng_audit_head = None
@@ -87,24 +89,31 @@ def _claim_head() -> AuditChainHead:
     return head
 
 
-def _free_head() -> AuditChainHead | None:
-    if not connection.features.has_select_for_update_skip_locked:
+def _held_head() -> AuditChainHead | None:
+    """The head this transaction already holds, if any."""
+    held = getattr(connection, "_hongfeng_audit_head", None)
+    # The marker is an on-commit callback of the transaction that claimed the head; Django
+    # drops the callbacks when that transaction commits or rolls back, so finding it still
+    # queued means we are in the same transaction.
+    if held is None or not any(entry[1] is held[0] for entry in connection.run_on_commit):
         return None
+    return hotpath.fetch_one(AuditChainHead, "t0.chain = %s", [held[1]], lock=True)
+
+
+def _free_head(inserting: Model | None) -> AuditChainHead | None:
+    """A head no other transaction holds, starting at a random chain and wrapping around (one
+    statement), or None when every head is busy."""
     stripes = settings.AUDIT_STRIPES
     start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
     # every audited write passes here: SQL built once (core.hotpath)
-    for low, high in ((start, stripes), (0, start)):
-        head = hotpath.fetch_one(
-            AuditChainHead,
-            "t0.chain >= %s AND t0.chain < %s",
-            [low, high],
-            order="t0.chain",
-            lock=True,
-            skip_locked=True,
+    where, order, params = "t0.chain < %s", "(t0.chain < %s), t0.chain", [stripes, start]
+    if inserting is not None:
+        return hotpath.insert_and_fetch_one(
+            inserting, AuditChainHead, where, params, order=order, lock=True, skip_locked=True
         )
-        if head is not None:
-            return head
-    return None
+    return hotpath.fetch_one(
+        AuditChainHead, where, params, order=order, lock=True, skip_locked=True
+    )
 
 
 def _any_head() -> AuditChainHead:
@@ -124,6 +133,8 @@ def _clean_summary(value):
         return [_clean_summary(v) for v in value]
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, Model):
+        return value.pk
     return mask_text(str(value))[:500]
 
 
@@ -164,18 +175,20 @@ def _unsaved_event(
     )
 
 
-def record_events(specs: list[dict]) -> list[AuditEvent]:
+def record_events(specs: list[dict], *, inserting: Model | None = None) -> list[AuditEvent]:
     """Append several audit events (each spec: the keyword arguments of `record_event`) to one
     chain inside the caller's transaction — one head claim and one bulk insert, for bulk
-    operations such as a roster import."""
+    operations such as a roster import. `inserting`: a new row the events are about, inserted
+    first (see `record_event`)."""
     if not specs:
         return []
     ctx, now = context.current(), timezone.now()
-    events = [_unsaved_event(ctx, now, **spec) for spec in specs]
     # No savepoint inside the caller's transaction: an audit write that fails must take the
     # business write down with it anyway, and a savepoint costs two round trips per event.
     with transaction.atomic(savepoint=False):
-        head = _claim_head()
+        head = _claim_head(inserting)
+        # built once the row has its primary key: a summary may name the row itself
+        events = [_unsaved_event(ctx, now, **spec) for spec in specs]
         seq, prev = head.seq, head.hash
         for event in events:
             seq += 1
@@ -205,9 +218,15 @@ def record_event(
     unit=None,
     summary: dict | None = None,
     actor_label: str | None = None,
+    inserting: Model | None = None,
 ) -> AuditEvent:
     """Append one audit event inside the caller's transaction (so it commits or rolls back with
-    the write it describes). `target` is any model instance; its label is masked."""
+    the write it describes). `target` is any model instance; its label is masked.
+
+    `inserting`: the new row the event records (unsaved, an auto primary key, no signals — as
+    `core.hotpath.insert` takes it), inserted first; on PostgreSQL its INSERT and the claim of
+    the chain head travel in one round trip. The summary may name it (or any model instance):
+    summaries keep instances as their primary keys."""
     return record_events(
         [
             {
@@ -219,7 +238,8 @@ def record_event(
                 "summary": summary,
                 "actor_label": actor_label,
             }
-        ]
+        ],
+        inserting=inserting,
     )[0]
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "fetch_values",
     "insert",
     "insert_and_execute",
+    "insert_and_fetch_one",
     "set_prefetched",
 ]
 
@@ -199,9 +200,7 @@ def _build(select: _Select, row, db) -> Model:
         for i, col, converters in part.converters:
             for convert in converters:
                 values[i] = convert(values[i], col, db)
-        objects.append(
-            None if values[part.pk_index] is None else _instance(part, values, db.alias)
-        )
+        objects.append(None if values[part.pk_index] is None else _instance(part, values, db.alias))
     main = objects[0]
     for part, obj in zip(select.parts[1:], objects[1:], strict=True):
         main._meta.get_field(part.link).set_cached_value(main, obj)
@@ -328,6 +327,38 @@ def insert_and_execute(instance: Model, sql: str, params) -> int:
     pk, changed = _run(combined, [*_insert_values(instance, fields, db), *params], _one)
     _inserted(instance, pk, db)
     return changed
+
+
+def insert_and_fetch_one(
+    instance: Model,
+    model,
+    where: str,
+    params,
+    *,
+    order: str = "",
+    lock: bool = False,
+    skip_locked: bool = False,
+):
+    """`insert(instance)` and then `fetch_one(model, where, params, ...)`, in one round trip on
+    PostgreSQL (a data-modifying WITH; the read does not see the new row). For a new row
+    whose write must claim another row, such as a record and the audit chain head its event
+    goes to."""
+    db = _db()
+    if db.vendor != "postgresql":
+        insert(instance)
+        return fetch_one(model, where, params, order=order, lock=lock, skip_locked=skip_locked)
+    insert_sql, fields = _insert_sql(type(instance), db.vendor)
+    select = _select(model, (), where, order, db.vendor)
+    # the insert's RETURNING column first, then the fetched row's (NULLs when nothing matched)
+    combined = (
+        f"WITH inserted AS ({insert_sql}) SELECT inserted.*, found.* FROM inserted "  # noqa: S608
+        f"LEFT JOIN LATERAL ({select.sql} LIMIT 1{_locking(lock, skip_locked, db)}) found "
+        "ON TRUE"
+    )
+    row = _run(combined, [*_insert_values(instance, fields, db), *params], _one)
+    _inserted(instance, row[0], db)
+    found = row[1:]
+    return None if found[select.parts[0].pk_index] is None else _build(select, found, db)
 
 
 def db_value(model, field_name: str, value):

@@ -335,18 +335,18 @@ def _record(
         flagged=bool(flags),
         recorded_by=user,
     )
-    hotpath.insert(checkin)  # a racing duplicate fails here: see _record_once
     record_event(
         action=f"activity.check_{data.kind}",
         actor=user,
         target=activity,
         unit=member.unit,
         summary={
-            "checkin": checkin.pk,
+            "checkin": checkin,
             "method": method,
             "flags": checkin.flags,
             "offline": checkin.offline,
         },
+        inserting=checkin,  # a racing duplicate fails here: see _record_once
     )
     return checkin, True
 

@@ -100,11 +100,10 @@ def _take_place_for(user, activity: Activity, member, existing) -> Participation
         raise Ineligible(reasons)
     status = _take_place(activity)  # the status is judged in the database, never from a copy
     now = timezone.now()
+    new = None
     if existing is None:
-        participation = hotpath.insert(
-            Participation(
-                activity=activity, member=member, status=status, queued_at=now, updated_at=now
-            )
+        participation = new = Participation(
+            activity=activity, member=member, status=status, queued_at=now, updated_at=now
         )
     else:
         existing.status, existing.queued_at, existing.updated_at = status, now, now
@@ -115,7 +114,8 @@ def _take_place_for(user, activity: Activity, member, existing) -> Participation
         actor=user,
         target=activity,
         unit=member.unit,
-        summary={"status": status, "participation": participation.pk},
+        summary={"status": status, "participation": participation},
+        inserting=new,
     )
     return participation
 
