@@ -18,7 +18,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from bench.harness import bearer, drive, latency, tally
+from bench.harness import CpuMeter, bearer, describe_cpu, drive, latency, tally
 from bench.report import Row
 
 SIGNUP_CAPACITY = 300
@@ -185,17 +185,35 @@ def bench_fanout(actor, unit, audience, sampler) -> Row:
 # ---- over HTTP -----------------------------------------------------------------------------
 
 
-def ping_baseline(port: int, tokens: list[str], clients: int, *, warm: bool = True) -> dict:
+def ping_baseline(server, tokens: list[str], clients: int, *, warm: bool = True) -> dict:
     """Warm every token and worker first (each token's first use touches `last_used_at`) unless
     that was done already, then measure the no-op: one authenticated ping per token."""
     ping = [("GET", "/api/v1/ping", bearer(t), None) for t in tokens]
     if warm:
-        drive(port, ping, clients)
-    results, seconds = drive(port, ping, clients)
+        drive(server.port, ping, clients)
+    meter = CpuMeter(server)
+    before = meter.start()
+    results, seconds = drive(server.port, ping, clients)
     bad = [r for r in results if r[0] != 200]
     if bad:
         raise RuntimeError(f"ping failed: {bad[:3]}")
-    return {"throughput": len(results) / seconds, **latency([ms for _, ms, _ in results])}
+    return {
+        "throughput": len(results) / seconds,
+        "cpu": meter.per_request(before, len(results)),
+        **latency([ms for _, ms, _ in results]),
+    }
+
+
+def _driven(server, requests: list[tuple], clients: int) -> tuple[list, float, dict]:
+    """`drive` with the CPU it cost per request."""
+    meter = CpuMeter(server)
+    before = meter.start()
+    results, seconds = drive(server.port, requests, clients)
+    return results, seconds, meter.per_request(before, len(requests))
+
+
+def _cpu_note(row, spent: dict, base: dict) -> None:
+    row.notes.append(f"{describe_cpu(spent)}; the ping's: {describe_cpu(base['cpu'])}")
 
 
 def _http_row(scenario: str, results, seconds: float, base: dict, rss: float) -> Row:
@@ -220,8 +238,8 @@ def bench_signups(server, activity_id: int, tokens: list[str], clients: int, bas
     """One sign-up per token, all at once, for an activity of capacity 300."""
     path = f"/api/v1/activities/{activity_id}/signup"
     server.memory.reset()
-    results, seconds = drive(
-        server.port, [("POST", path, bearer(t), None) for t in tokens], clients
+    results, seconds, spent = _driven(
+        server, [("POST", path, bearer(t), None) for t in tokens], clients
     )
     row = _http_row("a1 sign-up burst (one activity)", results, seconds, base, server.memory.peak())
     outcome = tally(
@@ -239,6 +257,7 @@ def bench_signups(server, activity_id: int, tokens: list[str], clients: int, bas
         f"{clients} clients / throughput = {clients / row.throughput * 1e3:.0f} ms mean latency "
         "(Little's law)"
     )
+    _cpu_note(row, spent, base)
     return row
 
 
@@ -261,7 +280,7 @@ def bench_checkins(server, activity_id: int, tokens: list[str], clients: int, ba
         for t in tokens
     ]
     server.memory.reset()
-    results, seconds = drive(server.port, requests, clients)
+    results, seconds, spent = _driven(server, requests, clients)
     row = _http_row("a2 GPS check-ins", results, seconds, base, server.memory.peak())
     outcome = tally(
         "created" if status == 201 else f"{status} {body.get('code', '')}".strip()
@@ -274,6 +293,7 @@ def bench_checkins(server, activity_id: int, tokens: list[str], clients: int, ba
     row.notes.append(f"outcome {outcome}; ping p50 {base['p50']:.1f} ms, p99 {base['p99']:.1f} ms")
     if created != len(tokens):
         row.fail(f"ONLY {created:,} OF {len(tokens):,} CHECK-INS STORED")
+    _cpu_note(row, spent, base)
     return row
 
 
@@ -330,9 +350,9 @@ def prepare_runs(cast, user_ids: list[int]) -> dict:
 def run_http(server, runs: dict, clients: int) -> list[Row]:
     """Ping, sign-ups, ping, check-ins — each ping just before what it is the baseline of."""
     tokens = runs["tokens"]
-    base = ping_baseline(server.port, tokens, clients)
+    base = ping_baseline(server, tokens, clients)
     signup = bench_signups(server, runs["signup"], tokens, clients, base)
-    base = ping_baseline(server.port, tokens, clients, warm=False)
+    base = ping_baseline(server, tokens, clients, warm=False)
     checkin = bench_checkins(server, runs["checkin"], tokens, clients, base)
     return [signup, checkin]
 

@@ -247,6 +247,69 @@ class RssSampler:
         self._stop.set()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    """The local PostgreSQL's processes (none when the database is elsewhere or SQLite)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() in ("postgres", "postmaster"):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+class CpuMeter:
+    """Where a scenario's CPU went, per request: the server (gunicorn's master and workers),
+    the local PostgreSQL's processes and this process (the client threads), from /proc — so a
+    ratio to a baseline can be read as work, not only as throughput."""
+
+    def __init__(self, server: "Server"):
+        self.server_pid = server.process.pid
+        self.postgres = is_postgres(server.database_url)
+
+    def _groups(self) -> dict[str, list[int]]:
+        return {
+            "server": [self.server_pid, *children_of(self.server_pid)],
+            "postgres": _postgres_pids() if self.postgres else [],
+            "client": [os.getpid()],
+        }
+
+    def start(self) -> dict[str, dict[int, float]]:
+        """A snapshot to pass to `per_request`."""
+        return {k: {p: cpu_seconds(p) for p in pids} for k, pids in self._groups().items()}
+
+    def per_request(self, before: dict, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request by group since `before` (processes that started
+        meanwhile count from zero)."""
+        spent = {}
+        for group, pids in self._groups().items():
+            total = sum(cpu_seconds(p) - before[group].get(p, 0.0) for p in pids)
+            spent[group] = total / max(requests, 1) * 1000
+        return spent
+
+
+def describe_cpu(spent: dict[str, float]) -> str:
+    """'server 3.1, PostgreSQL 1.2, client 0.4 ms' (PostgreSQL left out when not local)."""
+    parts = [f"server {spent['server']:.2f}"]
+    if spent["postgres"]:
+        parts.append(f"PostgreSQL {spent['postgres']:.2f}")
+    parts.append(f"client {spent['client']:.2f}")
+    return ", ".join(parts) + " ms of CPU per request"
+
+
 # ---- the server ----------------------------------------------------------------------------
 
 
@@ -279,6 +342,7 @@ class Server:
     the workers."""
 
     def __init__(self, database_url: str, workers: int):
+        self.database_url = database_url
         self.port = _free_port()
         self.workers = workers
         self.workdir = Path(tempfile.mkdtemp(prefix="hongfeng-bench-"))
