@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 # Not secrets: they protect nothing but the benchmark database. Production refuses the
@@ -103,11 +104,24 @@ class RawDatabase:
         """Comma-joined text of `expression` over a group, in this dialect."""
         return f"string_agg({expression}, ',')" if self.postgres else f"group_concat({expression})"
 
+    def params(self, params) -> tuple:
+        """The parameters as this database compares them: SQLite keeps datetimes as text in
+        naive UTC (as Django writes them), so an aware datetime is written the same way — its
+        default rendering ("…+08:00") would compare as a string, hours off."""
+        if self.postgres:
+            return tuple(params)
+        from django.db import connection
+
+        return tuple(
+            connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p
+            for p in params
+        )
+
     def run(self, conn, text: str, params=()) -> list[tuple]:
         """Execute one query and fetch every row it returns."""
         cursor = conn.cursor()
         try:
-            cursor.execute(self.sql(text), tuple(params))
+            cursor.execute(self.sql(text), self.params(params))
             return cursor.fetchall() if cursor.description else []
         finally:
             cursor.close()
