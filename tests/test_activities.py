@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from hongfeng.activities import qr, services
@@ -883,3 +884,22 @@ def test_notice_refs_fit_and_repeat_notices_are_not_sent_twice(cast):
     for _ in range(2):
         notify_all(user=user, kind="activity_promoted", title="候补成功", body="b", ref=ref)
     assert Notice.objects.filter(ref=f"{ref}:activity_promoted").count() == 3  # inbox, SMS, WeChat
+
+
+class TestHotPathQueries:
+    """A check-in is the busiest write (issue 4's benchmark): its statements are counted so that
+    a change adding a round trip is seen."""
+
+    def test_one_gps_check_in(self, cast, django_assert_num_queries):
+        activity, user = _joined(cast)
+        api = ApiClient(user)
+        body = {"kind": "in", "client_id": str(uuid.uuid4()), "latitude": LAT, "longitude": LON}
+        api.get("/ping")  # the token's first use writes last_used_at: not the point here
+        # the token with its user; the activity; the member file; the transaction's start (a
+        # savepoint inside the test's transaction); the place's lock; the member's records;
+        # the check-in with the chain head's claim; the audit event with the head's move; the
+        # end. SQLite: the claim, the event and the move are three statements.
+        expected = 9 if connection.vendor == "postgresql" else 11
+        with django_assert_num_queries(expected):
+            response = api.post(f"/activities/{activity.pk}/checkins", body)
+        assert response.status_code == 201

@@ -71,14 +71,21 @@ def _claim_head(inserting: Model | None = None) -> AuditChainHead:
     A transaction keeps the head it first took, so one long transaction writing many events
     holds one chain, not all of them. A new transaction prefers a head nobody holds (PostgreSQL
     SKIP LOCKED), so concurrent writers spread over the chains instead of queueing."""
-    held = head = _held_head()
-    if held is None and connection.features.has_select_for_update_skip_locked:
+    held = getattr(connection, "_hongfeng_audit_head", None)
+    # The marker is an on-commit callback of the transaction that claimed the head; Django
+    # drops the callbacks when that transaction commits or rolls back, so finding it still
+    # queued means we are in the same transaction.
+    if held is not None and any(entry[1] is held[0] for entry in connection.run_on_commit):
+        head = _head_where("t0.chain = %s", [held[1]], inserting, skip_locked=False)
+        if head is not None:
+            return head
+        inserting = None  # inserted by that statement
+    head = None
+    if connection.features.has_select_for_update_skip_locked:
         head = _free_head(inserting)
         inserting = None  # inserted by _free_head's statement
     if inserting is not None:
         hotpath.insert(inserting)
-    if held is not None:
-        return held
     head = head or _any_head()
 
     def release() -> None:
@@ -89,15 +96,22 @@ def _claim_head(inserting: Model | None = None) -> AuditChainHead:
     return head
 
 
-def _held_head() -> AuditChainHead | None:
-    """The head this transaction already holds, if any."""
-    held = getattr(connection, "_hongfeng_audit_head", None)
-    # The marker is an on-commit callback of the transaction that claimed the head; Django
-    # drops the callbacks when that transaction commits or rolls back, so finding it still
-    # queued means we are in the same transaction.
-    if held is None or not any(entry[1] is held[0] for entry in connection.run_on_commit):
-        return None
-    return hotpath.fetch_one(AuditChainHead, "t0.chain = %s", [held[1]], lock=True)
+def _head_where(where: str, params, inserting: Model | None, *, skip_locked: bool, order=""):
+    """The first chain head matching `where`, locked; `inserting` inserted in the same
+    statement (core.hotpath: SQL built once — every audited write passes here)."""
+    if inserting is not None:
+        return hotpath.insert_and_fetch_one(
+            inserting,
+            AuditChainHead,
+            where,
+            params,
+            order=order,
+            lock=True,
+            skip_locked=skip_locked,
+        )
+    return hotpath.fetch_one(
+        AuditChainHead, where, params, order=order, lock=True, skip_locked=skip_locked
+    )
 
 
 def _free_head(inserting: Model | None) -> AuditChainHead | None:
@@ -105,14 +119,12 @@ def _free_head(inserting: Model | None) -> AuditChainHead | None:
     statement), or None when every head is busy."""
     stripes = settings.AUDIT_STRIPES
     start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
-    # every audited write passes here: SQL built once (core.hotpath)
-    where, order, params = "t0.chain < %s", "(t0.chain < %s), t0.chain", [stripes, start]
-    if inserting is not None:
-        return hotpath.insert_and_fetch_one(
-            inserting, AuditChainHead, where, params, order=order, lock=True, skip_locked=True
-        )
-    return hotpath.fetch_one(
-        AuditChainHead, where, params, order=order, lock=True, skip_locked=True
+    return _head_where(
+        "t0.chain < %s",
+        [stripes, start],
+        inserting,
+        skip_locked=True,
+        order="(t0.chain < %s), t0.chain",
     )
 
 

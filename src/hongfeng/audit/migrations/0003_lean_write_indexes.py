@@ -10,7 +10,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 _TRIGGERS = importlib.import_module("hongfeng.audit.migrations.0002_append_only_triggers")
 
 
