@@ -272,17 +272,20 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _postgres_pids() -> list[int]:
-    """The local PostgreSQL's processes (none when the database is elsewhere or SQLite)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as comm:
-                    if comm.read().strip() in ("postgres", "postmaster"):
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
+    """The processes of the PostgreSQL cluster holding the bench database — its postmaster and
+    everything the postmaster started — when it runs on this machine and its data directory
+    can be read; else none (another cluster on the machine is not counted)."""
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW data_directory")
+            data_directory = cursor.fetchone()[0]
+        with open(Path(data_directory) / "postmaster.pid") as pid_file:
+            postmaster = int(pid_file.readline())
+    except (OSError, ValueError, DatabaseError):  # elsewhere, unreadable, not PostgreSQL
+        return []
+    return [postmaster, *children_of(postmaster)]
 
 
 class CpuMeter:
@@ -310,7 +313,13 @@ class CpuMeter:
         meanwhile count from zero)."""
         spent = {}
         for group, pids in self._groups().items():
-            total = sum(cpu_seconds(p) - before[group].get(p, 0.0) for p in pids)
+            # a pid that was reused meanwhile (a new process) counts from zero, never below
+            total = sum(
+                max(cpu_seconds(p) - before[group].get(p, 0.0), 0.0)
+                if p in before[group]
+                else cpu_seconds(p)
+                for p in pids
+            )
             spent[group] = total / max(requests, 1) * 1000
         return spent
 

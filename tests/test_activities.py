@@ -475,6 +475,25 @@ class TestGeofence:
         checkin, _ = services.check_in(user=user, activity=activity, data=_gps())
         assert "impossible_speed" in checkin.flags
 
+    def test_speed_judged_from_the_latest_record_not_an_older_one_elsewhere(self, cast):
+        """The previous record for the speed check is the member's latest up to now: a record
+        far away in another activity, older than their check-in here, does not flag the
+        check-out here."""
+        activity, user = _joined(cast)
+        far = _published(
+            cast,
+            title="杭州",
+            latitude=30.25,
+            longitude=120.15,
+            starts_at=timezone.now() - timedelta(hours=2),
+        )
+        services.sign_up(user=user, activity=far)
+        with time_machine.travel(timezone.now() - timedelta(hours=1, minutes=50), tick=False):
+            services.check_in(user=user, activity=far, data=_gps(lat=30.25, lon=120.15))
+        services.check_in(user=user, activity=activity, data=_gps())
+        out, _ = services.check_in(user=user, activity=activity, data=_gps(kind="out"))
+        assert out.flags == []
+
     def test_clock_skew_flagged(self, cast):
         activity, user = _joined(cast)
         checkin, _ = services.check_in(
@@ -576,6 +595,31 @@ class TestOffline:
         rows = CheckIn.objects.filter(activity=activity).order_by("at")
         assert rows.count() == 2
         assert rows[0].offline and abs(rows[0].at - scanned) < timedelta(seconds=2)
+
+    def test_a_retry_gets_its_record_even_when_it_would_now_be_refused(self, cast):
+        """A record stored from an offline batch, re-sent four days later (past the three-day
+        limit for new offline records): the stored record is the answer, not a refusal."""
+        activity, user = _joined(cast, starts_at=timezone.now() - timedelta(minutes=50))
+        data = services.CheckInData(
+            kind="in",
+            client_id=uuid.uuid4(),
+            device_time=timezone.now() - timedelta(minutes=40),
+            latitude=LAT,
+            longitude=LON,
+        )
+        [stored] = services.sync_offline(
+            user=user, sent_at=timezone.now(), items=[(activity, data)]
+        )
+        assert stored.created
+        with time_machine.travel(timezone.now() + timedelta(days=4), tick=False):
+            fresh = services.CheckInData(**{**data.__dict__, "client_id": uuid.uuid4()})
+            [again, new] = services.sync_offline(
+                user=user, sent_at=timezone.now(), items=[(activity, data), (activity, fresh)]
+            )
+        assert again.error is None and not again.created
+        assert again.checkin.pk == stored.checkin.pk
+        assert new.error.code == "offline_too_old"
+        assert CheckIn.objects.filter(activity=activity).count() == 1
 
     def test_expired_qr_judged_by_scan_time(self, cast):
         """A code scanned offline 40 minutes ago was current then: accepted. One scanned at a

@@ -150,3 +150,20 @@ class TestAuditorAccess:
         with django_assert_max_num_queries(6):
             response = api.get("/audit-events", {"page_size": 50})
         assert len(response.json()["items"]) == 50
+
+
+def test_append_only_trigger_survives_migrating_back_and_forth(transactional_db):
+    """audit 0003 rebuilds the table on SQLite (dropping its triggers) both ways: the
+    append-only trigger is put back each time, and PostgreSQL keeps its own."""
+    from django.db import DatabaseError
+
+    try:
+        call_command("migrate", "audit", "0002", verbosity=0)
+        event = record_event(action="audit.verified")
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [event.pk])
+    finally:
+        call_command("migrate", verbosity=0)
+    event = record_event(action="audit.verified")
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [event.pk])

@@ -225,3 +225,45 @@ def test_an_audited_insert_names_its_row_and_chains(cast):
     assert skill.pk and Skill.objects.filter(pk=skill.pk).exists()
     assert AuditEvent.objects.get(pk=event.pk).summary == {"skill": skill.pk, "note": "x"}
     assert [p for r in verify_chains() for p in r.problems] == []
+
+
+def test_audited_inserts_in_one_transaction_share_its_chain(cast):
+    """Two audited inserts in one transaction: each row stored once, both events on the chain
+    the transaction took first, and the chains verify."""
+    from django.db import transaction
+
+    from hongfeng.audit.services import record_event, verify_chains
+
+    first, second = Skill(code="one_tx_1", name="同一事务一"), Skill(code="one_tx_2", name="二")
+    with transaction.atomic():
+        a = record_event(action="audit.verified", summary={"skill": first}, inserting=first)
+        b = record_event(action="audit.verified", summary={"skill": second}, inserting=second)
+    assert a.chain == b.chain and b.seq == a.seq + 1
+    assert Skill.objects.filter(code__startswith="one_tx_").count() == 2
+    assert [p for r in verify_chains() for p in r.problems] == []
+
+
+def test_an_unsaved_row_cannot_be_named_in_a_summary(cast):
+    from hongfeng.audit.services import record_event
+
+    with pytest.raises(ValueError, match="unsaved"):
+        record_event(action="audit.verified", summary={"skill": Skill(code="x", name="x")})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the kept cursor is PostgreSQL's")
+def test_the_kept_cursor_survives_errors_and_reconnects(live_cast):
+    """After a failed statement (rolled back) and after the connection is closed, the next
+    statements run — on a fresh cursor where the connection is new."""
+    from django.db import IntegrityError, transaction
+
+    member = Member.objects.get(user=live_cast.users["volunteer"])
+    taken = Skill.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        hotpath.insert(Skill(code=taken.code, name="重复"))
+    with pytest.raises(IntegrityError):  # outside a transaction too
+        hotpath.insert(Skill(code=taken.code, name="重复"))
+    assert hotpath.fetch_one(Member, "t0.id = %s", [member.pk]).pk == member.pk
+    kept = connection._hotpath_cursor
+    connection.close()
+    assert hotpath.fetch_one(Member, "t0.id = %s", [member.pk]).pk == member.pk
+    assert connection._hotpath_cursor is not kept

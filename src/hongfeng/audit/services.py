@@ -146,6 +146,8 @@ def _clean_summary(value):
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Model):
+        if value.pk is None:
+            raise ValueError(f"an unsaved {value._meta.label} cannot be named in a summary")
         return value.pk
     return mask_text(str(value))[:500]
 
@@ -194,6 +196,9 @@ def record_events(specs: list[dict], *, inserting: Model | None = None) -> list[
     first (see `record_event`)."""
     if not specs:
         return []
+    unknown = [spec["action"] for spec in specs if spec["action"] not in ACTIONS]
+    if unknown:  # before anything is written (the events are built after the head's claim)
+        raise ValueError(f"unknown audit action {unknown[0]!r}")
     ctx, now = context.current(), timezone.now()
     # No savepoint inside the caller's transaction: an audit write that fails must take the
     # business write down with it anyway, and a savepoint costs two round trips per event.

@@ -73,15 +73,20 @@ def _run(sql: str, params, read):
     Where settings.py enables prepared statements (PostgreSQL, not behind PgBouncer), through a
     server-binding psycopg cursor kept on the connection and reused: psycopg prepares a
     statement after a few executions, so a check-in's statements skip the parser and planner.
-    Errors are translated as Django's cursors translate them. When queries are being logged
-    (tests counting queries, DEBUG) or wrapped, through Django's own cursor wrapper so they
-    are seen; elsewhere (SQLite) through Django's plain cursor."""
+    Django's checks run as its cursors run them (the connection's health check, thread
+    sharing, a broken transaction) and errors are translated the same way. The kept cursor is
+    not Django's `CursorWrapper`, so tools that patch that class (tracing, metrics) do not see
+    these statements; when queries are being logged (tests counting queries, DEBUG) or an
+    execute wrapper is installed, they go through Django's wrapper instead and are seen.
+    Elsewhere (SQLite) through Django's plain cursor."""
     db = _db()
     if db.settings_dict["OPTIONS"].get("prepare_threshold") is None:
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return read(cursor)
+    db.close_if_health_check_failed()
     db.ensure_connection()
+    db.validate_thread_sharing()
     if db.queries_logged or db.execute_wrappers:
         import psycopg
 
@@ -182,8 +187,10 @@ def _select(model: type[Model], related: tuple[str, ...], where: str, order: str
 def _instance(part: _Part, values: list, alias: str) -> Model:
     """What `Model.from_db` returns — the same attributes and state — built without
     `Model.__init__`'s generic argument loop and its two signals, for the models nobody listens
-    to (checked when the statement is built: receivers connect while the apps load). That loop
-    was most of the cost of reading a row here (measured by the check-in benchmark)."""
+    to. That is checked once, when a statement is first built: receivers connect while the
+    apps load, before any request, and one connected later would not be seen by statements
+    already built. The loop was most of the cost of reading a row here (the check-in
+    benchmark)."""
     if not part.plain:
         return part.model.from_db(alias, part.attnames, values)
     instance = part.model.__new__(part.model)

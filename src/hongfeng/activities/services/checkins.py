@@ -91,7 +91,7 @@ def _own_participation(user, activity: Activity) -> Member:
     return member
 
 
-def _lock_place(activity: Activity, member: Member, message: str, **where) -> None:
+def _lock_place(activity: Activity, member: Member, message: str, **error) -> None:
     # the check-in hot path reads with SQL built once (core.hotpath)
     locked = hotpath.fetch_values(
         Participation,
@@ -101,7 +101,7 @@ def _lock_place(activity: Activity, member: Member, message: str, **where) -> No
         lock=True,
     )
     if not locked:
-        raise _err("not_signed_up", message, **where)
+        raise _err("not_signed_up", message, **error)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from hongfeng.core.migration_operations import AddIndexOnline
+
 _TRIGGERS = importlib.import_module("hongfeng.audit.migrations.0002_append_only_triggers")
 
 
@@ -20,6 +22,8 @@ def restore_sqlite_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
     dependencies = [
         ("audit", "0002_append_only_triggers"),
         ("orgs", "0002_path_statistics"),
@@ -29,6 +33,17 @@ class Migration(migrations.Migration):
     operations = [
         # (reversed last: the rebuilt table gets its trigger back when migrating backwards)
         migrations.RunPython(migrations.RunPython.noop, restore_sqlite_trigger),
+        # the new indexes first, built without blocking writes; then the old ones go
+        AddIndexOnline(
+            model_name="auditevent",
+            index=models.Index(
+                fields=["action"], name="audit_event_action", opclasses=["varchar_pattern_ops"]
+            ),
+        ),
+        AddIndexOnline(
+            model_name="auditevent",
+            index=models.Index(fields=["request_id"], name="audit_event_request"),
+        ),
         migrations.AlterField(
             model_name="auditevent",
             name="action",
@@ -64,16 +79,6 @@ class Migration(migrations.Migration):
                 to="orgs.unit",
                 verbose_name="范围单位",
             ),
-        ),
-        migrations.AddIndex(
-            model_name="auditevent",
-            index=models.Index(
-                fields=["action"], name="audit_event_action", opclasses=["varchar_pattern_ops"]
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="auditevent",
-            index=models.Index(fields=["request_id"], name="audit_event_request"),
         ),
         migrations.RunPython(restore_sqlite_trigger, migrations.RunPython.noop),
     ]
