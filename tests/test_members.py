@@ -711,7 +711,7 @@ class TestLargeCounts:
 def test_guided_reach(cast, who):
     """A guided reach (a station's: a list of unit ids; a bureau's: a union of subqueries) is
     exactly the subtree, the teams guided by a station in it and everything in those teams —
-    and a unit created in the same request is in it at once (nothing cached)."""
+    and a unit created in the same request is in it at once (the kept reach is dropped)."""
     from hongfeng.accounts import access
     from hongfeng.orgs.models import Unit
 
@@ -743,3 +743,27 @@ def test_guided_reach(cast, who):
     squad.save(update_fields=["path"])
     assert squad.pk in reach()
     assert reach() == by_definition()
+
+
+def test_a_guided_reach_is_worked_out_once_per_request_until_units_change(
+    cast, django_assert_num_queries
+):
+    """A station officer's reach is one query the first time in a request and none after; a
+    team handed to their station in the same request (an UPDATE, no signal) is in it at once."""
+    from hongfeng.accounts import access
+    from hongfeng.orgs import services as orgs
+    from hongfeng.orgs.models import Unit
+
+    user = cast.users["station_officer"]
+    access.assignments(user)  # the roles are read once per request anyway
+    with django_assert_num_queries(1):
+        first = Unit.objects.filter(access.scope_q(user, "members.view"))
+        access.scope_q(user, "orgs.view")
+    with django_assert_num_queries(0):
+        access.scope_q(user, "members.view")
+    station = next(a.unit for a in access.assignments(user) if a.unit_id)
+    elsewhere = Unit.objects.filter(kind="team").exclude(pk__in=first.values("pk")).first()
+    orgs.change_guiding_station(actor=cast.users["system_admin"], team=elsewhere, station=station)
+    assert elsewhere.pk in set(
+        Unit.objects.filter(access.scope_q(user, "members.view")).values_list("pk", flat=True)
+    )

@@ -164,6 +164,7 @@ def create_unit(
         ) from None
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
+    access.units_changed()  # UPDATE sends no signal: a reach kept for the request is stale
     record_event(
         action="unit.created",
         actor=actor,
@@ -193,6 +194,7 @@ def _bump(unit: Unit, **changes) -> None:
         ) from None
     if not updated:
         raise Conflict("该单位已被他人修改，请刷新后重试。", code="stale_version", field="version")
+    access.units_changed()
     unit.refresh_from_db()
 
 
@@ -249,6 +251,7 @@ def move_unit(*, actor, unit: Unit, new_parent: Unit, expected_version: int | No
         Unit.objects.filter(
             path__startswith=new_prefix, kind__in=[UnitKind.SQUAD, UnitKind.GROUP]
         ).update(team=new_team)
+    access.units_changed()
     unit.refresh_from_db()
     record_event(
         action="unit.moved",
@@ -289,6 +292,7 @@ def archive_unit(*, actor, unit: Unit, expected_version: int | None = None) -> i
         )
     now = timezone.now()
     count = subtree.update(archived_at=now, version=F("version") + 1, updated_at=now)
+    access.units_changed()
     unit.refresh_from_db()
     record_event(
         action="unit.archived", actor=actor, target=unit, unit=unit, summary={"units": count}
@@ -315,6 +319,7 @@ def restore_unit(*, actor, unit: Unit, expected_version: int | None = None) -> i
         .filter(archived_at=unit.archived_at)
         .update(archived_at=None, version=F("version") + 1, updated_at=now)
     )
+    access.units_changed()
     unit.refresh_from_db()
     record_event(
         action="unit.restored", actor=actor, target=unit, unit=unit, summary={"units": count}
