@@ -385,6 +385,13 @@ def _gps(kind="in", lat=LAT, lon=LON, **extra):
     )
 
 
+def _far_activity_joined(cast, user, *, started):
+    """An activity in Hangzhou (about 50 km from the others) that `user` has joined."""
+    far = _published(cast, title="杭州", latitude=30.25, longitude=120.15, starts_at=started)
+    services.sign_up(user=user, activity=far)
+    return far
+
+
 def _north(metres):
     """A latitude `metres` north of the activity (1° ≈ 111.195 km on the mean sphere)."""
     return LAT + metres / 111_195.08
@@ -463,14 +470,7 @@ class TestGeofence:
 
     def test_impossible_speed_flagged(self, cast):
         activity, user = _joined(cast)
-        far = _published(
-            cast,
-            title="杭州",
-            latitude=30.25,
-            longitude=120.15,
-            starts_at=timezone.now() - timedelta(minutes=5),
-        )
-        services.sign_up(user=user, activity=far)
+        far = _far_activity_joined(cast, user, started=timezone.now() - timedelta(minutes=5))
         services.check_in(user=user, activity=far, data=_gps(lat=30.25, lon=120.15))
         checkin, _ = services.check_in(user=user, activity=activity, data=_gps())
         assert "impossible_speed" in checkin.flags
@@ -480,14 +480,7 @@ class TestGeofence:
         far away in another activity, older than their check-in here, does not flag the
         check-out here."""
         activity, user = _joined(cast)
-        far = _published(
-            cast,
-            title="杭州",
-            latitude=30.25,
-            longitude=120.15,
-            starts_at=timezone.now() - timedelta(hours=2),
-        )
-        services.sign_up(user=user, activity=far)
+        far = _far_activity_joined(cast, user, started=timezone.now() - timedelta(hours=2))
         with time_machine.travel(timezone.now() - timedelta(hours=1, minutes=50), tick=False):
             services.check_in(user=user, activity=far, data=_gps(lat=30.25, lon=120.15))
         services.check_in(user=user, activity=activity, data=_gps())

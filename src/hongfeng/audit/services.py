@@ -164,8 +164,7 @@ def _unsaved_event(
     summary: dict | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
+    """One event as `record_events` writes it (the actions were checked there)."""
     if target is not None:
         target_type, target_id = target._meta.label_lower, str(target.pk)
         label = target_label if target_label is not None else str(target)

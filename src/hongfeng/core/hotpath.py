@@ -200,13 +200,19 @@ def _instance(part: _Part, values: list, alias: str) -> Model:
     return instance
 
 
+def _convert(values: list, converters, db) -> list:
+    """Apply the converters (from `_converters`) to a row's values in place, as the ORM does."""
+    for i, col, functions in converters:
+        for convert in functions:
+            values[i] = convert(values[i], col, db)
+    return values
+
+
 def _build(select: _Select, row, db) -> Model:
     objects = []
     for part in select.parts:
         values = list(row[part.start : part.start + len(part.attnames)])
-        for i, col, converters in part.converters:
-            for convert in converters:
-                values[i] = convert(values[i], col, db)
+        _convert(values, part.converters, db)
         objects.append(None if values[part.pk_index] is None else _instance(part, values, db.alias))
     main = objects[0]
     for part, obj in zip(select.parts[1:], objects[1:], strict=True):
@@ -275,14 +281,7 @@ def fetch_values(
     rows = _run(sql + _locking(lock, False, db), list(params), _all)
     if not converters:
         return rows
-    converted = []
-    for row in rows:
-        values = list(row)
-        for i, col, functions in converters:
-            for convert in functions:
-                values[i] = convert(values[i], col, db)
-        converted.append(tuple(values))
-    return converted
+    return [tuple(_convert(list(row), converters, db)) for row in rows]
 
 
 @cache
