@@ -290,6 +290,11 @@ class Participation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     rated_at = models.DateTimeField(null=True, blank=True)
+    # Moved on by every write of a check-in record for this place (5.2.9): a check-in judged
+    # on the records it read is stored only if nobody stored another in between — the
+    # statement that stores it moves this on from the value read, or stores nothing and the
+    # check-in is judged again (services.checkins). No row lock is held while judging.
+    checkin_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["queued_at", "id"]

@@ -87,13 +87,18 @@ def _claim_head(inserting: Model | None = None) -> AuditChainHead:
     if inserting is not None:
         hotpath.insert(inserting)
     head = head or _any_head()
+    _hold(head)
+    return head
+
+
+def _hold(head: AuditChainHead) -> None:
+    """Mark `head` as the one this transaction holds (see `_claim_head`)."""
 
     def release() -> None:
         connection._hongfeng_audit_head = None
 
     transaction.on_commit(release)
     connection._hongfeng_audit_head = (release, head.chain)
-    return head
 
 
 def _head_where(where: str, params, inserting: Model | None, *, skip_locked: bool, order=""):
@@ -114,18 +119,33 @@ def _head_where(where: str, params, inserting: Model | None, *, skip_locked: boo
     )
 
 
-def _free_head(inserting: Model | None) -> AuditChainHead | None:
-    """A head no other transaction holds, starting at a random chain and wrapping around (one
-    statement), or None when every head is busy."""
+# A head no other transaction holds, starting at a random chain and wrapping around.
+_FREE_HEAD = {"where": "t0.chain < %s", "order": "(t0.chain < %s), t0.chain"}
+
+
+def _free_head_params() -> list[int]:
     stripes = settings.AUDIT_STRIPES
-    start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
+    return [stripes, random.randrange(stripes)]  # noqa: S311 — load spreading, not security
+
+
+def _free_head(inserting: Model | None) -> AuditChainHead | None:
+    """A free head, locked (one statement), or None when every head is busy."""
     return _head_where(
-        "t0.chain < %s",
-        [stripes, start],
+        _FREE_HEAD["where"],
+        _free_head_params(),
         inserting,
         skip_locked=True,
-        order="(t0.chain < %s), t0.chain",
+        order=_FREE_HEAD["order"],
     )
+
+
+def free_head_select() -> tuple[hotpath.RowSelect, list]:
+    """PostgreSQL: the statement that claims a free chain head (locked, other transactions'
+    heads skipped) and its parameters, for a hot path that claims the head inside its own
+    read — then writes its events with `event_writes`, the row they record and the head's move
+    in one statement. Its result may be None: every head busy; then `record_event` as usual."""
+    select = hotpath.row_select(AuditChainHead, lock=True, skip_locked=True, **_FREE_HEAD)
+    return select, _free_head_params()
 
 
 def _any_head() -> AuditChainHead:
@@ -198,23 +218,12 @@ def record_events(specs: list[dict], *, inserting: Model | None = None) -> list[
     unknown = [spec["action"] for spec in specs if spec["action"] not in ACTIONS]
     if unknown:  # before anything is written (the events are built after the head's claim)
         raise ValueError(f"unknown audit action {unknown[0]!r}")
-    ctx, now = context.current(), timezone.now()
     # No savepoint inside the caller's transaction: an audit write that fails must take the
     # business write down with it anyway, and a savepoint costs two round trips per event.
     with transaction.atomic(savepoint=False):
         head = _claim_head(inserting)
         # built once the row has its primary key: a summary may name the row itself
-        events = [_unsaved_event(ctx, now, **spec) for spec in specs]
-        seq, prev = head.seq, head.hash
-        for event in events:
-            seq += 1
-            event.chain, event.seq, event.prev_hash = head.chain, seq, prev
-            event.hash = compute_hash(event)
-            prev = event.hash
-        move_head = (
-            "UPDATE audit_auditchainhead SET seq = %s, hash = %s, mac = %s WHERE chain = %s",
-            [seq, prev, head_mac(head.chain, seq, prev), head.chain],
-        )
+        events, move_head = _chained(head, specs)
         if len(events) == 1:
             # The common case: the event and the head's move in one round trip, without the
             # ORM's SQL compiler.
@@ -223,6 +232,36 @@ def record_events(specs: list[dict], *, inserting: Model | None = None) -> list[
             AuditEvent.objects.bulk_create(events, batch_size=500)
             hotpath.execute(*move_head)
     return events
+
+
+def _chained(head: AuditChainHead, specs: list[dict]) -> tuple[list[AuditEvent], tuple]:
+    """The events of `specs`, sealed one after another on `head`'s chain, and the statement
+    that moves the head past them."""
+    ctx, now = context.current(), timezone.now()
+    events = [_unsaved_event(ctx, now, **spec) for spec in specs]
+    seq, prev = head.seq, head.hash
+    for event in events:
+        seq += 1
+        event.chain, event.seq, event.prev_hash = head.chain, seq, prev
+        event.hash = compute_hash(event)
+        prev = event.hash
+    move_head = (
+        "UPDATE audit_auditchainhead SET seq = %s, hash = %s, mac = %s WHERE chain = %s",
+        [seq, prev, head_mac(head.chain, seq, prev), head.chain],
+    )
+    return events, move_head
+
+
+def event_writes(head: AuditChainHead, **spec) -> tuple[AuditEvent, list]:
+    """One event (the keyword arguments of `record_event`) on a head this transaction has just
+    claimed with `free_head_select`: the event and the writes that store it (its INSERT and
+    the head's move), for `core.hotpath.execute_together` beside the row it records. The
+    caller must run those writes in the same transaction, or roll it back."""
+    if spec["action"] not in ACTIONS:
+        raise ValueError(f"unknown audit action {spec['action']!r}")
+    events, move_head = _chained(head, [spec])
+    _hold(head)
+    return events[0], [events[0], move_head]
 
 
 def record_event(

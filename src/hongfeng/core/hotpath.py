@@ -28,13 +28,19 @@ from django.db.models.base import ModelState
 __all__ = [
     "db_value",
     "execute",
+    "execute_together",
     "fetch_all",
     "fetch_one",
+    "fetch_rows",
     "fetch_values",
     "insert",
     "insert_and_execute",
     "insert_and_fetch_one",
+    "is_postgresql",
+    "next_id_sql",
+    "row_select",
     "set_prefetched",
+    "values_select",
 ]
 
 
@@ -65,6 +71,11 @@ def _db():
     wrapper up on every attribute access, a cost these functions would pay a dozen times per
     statement."""
     return connections[DEFAULT_DB_ALIAS]
+
+
+def is_postgresql() -> bool:
+    """Whether the default database is PostgreSQL (where the one-round-trip forms apply)."""
+    return _db().vendor == "postgresql"
 
 
 def _run(sql: str, params, read):
@@ -255,10 +266,26 @@ def fetch_one(
     return None if row is None else _build(select, row, db)
 
 
+@dataclass(frozen=True)
+class ValuesSelect:
+    """The statement `fetch_values` runs, for use inside a larger read (a LATERAL subquery):
+    its text, how many columns it yields and how to turn them into `fetch_values`' values."""
+
+    sql: str
+    width: int
+    converters: tuple
+
+    def convert(self, values) -> tuple:
+        """A row's values (this select's columns only) as `fetch_values` returns them."""
+        if not self.converters:
+            return tuple(values)
+        return tuple(_convert(list(values), self.converters, _db()))
+
+
 @cache
 def _values_select(
     model, fields: tuple[str, ...], extra: tuple[str, ...], where: str, order: str, vendor: str
-):
+) -> ValuesSelect:
     del vendor
     columns = [model._meta.get_field(name) for name in fields]
     sql = (
@@ -266,7 +293,12 @@ def _values_select(
         f"FROM {_q(model._meta.db_table)} t0 WHERE {where}"
         f"{f' ORDER BY {order}' if order else ''}"
     )
-    return sql, _converters(columns, "t0")
+    return ValuesSelect(sql, len(columns) + len(extra), _converters(columns, "t0"))
+
+
+def values_select(model, fields, where: str, *, extra=(), order: str = "") -> ValuesSelect:
+    """`fetch_values`' statement (without a lock) as a `ValuesSelect`."""
+    return _values_select(model, tuple(fields), tuple(extra), where, order, _db().vendor)
 
 
 def fetch_values(
@@ -277,17 +309,51 @@ def fetch_values(
     need a few columns, not model instances. `lock` takes the rows' locks until the
     transaction ends."""
     db = _db()
-    sql, converters = _values_select(model, tuple(fields), tuple(extra), where, order, db.vendor)
-    rows = _run(sql + _locking(lock, False, db), list(params), _all)
-    if not converters:
+    select = _values_select(model, tuple(fields), tuple(extra), where, order, db.vendor)
+    rows = _run(select.sql + _locking(lock, False, db), list(params), _all)
+    if not select.converters:
         return rows
-    return [tuple(_convert(list(row), converters, db)) for row in rows]
+    return [select.convert(row) for row in rows]
+
+
+def fetch_rows(sql: str, params) -> list[tuple]:
+    """The raw rows of one fixed read that the caller assembled from `row_select` and
+    `values_select` statements (which then build the values): one round trip for what would
+    otherwise be several."""
+    return _run(sql, list(params), _all)
+
+
+@dataclass(frozen=True)
+class RowSelect:
+    """The statement `fetch_one` runs, for use inside a larger read (a LATERAL subquery): its
+    text, how many columns it yields and how to build the instance from them."""
+
+    sql: str
+    width: int
+    _select: _Select
+
+    def build(self, values) -> Model | None:
+        """The instance from this select's columns (None when they are NULL: no row)."""
+        if values[self._select.parts[0].pk_index] is None:
+            return None
+        return _build(self._select, values, _db())
+
+
+def row_select(
+    model, where: str, *, order: str = "", lock: bool = False, skip_locked: bool = False
+) -> RowSelect:
+    """`fetch_one`'s statement for `model` (no related rows) as a `RowSelect`."""
+    db = _db()
+    select = _select(model, (), where, order, db.vendor)
+    width = sum(len(part.attnames) for part in select.parts)
+    sql = f"{select.sql} LIMIT 1{_locking(lock, skip_locked, db)}"
+    return RowSelect(sql=sql, width=width, _select=select)
 
 
 @cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple]:
+def _insert_sql(model: type[Model], vendor: str, with_pk: bool = False) -> tuple[str, tuple]:
     del vendor
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
     pk = model._meta.pk
     sql = (
         f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "  # noqa: S608
@@ -308,10 +374,11 @@ def _inserted(instance: Model, pk, db) -> Model:
 
 
 def insert(instance: Model) -> Model:
-    """INSERT one new instance (an auto primary key) and set its primary key, as
-    `save(force_insert=True)` would, minus signals: for models no signal is attached to."""
+    """INSERT one new instance (an auto primary key, unless one is set already) and set its
+    primary key, as `save(force_insert=True)` would, minus signals: for models no signal is
+    attached to."""
     db = _db()
-    sql, fields = _insert_sql(type(instance), db.vendor)
+    sql, fields = _insert_sql(type(instance), db.vendor, instance.pk is not None)
     row = _run(sql, _insert_values(instance, fields, db), _one)
     return _inserted(instance, row[0], db)
 
@@ -325,7 +392,7 @@ def insert_and_execute(instance: Model, sql: str, params) -> int:
     if db.vendor != "postgresql":
         insert(instance)
         return execute(sql, params)
-    insert_sql, fields = _insert_sql(type(instance), db.vendor)
+    insert_sql, fields = _insert_sql(type(instance), db.vendor, instance.pk is not None)
     combined = (
         f"WITH inserted AS ({insert_sql}), changed AS ({sql} RETURNING 1) "  # noqa: S608
         "SELECT (SELECT * FROM inserted), (SELECT count(*) FROM changed)"
@@ -353,7 +420,7 @@ def insert_and_fetch_one(
     if db.vendor != "postgresql":
         insert(instance)
         return fetch_one(model, where, params, order=order, lock=lock, skip_locked=skip_locked)
-    insert_sql, fields = _insert_sql(type(instance), db.vendor)
+    insert_sql, fields = _insert_sql(type(instance), db.vendor, instance.pk is not None)
     select = _select(model, (), where, order, db.vendor)
     # the insert's RETURNING column first, then the fetched row's (NULLs when nothing matched)
     combined = (
@@ -365,6 +432,58 @@ def insert_and_fetch_one(
     _inserted(instance, row[0], db)
     found = row[1:]
     return None if found[select.parts[0].pk_index] is None else _build(select, found, db)
+
+
+@cache
+def _sequence(model: type[Model]) -> str:
+    with _db().cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column]
+        )
+        return cursor.fetchone()[0]
+
+
+def next_id_sql(model) -> str:
+    """PostgreSQL: an expression that takes the next primary key of `model` from its sequence
+    (looked up once per process), for a read that must know a new row's key before the row is
+    written — say, because the audit event written in the same statement names it."""
+    return f"nextval('{_sequence(model)}'::regclass)"
+
+
+def execute_together(statements: list) -> list[int]:
+    """Run several writes — each an unsaved instance to insert (with its primary key set,
+    or to be given one) or a fixed (UPDATE/DELETE sql, params) — in one round trip on
+    PostgreSQL (data-modifying WITHs: one snapshot, none sees another's rows; constraints as
+    usual). Returns, per statement, the rows it wrote. Elsewhere one after another, in order."""
+    db = _db()
+    if db.vendor != "postgresql":
+        counts = []
+        for item in statements:
+            if isinstance(item, tuple):
+                counts.append(execute(*item))
+            else:
+                insert(item)
+                counts.append(1)
+        return counts
+    parts, params, pending = [], [], []
+    for i, item in enumerate(statements):
+        if isinstance(item, tuple):
+            sql, values = item
+            parts.append(f"s{i} AS ({sql} RETURNING 1)")
+            params += values
+            continue
+        model = type(item)
+        sql, fields = _insert_sql(model, db.vendor, item.pk is not None)
+        parts.append(f"s{i} AS ({sql})")
+        params += _insert_values(item, fields, db)
+        pending.append((i, item))
+    # only the statements' own names: their values are parameters
+    counts = ", ".join(f"(SELECT count(*) FROM s{i})" for i in range(len(statements)))  # noqa: S608
+    keys = "".join(f", (SELECT * FROM s{i})" for i, _ in pending)  # noqa: S608
+    row = _run(f"WITH {', '.join(parts)} SELECT {counts}{keys}", params, _one)
+    for (_, item), pk in zip(pending, row[len(statements) :], strict=True):
+        _inserted(item, pk, db)
+    return list(row[: len(statements)])
 
 
 def db_value(model, field_name: str, value):

@@ -6,9 +6,10 @@ is stored with flags for a person to review — never silently dropped."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from hongfeng.accounts import access
@@ -29,7 +30,7 @@ from hongfeng.activities.models import (
     ReviewDecision,
 )
 from hongfeng.activities.services.publishing import member_of
-from hongfeng.audit.services import record_event
+from hongfeng.audit.services import event_writes, free_head_select, record_event
 from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, NotFound
 from hongfeng.members.models import Member
@@ -81,27 +82,11 @@ _QR_MESSAGES = {
 }
 
 
-def _own_participation(user, activity: Activity) -> Member:
-    """The caller's member file, once their confirmed place is locked for the rest of the
-    transaction: one member's check-ins for one activity are judged one at a time."""
+def _member(user) -> Member:
     member = member_of(user)
     if member is None:
         raise DomainError("您还没有队员档案。", code="no_member_file")
-    _lock_place(activity, member, "您没有报名该活动（或仍在候补），不能签到。", status=403)
     return member
-
-
-def _lock_place(activity: Activity, member: Member, message: str, **error) -> None:
-    # the check-in hot path reads with SQL built once (core.hotpath)
-    locked = hotpath.fetch_values(
-        Participation,
-        ("id",),
-        "t0.activity_id = %s AND t0.member_id = %s AND t0.status = %s",
-        [activity.pk, member.pk, ParticipationStatus.CONFIRMED.value],
-        lock=True,
-    )
-    if not locked:
-        raise _err("not_signed_up", message, **error)
 
 
 @dataclass(frozen=True)
@@ -135,23 +120,128 @@ _PREVIOUS = (
 )
 
 
+_RECORD_FIELDS = ("id", "client_id", "kind", "at", "activity_id")
+
+
+def _history_select(with_previous: bool) -> hotpath.ValuesSelect:
+    return hotpath.values_select(
+        CheckIn,
+        _RECORD_FIELDS,
+        f"{_OWN} OR {_PREVIOUS}" if with_previous else _OWN,
+        extra=(_LATEST_DECISION, *_PLACE),
+        order="t0.at, t0.id",
+    )
+
+
+def _history_params(activity: Activity, member: Member, at: datetime | None) -> list:
+    params = [activity.pk, member.pk]
+    if at is not None:
+        params += [member.pk, hotpath.db_value(CheckIn, "at", at)]
+    return params
+
+
 def _history(activity: Activity, member: Member, at: datetime | None = None) -> list[_Record]:
     """The member's records for this activity in time order, each with its latest review —
     and, when `at` is given, also their last record up to `at` in any activity (for the speed
     check). One query serves the retry lookup, the in/out sequence and the speed check."""
-    where, params = _OWN, [activity.pk, member.pk]
-    if at is not None:
-        where = f"{_OWN} OR {_PREVIOUS}"
-        params += [member.pk, hotpath.db_value(CheckIn, "at", at)]
-    rows = hotpath.fetch_values(
-        CheckIn,
-        ("id", "client_id", "kind", "at", "activity_id"),
-        where,
-        params,
-        extra=(_LATEST_DECISION, *_PLACE),
-        order="t0.at, t0.id",
+    select = _history_select(at is not None)
+    rows = hotpath.fetch_rows(select.sql, _history_params(activity, member, at))
+    return [_Record(*select.convert(row[: len(_RECORD_FIELDS)]), *row[5:]) for row in rows]
+
+
+@dataclass
+class _Place:
+    """What a check-in is judged on: the member's place in the activity as read — its status
+    and version (see Participation.checkin_version) — and their records; on PostgreSQL also
+    the audit chain head claimed and the new record's key taken in the same statement."""
+
+    participation_id: int | None
+    status: str | None
+    version: int
+    history: list[_Record]
+    head: object | None = None  # an AuditChainHead
+    next_id: int | None = None
+
+
+class _Busy(Exception):
+    """Another record for the same place was stored after this one's read: judge it again."""
+
+
+_PARTICIPATION = "LEFT JOIN activities_participation p ON p.activity_id = %s AND p.member_id = %s"
+
+
+@cache
+def _place_statement(with_previous: bool) -> tuple[str, hotpath.ValuesSelect]:
+    """PostgreSQL: the place, a free audit chain head (locked), the new record's key and the
+    records, in one statement (built once per process)."""
+    head, _ = free_head_select()
+    history = _history_select(with_previous)
+    sql = (
+        f"SELECT n.next_id, p.id, p.status, p.checkin_version, h.*, r.* "  # noqa: S608
+        f"FROM (SELECT {hotpath.next_id_sql(CheckIn)} AS next_id) n {_PARTICIPATION} "
+        f"LEFT JOIN LATERAL ({head.sql}) h ON TRUE "
+        f"LEFT JOIN LATERAL ({history.sql}) r ON TRUE ORDER BY r.at, r.id"
     )
-    return [_Record(*row) for row in rows]
+    return sql, history
+
+
+def _read_place(activity: Activity, member: Member, at: datetime | None) -> _Place:
+    """The place and the records; on PostgreSQL in one round trip with the head's claim."""
+    if not hotpath.is_postgresql():
+        row = hotpath.fetch_values(
+            Participation,
+            ("id", "status", "checkin_version"),
+            "t0.activity_id = %s AND t0.member_id = %s",
+            [activity.pk, member.pk],
+        )
+        found = row[0] if row else (None, None, 0)
+        return _Place(*found, history=_history(activity, member, at))
+    sql, history = _place_statement(at is not None)
+    head_select, head_params = free_head_select()
+    params = [activity.pk, member.pk, *head_params, *_history_params(activity, member, at)]
+    rows = hotpath.fetch_rows(sql, params)
+    first, width = rows[0], head_select.width
+    records = [
+        _Record(*history.convert(row[4 + width : 9 + width]), *row[9 + width :])
+        for row in rows
+        if row[4 + width] is not None
+    ]
+    return _Place(
+        participation_id=first[1],
+        status=first[2],
+        version=first[3] or 0,
+        history=records,
+        head=head_select.build(first[4 : 4 + width]),
+        next_id=first[0],
+    )
+
+
+def _store(place: _Place, checkin: CheckIn, event: dict) -> None:
+    """Write the record and its audit event — and move the place's version on from the one
+    read, or raise _Busy (another record was stored meanwhile; the caller's transaction rolls
+    back). On PostgreSQL with the head claimed in the read: one statement."""
+    bump = (
+        "UPDATE activities_participation SET checkin_version = checkin_version + 1 "
+        "WHERE id = %s AND checkin_version = %s AND status = %s",
+        [place.participation_id, place.version, ParticipationStatus.CONFIRMED.value],
+    )
+    if place.head is not None:
+        checkin.pk = place.next_id
+        _, writes = event_writes(place.head, **event)
+        if not hotpath.execute_together([bump, checkin, *writes])[0]:
+            raise _Busy
+        return
+    if not hotpath.execute(*bump):
+        raise _Busy
+    checkin.pk = place.next_id  # PostgreSQL: every head was busy; the key is taken anyway
+    record_event(**event, inserting=checkin)
+
+
+def _judged_place(activity: Activity, member: Member, at, message: str, **error) -> _Place:
+    place = _read_place(activity, member, at)
+    if place.status != ParticipationStatus.CONFIRMED:
+        raise _err("not_signed_up", message, **error)
+    return place
 
 
 def _own_records(history: list[_Record], activity: Activity) -> list[_Record]:
@@ -296,14 +386,17 @@ def _record(
 ) -> tuple[CheckIn, bool]:
     if data.kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    member = _own_participation(user, activity)  # row lock: one at a time
+    member = _member(user)
     now = timezone.now()
     try:
         at, flags = _timing(data, now, offset)
         refused = None
     except DomainError as error:  # judged after the retry lookup: a retry gets its answer
         at, flags, refused = now, [], error
-    history = _history(activity, member, at)
+    place = _judged_place(
+        activity, member, at, "您没有报名该活动（或仍在候补），不能签到。", status=403
+    )
+    history = place.history
     records = _own_records(history, activity)
     retried = [r.pk for r in records if r.client_id == data.client_id]
     if retried:
@@ -335,20 +428,36 @@ def _record(
         flagged=bool(flags),
         recorded_by=user,
     )
-    record_event(
-        action=f"activity.check_{data.kind}",
-        actor=user,
-        target=activity,
-        unit=member.unit,
-        summary={
+    event = {
+        "action": f"activity.check_{data.kind}",
+        "actor": user,
+        "target": activity,
+        "unit": member.unit,
+        "summary": {
             "checkin": checkin,
             "method": method,
             "flags": checkin.flags,
             "offline": checkin.offline,
         },
-        inserting=checkin,  # a racing duplicate fails here: see _record_once
-    )
+    }
+    _store(place, checkin, event)  # a racing duplicate fails here: see _record_once
     return checkin, True
+
+
+# A record judged again this many times because others kept being stored for the same place
+# (one member's phones racing) is refused rather than looped on.
+ATTEMPTS = 3
+
+
+def _in_turn(write):
+    """Run `write()` in its own transaction, again from the start while it raises _Busy."""
+    for _ in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return write()
+        except _Busy:
+            continue
+    raise Conflict("签到记录正在被同时提交，请稍后重试。", code="checkin_busy")
 
 
 def _record_once(user, activity: Activity, data: CheckInData, *, offset) -> tuple[CheckIn, bool]:
@@ -356,8 +465,7 @@ def _record_once(user, activity: Activity, data: CheckInData, *, offset) -> tupl
     insert hits the unique constraint, its transaction rolls back, and it answers with the
     first one's record."""
     try:
-        with transaction.atomic():
-            return _record(user, activity, data, offset=offset)
+        return _in_turn(lambda: _record(user, activity, data, offset=offset))
     except IntegrityError:
         found = _existing(member_of(user), data.client_id, activity)
         if found is None:
@@ -403,7 +511,6 @@ def sync_offline(
     return results
 
 
-@transaction.atomic
 def manual_check_in(
     *,
     actor,
@@ -424,39 +531,45 @@ def manual_check_in(
         raise _err("too_long", "原因过长（最多200字）。", field="reason")
     if kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    _lock_place(activity, member, "该队员没有报名该活动（或仍在候补）。", field="member_id")
     client_id = client_id or uuid.uuid4()
-    found = _existing(member, client_id, activity)
-    if found is not None:
-        return found, False
     now = timezone.now()
     at = at or now
     if timezone.is_naive(at):
         raise _err("invalid_time", "时间须带时区。", field="at")
-    if at > now + CLOCK_SKEW:
-        raise _err("time_in_future", "补签时间不能晚于现在。", field="at")
-    _check_window(activity, kind, at)
-    _check_sequence(_history(activity, member), kind, at)
-    checkin = CheckIn(
-        activity=activity,
-        member=member,
-        kind=kind,
-        method=CheckInMethod.MANUAL,
-        client_id=client_id,
-        at=at,
-        received_at=now,
-        reason=reason,
-        recorded_by=actor,
-    )
-    checkin.save(force_insert=True)
-    record_event(
-        action="activity.manual_check_in",
-        actor=actor,
-        target=activity,
-        unit=activity.unit,
-        summary={"checkin": checkin.pk, "member": member.pk, "kind": kind, "reason": reason},
-    )
-    return checkin, True
+
+    def write():
+        place = _judged_place(
+            activity, member, None, "该队员没有报名该活动（或仍在候补）。", field="member_id"
+        )
+        found = _existing(member, client_id, activity)
+        if found is not None:
+            return found, False
+        if at > now + CLOCK_SKEW:
+            raise _err("time_in_future", "补签时间不能晚于现在。", field="at")
+        _check_window(activity, kind, at)
+        _check_sequence(place.history, kind, at)
+        checkin = CheckIn(
+            activity=activity,
+            member=member,
+            kind=kind,
+            method=CheckInMethod.MANUAL,
+            client_id=client_id,
+            at=at,
+            received_at=now,
+            reason=reason,
+            recorded_by=actor,
+        )
+        event = {
+            "action": "activity.manual_check_in",
+            "actor": actor,
+            "target": activity,
+            "unit": activity.unit,
+            "summary": {"checkin": checkin, "member": member.pk, "kind": kind, "reason": reason},
+        }
+        _store(place, checkin, event)
+        return checkin, True
+
+    return _in_turn(write)
 
 
 def pending_reviews(activity: Activity):
@@ -511,6 +624,11 @@ def auto_check_out(activity: Activity) -> int:
         ).update(checkouts_swept_at=now)
         if not claimed:
             return 0
+        # moves every place's version on (and holds the rows): a check-in judged before this
+        # sweep's read is judged again after it (see _store)
+        Participation.objects.filter(activity=activity).update(
+            checkin_version=F("checkin_version") + 1
+        )
         still_in = _still_checked_in(activity)
         rows = [
             CheckIn(
