@@ -681,6 +681,9 @@ class TestHours:
             counts = services.sweep_activities()
             assert counts["finished"] >= 1 and counts["checked_out"] >= 1
             assert services.sweep_activities()["checked_out"] == 0  # idempotent
+            # the check-in and the sweep each moved the place's version on once: a check-in
+            # judged before the sweep is judged again after it
+            assert Participation.objects.get(activity=activity).checkin_version == 2
             auto = CheckIn.objects.get(activity=activity, kind="out")
             assert (
                 auto.method == "auto"
@@ -921,6 +924,28 @@ def test_notice_refs_fit_and_repeat_notices_are_not_sent_twice(cast):
     for _ in range(2):
         notify_all(user=user, kind="activity_promoted", title="候补成功", body="b", ref=ref)
     assert Notice.objects.filter(ref=f"{ref}:activity_promoted").count() == 3  # inbox, SMS, WeChat
+
+
+def test_a_check_in_judged_again_too_often_is_refused(cast, monkeypatch):
+    """5.2.9: a record that keeps finding its place's version moved on (others stored for the
+    same member each time) is refused with a stable code after a few attempts — nothing
+    stored, nothing looped on forever."""
+    from hongfeng.activities.services import checkins
+
+    activity, user = _joined(cast)
+    attempts = []
+
+    def busy(place, checkin, event):
+        attempts.append(place.version)
+        raise checkins._Busy
+
+    monkeypatch.setattr(checkins, "_store", busy)
+    body = {"kind": "in", "client_id": str(uuid.uuid4()), "latitude": LAT, "longitude": LON}
+    response = ApiClient(user).post(f"/activities/{activity.pk}/checkins", body)
+    assert response.status_code == 409
+    assert response.json()["code"] == "checkin_busy"
+    assert len(attempts) == checkins.ATTEMPTS
+    assert not CheckIn.objects.filter(activity=activity).exists()
 
 
 class TestHotPathQueries:

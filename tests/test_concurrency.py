@@ -208,15 +208,13 @@ def test_parallel_sign_ups_never_exceed_capacity(live_cast):
     assert Activity.objects.get(pk=activity.pk).confirmed_count <= activity.capacity
 
 
-def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
-    """T8: the same check-in (one client id) sent eight times at once is stored once."""
-    import uuid
+def _running_with_one_member(live_cast, title):
+    """A running activity with one confirmed member: (activity, that member's user)."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     from hongfeng.activities import services as activity_services
-    from hongfeng.activities.models import CheckIn
 
     captain = live_cast.users["captain"]
     starts = timezone.now() - timedelta(minutes=5)
@@ -226,7 +224,7 @@ def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
         audience_unit=None,
         data=activity_services.ActivityData(
             kind="patrol",
-            title="并发签到",
+            title=title,
             place="枫桥",
             latitude=29.6,
             longitude=120.3,
@@ -238,6 +236,17 @@ def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
     activity = activity_services.publish_activity(actor=captain, activity=activity)
     user = activity_services.eligible_members(activity).order_by("pk").first().user
     activity_services.sign_up(user=user, activity=activity)
+    return activity, user
+
+
+def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
+    """T8: the same check-in (one client id) sent eight times at once is stored once."""
+    import uuid
+
+    from hongfeng.activities import services as activity_services
+    from hongfeng.activities.models import CheckIn
+
+    activity, user = _running_with_one_member(live_cast, "并发签到")
     data = activity_services.CheckInData(
         kind="in", client_id=uuid.uuid4(), latitude=29.6, longitude=120.3
     )
@@ -250,3 +259,33 @@ def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
     assert _in_threads(8, work) == []
     assert len(set(ids)) == 1
     assert CheckIn.objects.filter(activity=activity).count() == 1
+
+
+def test_parallel_check_ins_of_one_member_store_one(live_cast):
+    """5.2.9: eight different check-ins of one member at once (two phones, a double tap) —
+    no row lock is held while each is judged, yet exactly one is stored: the others find the
+    place's version moved on, are judged again on the stored record and refused."""
+    import uuid
+
+    from hongfeng.activities import services as activity_services
+    from hongfeng.activities.models import CheckIn, Participation
+    from hongfeng.core.errors import DomainError
+
+    activity, user = _running_with_one_member(live_cast, "并发双签到")
+    answers = []
+
+    def work(i):
+        data = activity_services.CheckInData(
+            kind="in", client_id=uuid.uuid4(), latitude=29.6, longitude=120.3
+        )
+        try:
+            activity_services.check_in(user=user, activity=activity, data=data)
+            answers.append("created")
+        except DomainError as error:
+            answers.append(error.code)
+
+    assert _in_threads(8, work) == []
+    assert sorted(answers) == ["already_checked_in"] * 7 + ["created"]
+    assert CheckIn.objects.filter(activity=activity).count() == 1
+    assert Participation.objects.get(activity=activity).checkin_version == 1
+    assert all(report.problems == [] for report in verify_chains())
