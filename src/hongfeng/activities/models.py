@@ -103,6 +103,13 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+def _member_file_select():
+    from hongfeng.core import hotpath
+    from hongfeng.members.models import Member
+
+    return hotpath.row_select(Member, "t0.user_id = %s", related=("unit",))
+
+
 def member_file_of(user):
     """The user's own member file, if any (cached on the user object for the request)."""
     if not getattr(user, "is_authenticated", False):
@@ -114,6 +121,26 @@ def member_file_of(user):
         # read on every volunteer request: SQL built once (see hotpath)
         user._hf_member = hotpath.fetch_one(Member, "t0.user_id = %s", [user.pk], related=("unit",))
     return user._hf_member
+
+
+def activity_and_member_file(user, activity_id: int):
+    """(The activity with its two units, or None; the user's member file, or None) — one round
+    trip on PostgreSQL when the member file is not read yet (a volunteer opening, joining or
+    checking in to an activity: the two reads every such request starts with). The member
+    file is kept on the user object as `member_file_of` keeps it."""
+    from hongfeng.core import hotpath
+
+    where, related = "t0.id = %s", ("unit", "audience_unit")
+    if hasattr(user, "_hf_member") or not getattr(user, "is_authenticated", False):
+        found = hotpath.fetch_one(Activity, where, [activity_id], related=related)
+        return found, member_file_of(user)
+    found, user._hf_member = hotpath.fetch_pair(
+        hotpath.row_select(Activity, where, related=related),
+        [activity_id],
+        _member_file_select(),
+        [user.pk],
+    )
+    return found, user._hf_member
 
 
 class Activity(models.Model):

@@ -31,6 +31,7 @@ __all__ = [
     "execute_together",
     "fetch_all",
     "fetch_one",
+    "fetch_pair",
     "fetch_rows",
     "fetch_values",
     "insert",
@@ -340,14 +341,38 @@ class RowSelect:
 
 
 def row_select(
-    model, where: str, *, order: str = "", lock: bool = False, skip_locked: bool = False
+    model,
+    where: str,
+    *,
+    related=(),
+    order: str = "",
+    lock: bool = False,
+    skip_locked: bool = False,
 ) -> RowSelect:
-    """`fetch_one`'s statement for `model` (no related rows) as a `RowSelect`."""
+    """`fetch_one`'s statement for `model` as a `RowSelect`."""
     db = _db()
-    select = _select(model, (), where, order, db.vendor)
+    select = _select(model, tuple(related), where, order, db.vendor)
     width = sum(len(part.attnames) for part in select.parts)
     sql = f"{select.sql} LIMIT 1{_locking(lock, skip_locked, db)}"
     return RowSelect(sql=sql, width=width, _select=select)
+
+
+def fetch_pair(first: RowSelect, first_params, second: RowSelect, second_params) -> tuple:
+    """Two unrelated single-row reads (`row_select`s) in one round trip on PostgreSQL:
+    (first instance or None, second instance or None). Elsewhere one after the other."""
+    if not is_postgresql():
+        return tuple(
+            None if row is None else select.build(row)
+            for select, params in ((first, first_params), (second, second_params))
+            for row in [_run(select.sql, list(params), _one)]
+        )
+    row = _run(
+        f"SELECT a.*, b.* FROM (SELECT 1) x LEFT JOIN LATERAL ({first.sql}) a ON TRUE "  # noqa: S608
+        f"LEFT JOIN LATERAL ({second.sql}) b ON TRUE",
+        [*first_params, *second_params],
+        _one,
+    )
+    return first.build(row[: first.width]), second.build(row[first.width :])
 
 
 @cache

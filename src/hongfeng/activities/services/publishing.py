@@ -21,6 +21,7 @@ from hongfeng.activities.models import (
     Difficulty,
     Participation,
     ParticipationStatus,
+    activity_and_member_file,
     member_file_of,
 )
 from hongfeng.audit.services import record_event
@@ -73,12 +74,16 @@ def get_activity_for_user(user, activity_id, capability: str = "activities.view"
     The common case on the hot path (a volunteer opening, joining or checking in to an activity
     addressed to their unit) is decided from the member's path without compiling the full
     `visible_to` filter; everything else asks `visible_to` — the same rule either way."""
-    activity = hotpath.fetch_one(
-        Activity, "t0.id = %s", [access.parse_id(activity_id)], related=("unit", "audience_unit")
-    )
+    activity_id = access.parse_id(activity_id)
+    if capability == "activities.view":
+        activity, member = activity_and_member_file(user, activity_id)
+    else:
+        activity = hotpath.fetch_one(
+            Activity, "t0.id = %s", [activity_id], related=("unit", "audience_unit")
+        )
+        member = None
     if activity is None:
         raise NotFound()
-    member = member_file_of(user) if capability == "activities.view" else None
     if (
         member is not None
         and activity.status != ActivityStatus.DRAFT
