@@ -87,18 +87,13 @@ def _claim_head(inserting: Model | None = None) -> AuditChainHead:
     if inserting is not None:
         hotpath.insert(inserting)
     head = head or _any_head()
-    _hold(head)
-    return head
-
-
-def _hold(head: AuditChainHead) -> None:
-    """Mark `head` as the one this transaction holds (see `_claim_head`)."""
 
     def release() -> None:
         connection._hongfeng_audit_head = None
 
     transaction.on_commit(release)
     connection._hongfeng_audit_head = (release, head.chain)
+    return head
 
 
 def _head_where(where: str, params, inserting: Model | None, *, skip_locked: bool, order=""):
@@ -139,13 +134,13 @@ def _free_head(inserting: Model | None) -> AuditChainHead | None:
     )
 
 
-def free_head_select() -> tuple[hotpath.RowSelect, list]:
-    """PostgreSQL: the statement that claims a free chain head (locked, other transactions'
-    heads skipped) and its parameters, for a hot path that claims the head inside its own
-    read — then writes its events with `event_writes`, the row they record and the head's move
-    in one statement. Its result may be None: every head busy; then `record_event` as usual."""
-    select = hotpath.row_select(AuditChainHead, lock=True, skip_locked=True, **_FREE_HEAD)
-    return select, _free_head_params()
+def head_as_it_stands() -> tuple[hotpath.RowSelect, list]:
+    """PostgreSQL: a random chain's head as it stands (not locked) and the parameters to read
+    it, for a hot path that reads the head inside its own read and then writes the row and its
+    event without a transaction: `guarded_event` moves the head only from where it was read.
+    Its result may be None (no heads yet): then `record_event` as usual."""
+    select = hotpath.row_select(AuditChainHead, "t0.chain = %s")
+    return select, [random.randrange(settings.AUDIT_STRIPES)]  # noqa: S311 — load spreading
 
 
 def _any_head() -> AuditChainHead:
@@ -252,16 +247,16 @@ def _chained(head: AuditChainHead, specs: list[dict]) -> tuple[list[AuditEvent],
     return events, move_head
 
 
-def event_writes(head: AuditChainHead, **spec) -> tuple[AuditEvent, list]:
-    """One event (the keyword arguments of `record_event`) on a head this transaction has just
-    claimed with `free_head_select`: the event and the writes that store it (its INSERT and
-    the head's move), for `core.hotpath.execute_together` beside the row it records. The
-    caller must run those writes in the same transaction, or roll it back."""
+def guarded_event(head: AuditChainHead, **spec) -> tuple[AuditEvent, tuple]:
+    """One event (the keyword arguments of `record_event`) sealed on `head` as read with
+    `head_as_it_stands`, and the guard that moves the head on — only from where it was read —
+    for `core.hotpath.write_if`: the head's move as the last guard, the event among the
+    inserts. If another writer moved that head meanwhile, nothing is written (the caller reads
+    again and retries), so the chain never forks and never skips."""
     if spec["action"] not in ACTIONS:
         raise ValueError(f"unknown audit action {spec['action']!r}")
-    events, move_head = _chained(head, [spec])
-    _hold(head)
-    return events[0], [events[0], move_head]
+    events, (sql, params) = _chained(head, [spec])
+    return events[0], (f"{sql} AND seq = %s", [*params, head.seq])
 
 
 def record_event(

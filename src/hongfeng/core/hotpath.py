@@ -42,6 +42,7 @@ __all__ = [
     "row_select",
     "set_prefetched",
     "values_select",
+    "write_if",
 ]
 
 
@@ -509,6 +510,49 @@ def execute_together(statements: list) -> list[int]:
     for (_, item), pk in zip(pending, row[len(statements) :], strict=True):
         _inserted(item, pk, db)
     return list(row[: len(statements)])
+
+
+@cache
+def _insert_if_sql(model: type[Model], vendor: str, with_pk: bool) -> tuple[str, tuple]:
+    """`INSERT … SELECT <values> WHERE {}`-ready text: each value cast to its column's type
+    (in a SELECT list PostgreSQL cannot infer a parameter's type from the column it goes to) —
+    the type without its modifier, since an explicit cast to varchar(n) would cut a long value
+    short where the insert itself refuses it."""
+    del vendor
+    db = _db()
+    fields = tuple(f for f in model._meta.concrete_fields if with_pk or not f.primary_key)
+    values = ", ".join(f"CAST(%s AS {f.cast_db_type(db).split('(')[0]})" for f in fields)
+    sql = (
+        f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "
+        f"SELECT {values} WHERE {{}} RETURNING {_q(model._meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def write_if(guards: list[tuple[str, list]], inserts: list[Model]) -> bool:
+    """PostgreSQL, one statement (atomic without a transaction around it): each guard — an
+    UPDATE meant to change one row, such as a version moved on from the value read or a
+    pointer moved from where it was — runs only if the one before it changed its row, and the
+    inserts (unsaved instances; a primary key set or given) only if the last one did. Returns
+    whether every guard held. A guard that held stays written when a later one did not: order
+    them so that this is harmless (a version moved on), the one that must not move alone last.
+    Guards are fixed text from our code ("UPDATE … WHERE …"); values are parameters."""
+    db = _db()
+    parts, params, held = [], [], "TRUE"
+    for i, (sql, values) in enumerate(guards):
+        parts.append(f"g{i} AS ({sql} AND {held} RETURNING 1)")
+        params += values
+        held = f"EXISTS (SELECT 1 FROM g{i})"  # noqa: S608 — a name of this statement
+    for i, instance in enumerate(inserts):
+        sql, fields = _insert_if_sql(type(instance), db.vendor, instance.pk is not None)
+        parts.append(f"w{i} AS ({sql.format(held)})")
+        params += _insert_values(instance, fields, db)
+    keys = "".join(f", (SELECT * FROM w{i})" for i in range(len(inserts)))  # noqa: S608
+    row = _run(f"WITH {', '.join(parts)} SELECT {held}{keys}", params, _one)
+    if row[0]:
+        for instance, pk in zip(inserts, row[1:], strict=True):
+            _inserted(instance, pk, db)
+    return bool(row[0])
 
 
 def db_value(model, field_name: str, value):

@@ -4,11 +4,12 @@ a retry or a re-synced offline batch is recognised and never stored twice. Anyth
 is stored with flags for a person to review — never silently dropped."""
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ from hongfeng.activities.models import (
     ReviewDecision,
 )
 from hongfeng.activities.services.publishing import member_of
-from hongfeng.audit.services import event_writes, free_head_select, record_event
+from hongfeng.audit.services import guarded_event, head_as_it_stands, record_event
 from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, NotFound
 from hongfeng.members.models import Member
@@ -153,7 +154,7 @@ def _history(activity: Activity, member: Member, at: datetime | None = None) -> 
 class _Place:
     """What a check-in is judged on: the member's place in the activity as read — its status
     and version (see Participation.checkin_version) — and their records; on PostgreSQL also
-    the audit chain head claimed and the new record's key taken in the same statement."""
+    an audit chain head as it stands and the new record's key, read in the same statement."""
 
     participation_id: int | None
     status: str | None
@@ -172,9 +173,9 @@ _PARTICIPATION = "LEFT JOIN activities_participation p ON p.activity_id = %s AND
 
 @cache
 def _place_statement(with_previous: bool) -> tuple[str, hotpath.ValuesSelect]:
-    """PostgreSQL: the place, a free audit chain head (locked), the new record's key and the
-    records, in one statement (built once per process)."""
-    head, _ = free_head_select()
+    """PostgreSQL: the place, an audit chain head, the new record's key and the records, in
+    one statement (built once per process)."""
+    head, _ = head_as_it_stands()
     history = _history_select(with_previous)
     sql = (
         f"SELECT n.next_id, p.id, p.status, p.checkin_version, h.*, r.* "  # noqa: S608
@@ -186,7 +187,7 @@ def _place_statement(with_previous: bool) -> tuple[str, hotpath.ValuesSelect]:
 
 
 def _read_place(activity: Activity, member: Member, at: datetime | None) -> _Place:
-    """The place and the records; on PostgreSQL in one round trip with the head's claim."""
+    """The place and the records; on PostgreSQL in one round trip with a head to write to."""
     if not hotpath.is_postgresql():
         row = hotpath.fetch_values(
             Participation,
@@ -197,7 +198,7 @@ def _read_place(activity: Activity, member: Member, at: datetime | None) -> _Pla
         found = row[0] if row else (None, None, 0)
         return _Place(*found, history=_history(activity, member, at))
     sql, history = _place_statement(at is not None)
-    head_select, head_params = free_head_select()
+    head_select, head_params = head_as_it_stands()
     params = [activity.pk, member.pk, *head_params, *_history_params(activity, member, at)]
     rows = hotpath.fetch_rows(sql, params)
     first, width = rows[0], head_select.width
@@ -217,9 +218,11 @@ def _read_place(activity: Activity, member: Member, at: datetime | None) -> _Pla
 
 
 def _store(place: _Place, checkin: CheckIn, event: dict) -> None:
-    """Write the record and its audit event — and move the place's version on from the one
-    read, or raise _Busy (another record was stored meanwhile; the caller's transaction rolls
-    back). On PostgreSQL with the head claimed in the read: one statement."""
+    """Write the record and its audit event, moving the place's version on from the one read
+    — or raise _Busy: another record was stored meanwhile, judge this one again. On
+    PostgreSQL one statement, atomic without a transaction: the version's move, then the
+    audit head's move from where it was read (another writer may have moved it: _Busy too),
+    then the record and the event, each only if the one before held."""
     bump = (
         "UPDATE activities_participation SET checkin_version = checkin_version + 1 "
         "WHERE id = %s AND checkin_version = %s AND status = %s",
@@ -227,14 +230,16 @@ def _store(place: _Place, checkin: CheckIn, event: dict) -> None:
     )
     if place.head is not None:
         checkin.pk = place.next_id
-        _, writes = event_writes(place.head, **event)
-        if not hotpath.execute_together([bump, checkin, *writes])[0]:
+        audit_event, move_head = guarded_event(place.head, **event)
+        if not hotpath.write_if([bump, move_head], [checkin, audit_event]):
             raise _Busy
         return
-    if not hotpath.execute(*bump):
-        raise _Busy
-    checkin.pk = place.next_id  # PostgreSQL: every head was busy; the key is taken anyway
-    record_event(**event, inserting=checkin)
+    # SQLite, or no chain heads yet: inside _attempt's transaction when there is one
+    with transaction.atomic(savepoint=False):
+        if not hotpath.execute(*bump):
+            raise _Busy
+        checkin.pk = place.next_id  # PostgreSQL: taken by the read
+        record_event(**event, inserting=checkin)
 
 
 def _judged_place(activity: Activity, member: Member, at, message: str, **error) -> _Place:
@@ -449,11 +454,21 @@ def _record(
 ATTEMPTS = 3
 
 
+def _attempt():
+    """Around one attempt: a savepoint inside a caller's transaction (a failed attempt must
+    leave it usable), a transaction on SQLite (its read and writes are several statements);
+    on PostgreSQL otherwise nothing — the attempt's one write is atomic on its own, and a
+    transaction would cost two round trips more."""
+    if connection.in_atomic_block or not hotpath.is_postgresql():
+        return transaction.atomic()
+    return nullcontext()
+
+
 def _in_turn(write):
-    """Run `write()` in its own transaction, again from the start while it raises _Busy."""
+    """Run `write()`, again from the start while it raises _Busy."""
     for _ in range(ATTEMPTS):
         try:
-            with transaction.atomic():
+            with _attempt():
                 return write()
         except _Busy:
             continue
