@@ -957,13 +957,15 @@ class TestHotPathQueries:
         api = ApiClient(user)
         body = {"kind": "in", "client_id": str(uuid.uuid4()), "latitude": LAT, "longitude": LON}
         api.get("/ping")  # the token's first use writes last_used_at: not the point here
-        # the token with its user; the activity and the member file (one read); the
-        # transaction's start (a savepoint inside the test's transaction); the place, the
-        # member's records, the audit chain head's claim and the new record's key (one read);
-        # the place's version moved on, the check-in, the audit event and the head's move (one
-        # write); the end. SQLite: the first two reads are four statements, the write five
-        # (the place's version, the check-in, the head's claim, the event, the head's move).
-        expected = 6 if connection.vendor == "postgresql" else 12
+        # the token with its user; a savepoint (inside the test's transaction: a failed
+        # attempt must leave it usable); the activity, the member file, the place, the
+        # member's records, an audit chain head and the new record's key (one read); the
+        # place's version moved on, the head's move, the check-in and the audit event (one
+        # write); the savepoint's release. In a request's own autocommit there is no savepoint:
+        # three statements (test_concurrency). SQLite: the read is four statements and the
+        # write five (the version, the check-in, the head's claim, the event, the head's move)
+        # in a transaction.
+        expected = 5 if connection.vendor == "postgresql" else 12
         with django_assert_num_queries(expected):
             response = api.post(f"/activities/{activity.pk}/checkins", body)
         assert response.status_code == 201

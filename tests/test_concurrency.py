@@ -289,3 +289,26 @@ def test_parallel_check_ins_of_one_member_store_one(live_cast):
     assert CheckIn.objects.filter(activity=activity).count() == 1
     assert Participation.objects.get(activity=activity).checkin_version == 1
     assert all(report.problems == [] for report in verify_chains())
+
+
+def test_a_check_in_is_three_statements(live_cast, django_assert_num_queries):
+    """Issue 4's benchmark: outside any transaction a GPS check-in is the token, one read (the
+    activity, the member file, the place, the records, an audit chain head, the new key) and
+    one write (the place's version, the head, the record, the event) — no BEGIN, no COMMIT:
+    the write is one statement, atomic on its own."""
+    import uuid
+
+    from hongfeng.activities.models import CheckIn
+    from hongfeng.audit.services import verify_chains
+    from tests.conftest import ApiClient
+
+    activity, user = _running_with_one_member(live_cast, "三条语句")
+    api = ApiClient(user)
+    api.get("/ping")  # the token's first use writes last_used_at: not the point here
+    body = {"kind": "in", "client_id": str(uuid.uuid4()), "latitude": 29.6, "longitude": 120.3}
+    with django_assert_num_queries(3):
+        response = api.post(f"/activities/{activity.pk}/checkins", body)
+    assert response.status_code == 201
+    stored = CheckIn.objects.get(activity=activity)
+    assert stored.pk == response.json()["id"] and stored.recorded_by_id == user.pk
+    assert all(report.problems == [] for report in verify_chains())

@@ -502,11 +502,11 @@ def _checkin_data(payload) -> services.CheckInData:
 def check_in(request, activity_id: Id, payload: CheckInIn):
     """Check in or out by GPS (inside the geofence) or by the organiser's rotating code. 201 for
     a new record, 200 for a retry of one already stored (same client_id)."""
-    activity = _detail(request, activity_id)
 
     def run():
-        checkin, created = services.check_in(
-            user=request.user, activity=activity, data=_checkin_data(payload)
+        # the activity is read (and its visibility judged) with the place: one round trip
+        checkin, created = services.check_in_by_id(
+            user=request.user, activity_id=activity_id, data=_checkin_data(payload)
         )
         return (201 if created else 200), _checkin_body(checkin)
 

@@ -30,7 +30,11 @@ from hongfeng.activities.models import (
     ParticipationStatus,
     ReviewDecision,
 )
-from hongfeng.activities.services.publishing import member_of
+from hongfeng.activities.services.publishing import (
+    get_activity_for_user,
+    member_of,
+    require_visible,
+)
 from hongfeng.audit.services import guarded_event, head_as_it_stands, record_event
 from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, NotFound
@@ -40,6 +44,7 @@ __all__ = [
     "CheckInData",
     "auto_check_out",
     "check_in",
+    "check_in_by_id",
     "manual_check_in",
     "pending_reviews",
     "review_check_in",
@@ -114,31 +119,34 @@ _PLACE = (
     "COALESCE(t0.longitude, (SELECT a.longitude FROM activities_activity a "
     "WHERE a.id = t0.activity_id))",
 )
-_OWN = "(t0.activity_id = %s AND t0.member_id = %s)"
+# {member}: "%s" (a parameter) standing alone; "n.member_id" inside _place_statement
+_OWN = "(t0.activity_id = %s AND t0.member_id = {member})"
 _PREVIOUS = (
-    "t0.id = (SELECT p.id FROM activities_checkin p WHERE p.member_id = %s AND p.at <= %s "
-    "ORDER BY p.at DESC, p.id DESC LIMIT 1)"
+    "t0.id = (SELECT q.id FROM activities_checkin q WHERE q.member_id = {member} "
+    "AND q.at <= %s ORDER BY q.at DESC, q.id DESC LIMIT 1)"
 )
-
-
 _RECORD_FIELDS = ("id", "client_id", "kind", "at", "activity_id")
+_RECORD_WIDTH = len(_RECORD_FIELDS) + 1 + len(_PLACE)
 
 
-def _history_select(with_previous: bool) -> hotpath.ValuesSelect:
+def _history_select(with_previous: bool, member: str = "%s") -> hotpath.ValuesSelect:
+    where = f"{_OWN} OR {_PREVIOUS}" if with_previous else _OWN
     return hotpath.values_select(
         CheckIn,
         _RECORD_FIELDS,
-        f"{_OWN} OR {_PREVIOUS}" if with_previous else _OWN,
+        where.format(member=member),
         extra=(_LATEST_DECISION, *_PLACE),
         order="t0.at, t0.id",
     )
 
 
-def _history_params(activity: Activity, member: Member, at: datetime | None) -> list:
-    params = [activity.pk, member.pk]
-    if at is not None:
-        params += [member.pk, hotpath.db_value(CheckIn, "at", at)]
-    return params
+def _records(select: hotpath.ValuesSelect, rows, start: int = 0) -> list[_Record]:
+    end = start + len(_RECORD_FIELDS)
+    return [
+        _Record(*select.convert(row[start:end]), *row[end : start + _RECORD_WIDTH])
+        for row in rows
+        if row[start] is not None  # a read with no record still has its one row
+    ]
 
 
 def _history(activity: Activity, member: Member, at: datetime | None = None) -> list[_Record]:
@@ -146,8 +154,10 @@ def _history(activity: Activity, member: Member, at: datetime | None = None) -> 
     and, when `at` is given, also their last record up to `at` in any activity (for the speed
     check). One query serves the retry lookup, the in/out sequence and the speed check."""
     select = _history_select(at is not None)
-    rows = hotpath.fetch_rows(select.sql, _history_params(activity, member, at))
-    return [_Record(*select.convert(row[: len(_RECORD_FIELDS)]), *row[5:]) for row in rows]
+    params = [activity.pk, member.pk]
+    if at is not None:
+        params += [member.pk, hotpath.db_value(CheckIn, "at", at)]
+    return _records(select, hotpath.fetch_rows(select.sql, params))
 
 
 @dataclass
@@ -168,22 +178,38 @@ class _Busy(Exception):
     """Another record for the same place was stored after this one's read: judge it again."""
 
 
-_PARTICIPATION = "LEFT JOIN activities_participation p ON p.activity_id = %s AND p.member_id = %s"
+_ACTIVITY = {"where": "t0.id = %s", "related": ("unit", "audience_unit")}
+_MEMBER = {"where": "t0.id = n.member_id", "related": ("unit",)}
 
 
 @cache
-def _place_statement(with_previous: bool) -> tuple[str, hotpath.ValuesSelect]:
-    """PostgreSQL: the place, an audit chain head, the new record's key and the records, in
-    one statement (built once per process)."""
-    head, _ = head_as_it_stands()
-    history = _history_select(with_previous)
-    sql = (
-        f"SELECT n.next_id, p.id, p.status, p.checkin_version, h.*, r.* "  # noqa: S608
-        f"FROM (SELECT {hotpath.next_id_sql(CheckIn)} AS next_id) n {_PARTICIPATION} "
-        f"LEFT JOIN LATERAL ({head.sql}) h ON TRUE "
-        f"LEFT JOIN LATERAL ({history.sql}) r ON TRUE ORDER BY r.at, r.id"
+def _place_statement(with_previous: bool, by_user: bool) -> str:
+    """PostgreSQL, built once per process: the place (of the member given, or — `by_user` —
+    of the user's member file, with the activity and that file as rows too), an audit chain
+    head, the new record's key and the records, in one statement."""
+    member = (
+        "(SELECT mm.id FROM members_member mm WHERE mm.user_id = %s)"
+        if by_user
+        else "CAST(%s AS bigint)"
     )
-    return sql, history
+    rows = ""
+    if by_user:
+        activity = hotpath.row_select(Activity, **_ACTIVITY)
+        member_file = hotpath.row_select(Member, **_MEMBER)
+        rows = (
+            f"LEFT JOIN LATERAL ({activity.sql}) a ON TRUE "
+            f"LEFT JOIN LATERAL ({member_file.sql}) m ON TRUE "
+        )
+    return (
+        "SELECT n.next_id, n.member_id, pl.id, pl.status, pl.checkin_version, h.*"  # noqa: S608
+        f"{', a.*, m.*' if by_user else ''}, r.* "
+        f"FROM (SELECT {hotpath.next_id_sql(CheckIn)} AS next_id, {member} AS member_id) n "
+        "LEFT JOIN activities_participation pl "
+        "ON pl.activity_id = %s AND pl.member_id = n.member_id "
+        f"LEFT JOIN LATERAL ({head_as_it_stands()[0].sql}) h ON TRUE {rows}"
+        f"LEFT JOIN LATERAL ({_history_select(with_previous, 'n.member_id').sql}) r ON TRUE "
+        "ORDER BY r.at, r.id"
+    )
 
 
 def _read_place(activity: Activity, member: Member, at: datetime | None) -> _Place:
@@ -197,24 +223,38 @@ def _read_place(activity: Activity, member: Member, at: datetime | None) -> _Pla
         )
         found = row[0] if row else (None, None, 0)
         return _Place(*found, history=_history(activity, member, at))
-    sql, history = _place_statement(at is not None)
-    head_select, head_params = head_as_it_stands()
-    params = [activity.pk, member.pk, *head_params, *_history_params(activity, member, at)]
-    rows = hotpath.fetch_rows(sql, params)
-    first, width = rows[0], head_select.width
-    records = [
-        _Record(*history.convert(row[4 + width : 9 + width]), *row[9 + width :])
-        for row in rows
-        if row[4 + width] is not None
-    ]
-    return _Place(
-        participation_id=first[1],
-        status=first[2],
-        version=first[3] or 0,
-        history=records,
-        head=head_select.build(first[4 : 4 + width]),
+    return _read_together(member.pk, activity.pk, at)[2]
+
+
+def _read_together(member_or_user: int, activity_id: int, at, *, by_user: bool = False):
+    """PostgreSQL: (activity, member file, place) in one round trip — the two rows only
+    `by_user` (None otherwise), the place always."""
+    head, head_params = head_as_it_stands()
+    params = [member_or_user, activity_id, *head_params]
+    if by_user:
+        params.append(activity_id)
+    params.append(activity_id)
+    if at is not None:
+        params.append(hotpath.db_value(CheckIn, "at", at))
+    rows = hotpath.fetch_rows(_place_statement(at is not None, by_user), params)
+    first, start = rows[0], 5 + head.width
+    activity = member = None
+    if by_user:
+        activity_row = hotpath.row_select(Activity, **_ACTIVITY)
+        member_row = hotpath.row_select(Member, **_MEMBER)
+        member_start = start + activity_row.width
+        activity = activity_row.build(first[start:member_start])
+        start = member_start + member_row.width
+        member = member_row.build(first[member_start:start])
+    place = _Place(
+        participation_id=first[2],
+        status=first[3],
+        version=first[4] or 0,
+        history=_records(_history_select(at is not None, "n.member_id"), rows, start),
+        head=head.build(first[5 : 5 + head.width]),
         next_id=first[0],
     )
+    return activity, member, place
 
 
 def _store(place: _Place, checkin: CheckIn, event: dict) -> None:
@@ -377,30 +417,54 @@ def _place(activity: Activity, data: CheckInData, at: datetime, flags: list[str]
     return CheckInMethod.GPS, distance
 
 
-def _existing(member: Member, client_id, activity: Activity) -> CheckIn | None:
+def _existing(member: Member, client_id, activity_id: int) -> CheckIn | None:
     found = CheckIn.objects.filter(member=member, client_id=client_id).first()
-    if found is not None and found.activity_id != activity.pk:
+    if found is not None and found.activity_id != activity_id:
         raise Conflict(
             "该客户端编号已用于另一条签到记录。", code="client_id_reused", field="client_id"
         )
     return found
 
 
-def _record(
-    user, activity: Activity, data: CheckInData, *, offset: timedelta | None
-) -> tuple[CheckIn, bool]:
+def _reading(user, activity: Activity):
+    """What an attempt reads for `activity` (freshly read by the caller): the member file
+    (read once per request), then the place and the records."""
+
+    def read(at):
+        member = _member(user)
+        return activity, member, _read_place(activity, member, at)
+
+    return read
+
+
+def _reading_by_id(user, activity_id: int):
+    """What an attempt reads for the activity `activity_id`: on PostgreSQL the activity, the
+    member file and the place in one round trip — the visibility rule applied to them as
+    `get_activity_for_user` applies it."""
+
+    def read(at):
+        if not hotpath.is_postgresql() or hasattr(user, "_hf_member"):
+            return _reading(user, get_activity_for_user(user, activity_id))(at)
+        activity, member, place = _read_together(user.pk, activity_id, at, by_user=True)
+        user._hf_member = member  # as member_file_of keeps it
+        require_visible(user, activity, member)
+        return activity, _member(user), place
+
+    return read
+
+
+def _record(user, data: CheckInData, *, offset: timedelta | None, read) -> tuple[CheckIn, bool]:
     if data.kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    member = _member(user)
     now = timezone.now()
     try:
         at, flags = _timing(data, now, offset)
         refused = None
     except DomainError as error:  # judged after the retry lookup: a retry gets its answer
         at, flags, refused = now, [], error
-    place = _judged_place(
-        activity, member, at, "您没有报名该活动（或仍在候补），不能签到。", status=403
-    )
+    activity, member, place = read(at)
+    if place.status != ParticipationStatus.CONFIRMED:
+        raise _err("not_signed_up", "您没有报名该活动（或仍在候补），不能签到。", status=403)
     history = place.history
     records = _own_records(history, activity)
     retried = [r.pk for r in records if r.client_id == data.client_id]
@@ -475,14 +539,14 @@ def _in_turn(write):
     raise Conflict("签到记录正在被同时提交，请稍后重试。", code="checkin_busy")
 
 
-def _record_once(user, activity: Activity, data: CheckInData, *, offset) -> tuple[CheckIn, bool]:
-    """One record in its own transaction. The same client id sent twice at once: the second
-    insert hits the unique constraint, its transaction rolls back, and it answers with the
-    first one's record."""
+def _record_once(user, activity_id: int, data: CheckInData, *, offset, read):
+    """One record, stored at most once. The same client id sent twice at once: the second
+    insert hits the unique constraint, its write rolls back, and it answers with the first
+    one's record."""
     try:
-        return _in_turn(lambda: _record(user, activity, data, offset=offset))
+        return _in_turn(lambda: _record(user, data, offset=offset, read=read))
     except IntegrityError:
-        found = _existing(member_of(user), data.client_id, activity)
+        found = _existing(member_of(user), data.client_id, activity_id)
         if found is None:
             raise
         return found, False
@@ -491,8 +555,18 @@ def _record_once(user, activity: Activity, data: CheckInData, *, offset) -> tupl
 def check_in(*, user, activity: Activity, data: CheckInData) -> tuple[CheckIn, bool]:
     """Record one online check-in or check-out. Returns (record, created); a retry with the same
     client id returns the original record and creates nothing. `activity` must be freshly read
-    (the endpoint has just read it): its status and window are judged as given."""
-    return _record_once(user, activity, data, offset=None)
+    (the caller has just read it): its status and window are judged as given."""
+    return _record_once(user, activity.pk, data, offset=None, read=_reading(user, activity))
+
+
+def check_in_by_id(*, user, activity_id, data: CheckInData) -> tuple[CheckIn, bool]:
+    """`check_in` for the activity `activity_id` as the user may see it (NotFound otherwise) —
+    the check-in endpoint's way: on PostgreSQL the activity is read with everything else the
+    check-in is judged on, in one round trip."""
+    activity_id = access.parse_id(activity_id)
+    return _record_once(
+        user, activity_id, data, offset=None, read=_reading_by_id(user, activity_id)
+    )
 
 
 @dataclass
@@ -519,7 +593,9 @@ def sync_offline(
     results = []
     for activity, data in ordered:
         try:
-            checkin, created = _record_once(user, activity, data, offset=offset)
+            checkin, created = _record_once(
+                user, activity.pk, data, offset=offset, read=_reading(user, activity)
+            )
             results.append(BatchResult(data.client_id, checkin, created, None))
         except DomainError as error:
             results.append(BatchResult(data.client_id, None, False, error))
@@ -556,7 +632,7 @@ def manual_check_in(
         place = _judged_place(
             activity, member, None, "该队员没有报名该活动（或仍在候补）。", field="member_id"
         )
-        found = _existing(member, client_id, activity)
+        found = _existing(member, client_id, activity.pk)
         if found is not None:
             return found, False
         if at > now + CLOCK_SKEW:

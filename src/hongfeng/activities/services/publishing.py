@@ -52,6 +52,7 @@ __all__ = [
     "member_of",
     "publish_activity",
     "queue_broadcast",
+    "require_visible",
     "run_broadcast",
     "tell_participants",
     "transition",
@@ -82,6 +83,12 @@ def get_activity_for_user(user, activity_id, capability: str = "activities.view"
             Activity, "t0.id = %s", [activity_id], related=("unit", "audience_unit")
         )
         member = None
+    return require_visible(user, activity, member, capability)
+
+
+def require_visible(user, activity: Activity | None, member, capability="activities.view"):
+    """`activity` (read with its two units; None: no such activity) if the user may see it for
+    `capability`, else NotFound; `member`: the user's member file as read with it, or None."""
     if activity is None:
         raise NotFound()
     if (
