@@ -134,13 +134,31 @@ def _free_head(inserting: Model | None) -> AuditChainHead | None:
     )
 
 
+# The chain this process writes its guarded events to (see head_as_it_stands); None until the
+# first one — after gunicorn's fork, so every worker draws its own.
+_own_chain: int | None = None
+
+
 def head_as_it_stands() -> tuple[hotpath.RowSelect, list]:
-    """PostgreSQL: a random chain's head as it stands (not locked) and the parameters to read
-    it, for a hot path that reads the head inside its own read and then writes the row and its
-    event without a transaction: `guarded_event` moves the head only from where it was read.
-    Its result may be None (no heads yet): then `record_event` as usual."""
-    select = hotpath.row_select(AuditChainHead, "t0.chain = %s")
-    return select, [random.randrange(settings.AUDIT_STRIPES)]  # noqa: S311 — load spreading
+    """PostgreSQL: a chain head as it stands (not locked) and the parameters to read it, for a
+    hot path that reads the head inside its own read and then writes the row and its event
+    without a transaction: `guarded_event` moves the head only from where it was read. Its
+    result may be None (no heads yet): then `record_event` as usual.
+
+    The chain is this process's own until another writer moves it under one of our writes
+    (`head_was_taken`): then another, drawn at random — so the app servers' workers settle
+    on chains of their own and seldom write again."""
+    global _own_chain
+    if _own_chain is None:
+        _own_chain = random.randrange(settings.AUDIT_STRIPES)  # noqa: S311 — load spreading
+    return hotpath.row_select(AuditChainHead, "t0.chain = %s"), [_own_chain]
+
+
+def head_was_taken() -> None:
+    """Another writer moved the head of this process's chain under a guarded event: draw a
+    new chain for the next one."""
+    global _own_chain
+    _own_chain = random.randrange(settings.AUDIT_STRIPES)  # noqa: S311
 
 
 def _any_head() -> AuditChainHead:

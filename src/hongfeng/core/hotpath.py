@@ -529,14 +529,15 @@ def _insert_if_sql(model: type[Model], vendor: str, with_pk: bool) -> tuple[str,
     return sql, fields
 
 
-def write_if(guards: list[tuple[str, list]], inserts: list[Model]) -> bool:
+def write_if(guards: list[tuple[str, list]], inserts: list[Model]) -> int:
     """PostgreSQL, one statement (atomic without a transaction around it): each guard — an
     UPDATE meant to change one row, such as a version moved on from the value read or a
     pointer moved from where it was — runs only if the one before it changed its row, and the
     inserts (unsaved instances; a primary key set or given) only if the last one did. Returns
-    whether every guard held. A guard that held stays written when a later one did not: order
-    them so that this is harmless (a version moved on), the one that must not move alone last.
-    Guards are fixed text from our code ("UPDATE … WHERE …"); values are parameters."""
+    how many guards held, in order: all of them means the inserts were made. A guard that held
+    stays written when a later one did not: order them so that this is harmless (a version
+    moved on), the one that must not move alone last. Guards are fixed text from our code
+    ("UPDATE … WHERE …"); values are parameters."""
     db = _db()
     parts, params, held = [], [], "TRUE"
     for i, (sql, values) in enumerate(guards):
@@ -547,12 +548,13 @@ def write_if(guards: list[tuple[str, list]], inserts: list[Model]) -> bool:
         sql, fields = _insert_if_sql(type(instance), db.vendor, instance.pk is not None)
         parts.append(f"w{i} AS ({sql.format(held)})")
         params += _insert_values(instance, fields, db)
+    held = " + ".join(f"(SELECT count(*) FROM g{i})" for i in range(len(guards)))  # noqa: S608
     keys = "".join(f", (SELECT * FROM w{i})" for i in range(len(inserts)))  # noqa: S608
     row = _run(f"WITH {', '.join(parts)} SELECT {held}{keys}", params, _one)
-    if row[0]:
+    if row[0] == len(guards):
         for instance, pk in zip(inserts, row[1:], strict=True):
             _inserted(instance, pk, db)
-    return bool(row[0])
+    return row[0]
 
 
 def db_value(model, field_name: str, value):

@@ -35,7 +35,12 @@ from hongfeng.activities.services.publishing import (
     member_of,
     require_visible,
 )
-from hongfeng.audit.services import guarded_event, head_as_it_stands, record_event
+from hongfeng.audit.services import (
+    guarded_event,
+    head_as_it_stands,
+    head_was_taken,
+    record_event,
+)
 from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, NotFound
 from hongfeng.members.models import Member
@@ -271,7 +276,10 @@ def _store(place: _Place, checkin: CheckIn, event: dict) -> None:
     if place.head is not None:
         checkin.pk = place.next_id
         audit_event, move_head = guarded_event(place.head, **event)
-        if not hotpath.write_if([bump, move_head], [checkin, audit_event]):
+        held = hotpath.write_if([bump, move_head], [checkin, audit_event])
+        if held == 1:  # the place's version moved on, the head did not: another chain next
+            head_was_taken()
+        if held < 2:
             raise _Busy
         return
     # SQLite, or no chain heads yet: inside _attempt's transaction when there is one
