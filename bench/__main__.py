@@ -63,7 +63,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--samples", type=int, help="requests per page and search (200; quick 10)")
     parser.add_argument("--rows", type=int, help="rows of the roster import (5,000; quick 500)")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers (as `hongfeng serve` starts by default)"
+    )
     parser.add_argument("--only", default=SCENARIOS, help="scenarios to run, e.g. a,c")
     parser.add_argument("--write", action="store_true", help="rewrite bench/RESULTS.md's section")
     args = parser.parse_args(argv)
@@ -108,6 +110,10 @@ def run(args: argparse.Namespace) -> list[Row]:
     """Prepare, run the chosen scenarios, and return the table's rows in order."""
     say(f"migrating {_where(args.database_url)}")
     harness.setup(args.database_url)
+    if args.workers is None:  # what `hongfeng serve` would start for this database
+        from hongfeng.core.server import default_workers
+
+        args.workers = default_workers()
     say(f"database ready — {report.machine()}")
     prepare.ensure_seed(args.scale, args.seed)
     cast = prepare.bench_cast(args.scale, args.seed)

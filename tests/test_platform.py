@@ -289,6 +289,36 @@ def test_demo_command_loads_once(tmp_path):
     assert "跳过演示数据载入" in second.stdout
 
 
+@pytest.mark.parametrize(
+    ("database", "workers"),
+    [
+        ({"ENGINE": "django.db.backends.sqlite3", "NAME": "x.sqlite3"}, 3),
+        ({"ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1"}, 3),
+        ({"ENGINE": "django.db.backends.postgresql", "HOST": ""}, 3),  # the socket
+        ({"ENGINE": "django.db.backends.postgresql", "HOST": "/var/run/postgresql"}, 3),
+        ({"ENGINE": "django.db.backends.postgresql", "HOST": "db-primary"}, 5),
+        ({"ENGINE": "django.db.backends.postgresql", "HOST": "10.0.0.5"}, 5),
+    ],
+)
+def test_default_workers_follow_where_the_database_is(database, workers):
+    """Two cores: cores + 1 workers when the database shares the machine (measured faster by
+    `python -m bench`), 2 × cores + 1 when requests also wait on the network."""
+    from hongfeng.core.server import default_workers
+
+    assert default_workers(database, cores=2) == workers
+
+
+def test_serve_refuses_a_bad_worker_count(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    monkeypatch.setenv("HONGFENG_WORKERS", "many")
+    with pytest.raises(CommandError, match="HONGFENG_WORKERS"):
+        call_command("serve")
+    monkeypatch.setenv("HONGFENG_WORKERS", "0")
+    with pytest.raises(CommandError, match="至少为 1"):
+        call_command("serve")
+
+
 def test_serve_runs_gunicorn(tmp_path):
     """`hongfeng serve` starts the production server; /healthz answers through it."""
     import time

@@ -16,15 +16,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("HONGFENG_WORKERS", str(2 * (os.cpu_count() or 1) + 1))),
+            default=None,
+            help="worker 数（默认：数据库在本机时为 CPU 核数 + 1，否则为 2 × 核数 + 1）",
         )
         parser.add_argument("--timeout", type=int, default=30, help="请求超时秒数")
 
     def handle(self, *args, host, port, workers, timeout, **options):
+        from hongfeng.core.server import default_workers, run_gunicorn
+
         if not 1 <= port <= 65535:
             raise CommandError("端口应在 1–65535 之间。")
+        if workers is None:
+            configured = os.environ.get("HONGFENG_WORKERS", "")
+            try:
+                workers = int(configured) if configured else default_workers()
+            except ValueError:
+                raise CommandError("HONGFENG_WORKERS 应为整数。") from None
         if workers < 1:
             raise CommandError("worker 数至少为 1。")
-        from hongfeng.core.server import run_gunicorn
 
         run_gunicorn(host=host, port=port, workers=workers, timeout=timeout)
