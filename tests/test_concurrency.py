@@ -264,7 +264,8 @@ def test_parallel_retries_of_one_check_in_store_it_once(live_cast):
 def test_parallel_check_ins_of_one_member_store_one(live_cast):
     """5.2.9: eight different check-ins of one member at once (two phones, a double tap) —
     no row lock is held while each is judged, yet exactly one is stored: the others find the
-    place's version moved on, are judged again on the stored record and refused."""
+    place's version moved on, are judged again on the stored record and refused. Then eight
+    check-outs, then eight check-ins again: in, out, in — never two of a kind in a row."""
     import uuid
 
     from hongfeng.activities import services as activity_services
@@ -272,22 +273,29 @@ def test_parallel_check_ins_of_one_member_store_one(live_cast):
     from hongfeng.core.errors import DomainError
 
     activity, user = _running_with_one_member(live_cast, "并发双签到")
-    answers = []
+    rounds = (("in", "already_checked_in"), ("out", "not_checked_in"), ("in", "already_checked_in"))
+    for kind, refusal in rounds:
+        answers = []
 
-    def work(i):
-        data = activity_services.CheckInData(
-            kind="in", client_id=uuid.uuid4(), latitude=29.6, longitude=120.3
-        )
-        try:
-            activity_services.check_in(user=user, activity=activity, data=data)
-            answers.append("created")
-        except DomainError as error:
-            answers.append(error.code)
+        def work(i, kind=kind, answers=answers):
+            data = activity_services.CheckInData(
+                kind=kind, client_id=uuid.uuid4(), latitude=29.6, longitude=120.3
+            )
+            try:
+                activity_services.check_in(user=user, activity=activity, data=data)
+                answers.append("created")
+            except DomainError as error:
+                answers.append(error.code)
 
-    assert _in_threads(8, work) == []
-    assert sorted(answers) == ["already_checked_in"] * 7 + ["created"]
-    assert CheckIn.objects.filter(activity=activity).count() == 1
-    assert Participation.objects.get(activity=activity).checkin_version == 1
+        assert _in_threads(8, work) == []
+        assert sorted(answers) == sorted([refusal] * 7 + ["created"])
+    kinds = list(
+        CheckIn.objects.filter(activity=activity)
+        .order_by("at", "id")
+        .values_list("kind", flat=True)
+    )
+    assert kinds == ["in", "out", "in"]
+    assert Participation.objects.get(activity=activity).checkin_version == 3
     assert all(report.problems == [] for report in verify_chains())
 
 

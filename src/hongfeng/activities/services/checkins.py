@@ -6,7 +6,7 @@ is stored with flags for a person to review — never silently dropped."""
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.db import IntegrityError, connection, transaction
@@ -461,16 +461,32 @@ def _reading_by_id(user, activity_id: int):
     return read
 
 
+# The previous record "up to any time": the member's latest (the speed check of an online
+# record, whose own time is taken after the read).
+_ANY_TIME = datetime.max.replace(tzinfo=UTC)
+
+
 def _record(user, data: CheckInData, *, offset: timedelta | None, read) -> tuple[CheckIn, bool]:
     if data.kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
-    now = timezone.now()
-    try:
-        at, flags = _timing(data, now, offset)
-        refused = None
-    except DomainError as error:  # judged after the retry lookup: a retry gets its answer
-        at, flags, refused = now, [], error
-    activity, member, place = read(at)
+    offline = offset is not None
+    if offline:  # the phone's time, known before the read
+        now, refused = timezone.now(), None
+        try:
+            at, flags = _timing(data, now, offset)
+        except DomainError as error:  # judged after the retry lookup: a retry gets its answer
+            at, flags, refused = now, [], error
+    activity, member, place = read(at if offline else _ANY_TIME)
+    if not offline:
+        # Online a record counts at the server's time, taken after the read: every record
+        # the read found is then earlier, also one stored a moment before by another phone
+        # of the same member — taken before the read, such a record could count as later
+        # and escape the in/out sequence (the version check does not see time).
+        now, refused = timezone.now(), None
+        try:
+            at, flags = _timing(data, now, offset)
+        except DomainError as error:
+            at, flags, refused = now, [], error
     if place.status != ParticipationStatus.CONFIRMED:
         raise _err("not_signed_up", "您没有报名该活动（或仍在候补），不能签到。", status=403)
     history = place.history
@@ -631,9 +647,7 @@ def manual_check_in(
     if kind not in CheckInKind.values:
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
     client_id = client_id or uuid.uuid4()
-    now = timezone.now()
-    at = at or now
-    if timezone.is_naive(at):
+    if at is not None and timezone.is_naive(at):
         raise _err("invalid_time", "时间须带时区。", field="at")
 
     def write():
@@ -643,17 +657,19 @@ def manual_check_in(
         found = _existing(member, client_id, activity.pk)
         if found is not None:
             return found, False
-        if at > now + CLOCK_SKEW:
+        now = timezone.now()  # after the read: see _record
+        when = at or now
+        if when > now + CLOCK_SKEW:
             raise _err("time_in_future", "补签时间不能晚于现在。", field="at")
-        _check_window(activity, kind, at)
-        _check_sequence(place.history, kind, at)
+        _check_window(activity, kind, when)
+        _check_sequence(place.history, kind, when)
         checkin = CheckIn(
             activity=activity,
             member=member,
             kind=kind,
             method=CheckInMethod.MANUAL,
             client_id=client_id,
-            at=at,
+            at=when,
             received_at=now,
             reason=reason,
             recorded_by=actor,
