@@ -103,11 +103,15 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(q)
 
 
+# A user's member file with its unit: read by member_file_of, or beside the activity.
+_MEMBER_FILE = {"where": "t0.user_id = %s", "related": ("unit",)}
+
+
 def _member_file_select():
     from hongfeng.core import hotpath
     from hongfeng.members.models import Member
 
-    return hotpath.row_select(Member, "t0.user_id = %s", related=("unit",))
+    return hotpath.row_select(Member, **_MEMBER_FILE)
 
 
 def member_file_of(user):
@@ -119,7 +123,7 @@ def member_file_of(user):
         from hongfeng.members.models import Member
 
         # read on every volunteer request: SQL built once (see hotpath)
-        user._hf_member = hotpath.fetch_one(Member, "t0.user_id = %s", [user.pk], related=("unit",))
+        user._hf_member = hotpath.fetch_one(Member, params=[user.pk], **_MEMBER_FILE)
     return user._hf_member
 
 

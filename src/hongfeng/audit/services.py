@@ -114,23 +114,17 @@ def _head_where(where: str, params, inserting: Model | None, *, skip_locked: boo
     )
 
 
-# A head no other transaction holds, starting at a random chain and wrapping around.
-_FREE_HEAD = {"where": "t0.chain < %s", "order": "(t0.chain < %s), t0.chain"}
-
-
-def _free_head_params() -> list[int]:
-    stripes = settings.AUDIT_STRIPES
-    return [stripes, random.randrange(stripes)]  # noqa: S311 — load spreading, not security
-
-
 def _free_head(inserting: Model | None) -> AuditChainHead | None:
-    """A free head, locked (one statement), or None when every head is busy."""
+    """A head no other transaction holds, starting at a random chain and wrapping around (one
+    statement), or None when every head is busy."""
+    stripes = settings.AUDIT_STRIPES
+    start = random.randrange(stripes)  # noqa: S311 — load spreading, not security
     return _head_where(
-        _FREE_HEAD["where"],
-        _free_head_params(),
+        "t0.chain < %s",
+        [stripes, start],
         inserting,
         skip_locked=True,
-        order=_FREE_HEAD["order"],
+        order="(t0.chain < %s), t0.chain",
     )
 
 

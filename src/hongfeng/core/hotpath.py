@@ -28,7 +28,6 @@ from django.db.models.base import ModelState
 __all__ = [
     "db_value",
     "execute",
-    "execute_together",
     "fetch_all",
     "fetch_one",
     "fetch_pair",
@@ -350,9 +349,15 @@ def row_select(
     lock: bool = False,
     skip_locked: bool = False,
 ) -> RowSelect:
-    """`fetch_one`'s statement for `model` as a `RowSelect`."""
+    """`fetch_one`'s statement for `model` as a `RowSelect` (built once per shape: hot paths
+    ask for it on every request)."""
+    return _row_select(model, tuple(related), where, order, lock, skip_locked, _db().vendor)
+
+
+@cache
+def _row_select(model, related, where, order, lock, skip_locked, vendor) -> RowSelect:
     db = _db()
-    select = _select(model, tuple(related), where, order, db.vendor)
+    select = _select(model, related, where, order, vendor)
     width = sum(len(part.attnames) for part in select.parts)
     sql = f"{select.sql} LIMIT 1{_locking(lock, skip_locked, db)}"
     return RowSelect(sql=sql, width=width, _select=select)
@@ -474,42 +479,6 @@ def next_id_sql(model) -> str:
     (looked up once per process), for a read that must know a new row's key before the row is
     written — say, because the audit event written in the same statement names it."""
     return f"nextval('{_sequence(model)}'::regclass)"
-
-
-def execute_together(statements: list) -> list[int]:
-    """Run several writes — each an unsaved instance to insert (with its primary key set,
-    or to be given one) or a fixed (UPDATE/DELETE sql, params) — in one round trip on
-    PostgreSQL (data-modifying WITHs: one snapshot, none sees another's rows; constraints as
-    usual). Returns, per statement, the rows it wrote. Elsewhere one after another, in order."""
-    db = _db()
-    if db.vendor != "postgresql":
-        counts = []
-        for item in statements:
-            if isinstance(item, tuple):
-                counts.append(execute(*item))
-            else:
-                insert(item)
-                counts.append(1)
-        return counts
-    parts, params, pending = [], [], []
-    for i, item in enumerate(statements):
-        if isinstance(item, tuple):
-            sql, values = item
-            parts.append(f"s{i} AS ({sql} RETURNING 1)")
-            params += values
-            continue
-        model = type(item)
-        sql, fields = _insert_sql(model, db.vendor, item.pk is not None)
-        parts.append(f"s{i} AS ({sql})")
-        params += _insert_values(item, fields, db)
-        pending.append((i, item))
-    # only the statements' own names: their values are parameters
-    counts = ", ".join(f"(SELECT count(*) FROM s{i})" for i in range(len(statements)))  # noqa: S608
-    keys = "".join(f", (SELECT * FROM s{i})" for i, _ in pending)  # noqa: S608
-    row = _run(f"WITH {', '.join(parts)} SELECT {counts}{keys}", params, _one)
-    for (_, item), pk in zip(pending, row[len(statements) :], strict=True):
-        _inserted(item, pk, db)
-    return list(row[: len(statements)])
 
 
 @cache

@@ -290,8 +290,8 @@ def _store(place: _Place, checkin: CheckIn, event: dict) -> None:
         record_event(**event, inserting=checkin)
 
 
-def _judged_place(activity: Activity, member: Member, at, message: str, **error) -> _Place:
-    place = _read_place(activity, member, at)
+def _confirmed(place: _Place, message: str, **error) -> _Place:
+    """`place`, if it is a confirmed one (not_signed_up otherwise)."""
     if place.status != ParticipationStatus.CONFIRMED:
         raise _err("not_signed_up", message, **error)
     return place
@@ -461,6 +461,16 @@ def _reading_by_id(user, activity_id: int):
     return read
 
 
+def _timed(data: CheckInData, offset: timedelta | None):
+    """(now, when the record counts, its flags, the refusal) — a refusal is judged after the
+    retry lookup, so that a retry still gets its answer."""
+    now = timezone.now()
+    try:
+        return now, *_timing(data, now, offset), None
+    except DomainError as error:
+        return now, now, [], error
+
+
 # The previous record "up to any time": the member's latest (the speed check of an online
 # record, whose own time is taken after the read).
 _ANY_TIME = datetime.max.replace(tzinfo=UTC)
@@ -471,24 +481,15 @@ def _record(user, data: CheckInData, *, offset: timedelta | None, read) -> tuple
         raise _err("invalid_choice", "kind 须为 in（签到）或 out（签退）。", field="kind")
     offline = offset is not None
     if offline:  # the phone's time, known before the read
-        now, refused = timezone.now(), None
-        try:
-            at, flags = _timing(data, now, offset)
-        except DomainError as error:  # judged after the retry lookup: a retry gets its answer
-            at, flags, refused = now, [], error
+        now, at, flags, refused = _timed(data, offset)
     activity, member, place = read(at if offline else _ANY_TIME)
     if not offline:
         # Online a record counts at the server's time, taken after the read: every record
         # the read found is then earlier, also one stored a moment before by another phone
         # of the same member — taken before the read, such a record could count as later
         # and escape the in/out sequence (the version check does not see time).
-        now, refused = timezone.now(), None
-        try:
-            at, flags = _timing(data, now, offset)
-        except DomainError as error:
-            at, flags, refused = now, [], error
-    if place.status != ParticipationStatus.CONFIRMED:
-        raise _err("not_signed_up", "您没有报名该活动（或仍在候补），不能签到。", status=403)
+        now, at, flags, refused = _timed(data, offset)
+    _confirmed(place, "您没有报名该活动（或仍在候补），不能签到。", status=403)
     history = place.history
     records = _own_records(history, activity)
     retried = [r.pk for r in records if r.client_id == data.client_id]
@@ -498,7 +499,7 @@ def _record(user, data: CheckInData, *, offset: timedelta | None, read) -> tuple
         raise refused
     _check_window(activity, data.kind, at)
     _check_sequence(records, data.kind, at)
-    method, distance = _place(activity, data, at, flags, offline=offset is not None)
+    method, distance = _place(activity, data, at, flags, offline=offline)
     lat = data.latitude if data.latitude is not None else activity.latitude
     lon = data.longitude if data.longitude is not None else activity.longitude
     if _speed_flag(history, at, lat, lon):
@@ -651,8 +652,10 @@ def manual_check_in(
         raise _err("invalid_time", "时间须带时区。", field="at")
 
     def write():
-        place = _judged_place(
-            activity, member, None, "该队员没有报名该活动（或仍在候补）。", field="member_id"
+        place = _confirmed(
+            _read_place(activity, member, None),
+            "该队员没有报名该活动（或仍在候补）。",
+            field="member_id",
         )
         found = _existing(member, client_id, activity.pk)
         if found is not None:
