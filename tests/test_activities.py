@@ -453,6 +453,40 @@ class TestGeofence:
         assert again.status_code == 409 and again.json()["code"] == "already_checked_in"
         assert CheckIn.objects.filter(activity=activity).count() == 1
 
+    def test_the_answer_is_the_response_schemas_json(self, cast, api_as):
+        """The check-in's answer is built without the schema (activities.api._checkin_body,
+        the hot path): it must be exactly what CheckInOut renders, flagged record included."""
+        from hongfeng.activities.api import CheckInOut
+
+        activity, _user = _joined(cast)
+        body = {
+            "kind": "in",
+            "client_id": str(uuid.uuid4()),
+            "latitude": _north(900),
+            "longitude": LON,
+            "accuracy_m": 12.5,
+            "allow_review": True,
+        }
+        answer = api_as("volunteer").post(f"/activities/{activity.pk}/checkins", body).json()
+        record = CheckIn.objects.get(pk=answer["id"])
+        expected = CheckInOut(
+            id=record.pk,
+            activity_id=record.activity_id,
+            kind=record.kind,
+            method=record.method,
+            method_label=record.get_method_display(),
+            client_id=record.client_id,
+            at=record.at,
+            offline=record.offline,
+            distance_m=record.distance_m,
+            accuracy_m=record.accuracy_m,
+            flags=record.flags,
+            flag_labels=record.flag_labels(),
+            flagged=record.flagged,
+        ).model_dump(mode="json")
+        assert answer == expected
+        assert answer["flagged"] and answer["flag_labels"] and answer["at"].endswith("Z")
+
     def test_outside_the_time_window(self, cast):
         activity, user = _joined(cast, starts_at=timezone.now() + timedelta(hours=2))
         with pytest.raises(DomainError) as error:

@@ -320,3 +320,16 @@ def test_a_check_in_is_three_statements(live_cast, django_assert_num_queries):
     stored = CheckIn.objects.get(activity=activity)
     assert stored.pk == response.json()["id"] and stored.recorded_by_id == user.pk
     assert all(report.problems == [] for report in verify_chains())
+
+
+def test_places_leave_room_for_their_updates(db):
+    """activities 0005: every check-in moves its place's version on; with room left on the
+    page (fillfactor) that update stays on the page and touches none of the six indexes."""
+    from importlib import import_module
+
+    migration = import_module("hongfeng.activities.migrations.0005_participation_fillfactor")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'activities_participation'")
+        (options,) = cursor.fetchone()
+    assert f"fillfactor={migration.FILLFACTOR}" in (options or [])

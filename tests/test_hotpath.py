@@ -108,6 +108,68 @@ def test_insert_stores_what_save_would(cast):
     assert found.pk == checkin.pk
 
 
+def _orm_parameters(instance, fields) -> list:
+    return [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+
+
+def _comparable(values) -> list:
+    """(type, value) of each parameter; PostgreSQL's JSON wrapper compared by what it wraps."""
+    return [(type(v), getattr(v, "obj", v)) for v in values]
+
+
+def _unsaved_checkin(cast, **values) -> CheckIn:
+    at = timezone.now()
+    return CheckIn(
+        activity=_published(cast),
+        member=Member.objects.get(user=cast.users["volunteer"]),
+        kind="in",
+        method="gps",
+        at=at,
+        received_at=at,
+        latitude=LAT,
+        longitude=LON,
+        accuracy_m=12.0,
+        flags=["outside_fence"],
+        flagged=True,
+        recorded_by=cast.users["volunteer"],
+        **values,
+    )
+
+
+@pytest.mark.parametrize("model", [CheckIn, AuditEvent, Participation, PointsEntry])
+def test_insert_parameters_are_the_orms_for_every_field_kind(cast, model):
+    """The shortcut for plain field kinds (core.hotpath._preparers) gives what the ORM's
+    get_db_prep_save gives — equal values of the same types (PostgreSQL wraps integers in
+    sized types) — and the rest go the ORM's way."""
+    instance = {
+        CheckIn: lambda: _unsaved_checkin(cast),
+        AuditEvent: lambda: AuditEvent.objects.order_by("-id").first(),
+        Participation: lambda: Participation.objects.order_by("-id").first(),
+        PointsEntry: lambda: PointsEntry.objects.order_by("-id").first(),
+    }[model]()
+    if instance is None:
+        pytest.skip(f"the demo holds no {model.__name__}")
+    fields = tuple(model._meta.concrete_fields)
+    fast, slow = (
+        hotpath._insert_values(instance, fields, connection),
+        _orm_parameters(instance, fields),
+    )
+    assert _comparable(fast) == _comparable(slow)
+
+
+def test_insert_parameters_of_other_types_take_the_orms_way(cast):
+    """A value not of the field's plain type (a string for a number, an enum member for a
+    string) is converted exactly as the ORM converts it."""
+    checkin = _unsaved_checkin(cast, distance_m=Decimal("12.5"))
+    checkin.latitude, checkin.offline = "30.1", 0
+    fields = tuple(CheckIn._meta.concrete_fields)
+    fast = hotpath._insert_values(checkin, fields, connection)
+    assert _comparable(fast) == _comparable(_orm_parameters(checkin, fields))
+    by_name = dict(zip([f.attname for f in fields], fast, strict=True))
+    assert by_name["latitude"] == 30.1 and by_name["distance_m"] == 12.5
+    assert by_name["offline"] is False
+
+
 def test_decimals_and_dates_convert_as_the_orm_does(cast):
     member = Member.objects.get(user=cast.users["volunteer"])
     entry = PointsEntry.objects.filter(member=member).first()

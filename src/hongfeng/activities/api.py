@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from hongfeng.accounts import access
 from hongfeng.activities import qr, selectors, services
@@ -438,7 +440,11 @@ def qr_code(request, activity_id: Id):
     }
 
 
-class CheckInIn(Schema):
+class CheckInIn(BaseModel):
+    """A check-in's body. A plain pydantic model, not a ninja Schema: a Schema wraps its input
+    for reading ORM objects, which a request body never is, at a cost the check-in hot path
+    notices."""
+
     kind: CheckInKind
     client_id: uuid.UUID = Field(..., description="手机端生成的 UUID：重试不会重复记录")
     device_time: datetime | None = None
@@ -466,21 +472,26 @@ class CheckInOut(Schema):
 
 
 def _checkin_body(checkin: CheckIn) -> dict:
-    return CheckInOut(
-        id=checkin.pk,
-        activity_id=checkin.activity_id,
-        kind=checkin.kind,
-        method=checkin.method,
-        method_label=checkin.get_method_display(),
-        client_id=checkin.client_id,
-        at=checkin.at,
-        offline=checkin.offline,
-        distance_m=checkin.distance_m,
-        accuracy_m=checkin.accuracy_m,
-        flags=checkin.flags,
-        flag_labels=checkin.flag_labels(),
-        flagged=checkin.flagged,
-    ).model_dump(mode="json")
+    """`CheckInOut`'s JSON for a record, built directly: the record's values already have the
+    schema's types, and on the check-in hot path constructing and dumping the model cost ~5 %
+    of the request (python -m bench, a2). A test holds it equal to the schema's own dump."""
+    return to_jsonable_python(
+        {
+            "id": checkin.pk,
+            "activity_id": checkin.activity_id,
+            "kind": checkin.kind,
+            "method": checkin.method,
+            "method_label": checkin.get_method_display(),
+            "client_id": checkin.client_id,
+            "at": checkin.at,
+            "offline": checkin.offline,
+            "distance_m": checkin.distance_m,
+            "accuracy_m": checkin.accuracy_m,
+            "flags": checkin.flags,
+            "flag_labels": checkin.flag_labels(),
+            "flagged": checkin.flagged,
+        }
+    )
 
 
 def _checkin_data(payload) -> services.CheckInData:
