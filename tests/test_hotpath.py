@@ -42,6 +42,34 @@ def test_fetch_one_matches_the_orm_with_related_rows(cast):
     assert not fast._state.adding and fast._state.db == slow._state.db
 
 
+def test_a_narrowed_read_defers_the_rest_as_only_does(cast, django_assert_num_queries):
+    """row_select(only=...): the fields named are read as the ORM reads them, the others are
+    deferred as QuerySet.only leaves them — loaded from the database when touched."""
+    activity = _published(cast, audience_categories=["student"])
+    path = activity.audience_unit.path
+    select = hotpath.row_select(
+        Activity,
+        "t0.id = %s",
+        related=("audience_unit",),
+        only={"": ("title", "starts_at", "audience_unit"), "audience_unit": ("path",)},
+    )
+    with django_assert_num_queries(1):
+        row = hotpath.fetch_rows(select.sql, [activity.pk])[0]
+        fast = select.build(row)
+        assert (fast.pk, fast.title, fast.starts_at) == (
+            activity.pk,
+            activity.title,
+            activity.starts_at,
+        )
+        assert fast.audience_unit.path == path
+    slow = Activity.objects.only("title", "starts_at", "audience_unit").get(pk=activity.pk)
+    assert fast.get_deferred_fields() == slow.get_deferred_fields()
+    assert "audience_categories" in fast.get_deferred_fields()
+    assert fast.audience_unit.get_deferred_fields() >= {"name", "parent_id"}
+    with django_assert_num_queries(1):
+        assert fast.audience_categories == ["student"]
+
+
 def test_fetch_one_reads_related_objects_without_another_query(cast, django_assert_num_queries):
     user = cast.users["volunteer"]
     with django_assert_num_queries(1):

@@ -153,11 +153,29 @@ def _converters(fields, alias: str) -> tuple:
     return tuple(found)
 
 
+def _chosen(model: type[Model], names: tuple[str, ...] | None) -> list:
+    """The concrete fields read of `model`: all, or those named (the primary key always)."""
+    if names is None:
+        return list(model._meta.concrete_fields)
+    fields = [model._meta.get_field(name) for name in names]
+    return fields if model._meta.pk in fields else [model._meta.pk, *fields]
+
+
 @cache
-def _select(model: type[Model], related: tuple[str, ...], where: str, order: str, vendor: str):
+def _select(
+    model: type[Model],
+    related: tuple[str, ...],
+    where: str,
+    order: str,
+    vendor: str,
+    only: tuple[tuple[str, tuple[str, ...]], ...] = (),
+):
     """Build (once per shape and database vendor) the SELECT for `model` joined to the targets
-    of the foreign keys named in `related`. `where` and `order` refer to the main table as t0."""
+    of the foreign keys named in `related`. `where` and `order` refer to the main table as t0.
+    `only`: (relation name, or "" for `model` itself; the fields to read of it) — the others
+    are left deferred, as `QuerySet.only` leaves them: read from the database if touched."""
     del vendor  # part of the cache key only: converters differ between backends
+    only = dict(only)
     columns, parts, joins = [], [], []
     tables = [(model, "t0", None)]
     for index, name in enumerate(related, start=1):
@@ -171,7 +189,7 @@ def _select(model: type[Model], related: tuple[str, ...], where: str, order: str
         )
         tables.append((target, alias, fk.name))
     for table_model, alias, link in tables:
-        fields = table_model._meta.concrete_fields
+        fields = _chosen(table_model, only.get(link or ""))
         parts.append(
             _Part(
                 model=table_model,
@@ -345,19 +363,24 @@ def row_select(
     where: str,
     *,
     related=(),
+    only: dict[str, tuple[str, ...]] | None = None,
     order: str = "",
     lock: bool = False,
     skip_locked: bool = False,
 ) -> RowSelect:
     """`fetch_one`'s statement for `model` as a `RowSelect` (built once per shape: hot paths
-    ask for it on every request)."""
-    return _row_select(model, tuple(related), where, order, lock, skip_locked, _db().vendor)
+    ask for it on every request). `only`: {relation name, or "" for `model`: field names} to
+    read just those columns of it (see `_select`)."""
+    narrowed = tuple(sorted((only or {}).items()))
+    return _row_select(
+        model, tuple(related), where, order, lock, skip_locked, _db().vendor, narrowed
+    )
 
 
 @cache
-def _row_select(model, related, where, order, lock, skip_locked, vendor) -> RowSelect:
+def _row_select(model, related, where, order, lock, skip_locked, vendor, only) -> RowSelect:
     db = _db()
-    select = _select(model, related, where, order, vendor)
+    select = _select(model, related, where, order, vendor, only)
     width = sum(len(part.attnames) for part in select.parts)
     sql = f"{select.sql} LIMIT 1{_locking(lock, skip_locked, db)}"
     return RowSelect(sql=sql, width=width, _select=select)
