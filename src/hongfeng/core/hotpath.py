@@ -74,9 +74,16 @@ def _db():
     return connections[DEFAULT_DB_ALIAS]
 
 
+@cache
+def _vendor() -> str:
+    """The default database's vendor, fixed for the life of the process (asked several times
+    per request; looking the wrapper up goes through a thread-local each time)."""
+    return _db().vendor
+
+
 def is_postgresql() -> bool:
     """Whether the default database is PostgreSQL (where the one-round-trip forms apply)."""
-    return _db().vendor == "postgresql"
+    return _vendor() == "postgresql"
 
 
 def _run(sql: str, params, read):
@@ -317,7 +324,7 @@ def _values_select(
 
 def values_select(model, fields, where: str, *, extra=(), order: str = "") -> ValuesSelect:
     """`fetch_values`' statement (without a lock) as a `ValuesSelect`."""
-    return _values_select(model, tuple(fields), tuple(extra), where, order, _db().vendor)
+    return _values_select(model, tuple(fields), tuple(extra), where, order, _vendor())
 
 
 def fetch_values(
@@ -373,7 +380,7 @@ def row_select(
     read just those columns of it (see `_select`)."""
     narrowed = tuple(sorted((only or {}).items()))
     return _row_select(
-        model, tuple(related), where, order, lock, skip_locked, _db().vendor, narrowed
+        model, tuple(related), where, order, lock, skip_locked, _vendor(), narrowed
     )
 
 
