@@ -379,9 +379,7 @@ def row_select(
     ask for it on every request). `only`: {relation name, or "" for `model`: field names} to
     read just those columns of it (see `_select`)."""
     narrowed = tuple(sorted((only or {}).items()))
-    return _row_select(
-        model, tuple(related), where, order, lock, skip_locked, _vendor(), narrowed
-    )
+    return _row_select(model, tuple(related), where, order, lock, skip_locked, _vendor(), narrowed)
 
 
 @cache
