@@ -186,21 +186,23 @@ def bench_fanout(actor, unit, audience, sampler) -> Row:
 # ---- over HTTP -----------------------------------------------------------------------------
 
 
-def ping_baseline(server, tokens: list[str], clients: int, *, warm: bool = True) -> dict:
-    """Warm every token and worker first (each token's first use touches `last_used_at`) unless
-    that was done already, then measure the no-op: one authenticated ping per token."""
+def ping_baseline(server, tokens: list[str], clients: int) -> dict:
+    """Warm every token and worker first (each token's first use touches `last_used_at`), then
+    measure the no-op: one authenticated ping per token."""
     ping = [("GET", "/api/v1/ping", bearer(t), None) for t in tokens]
-    if warm:
-        drive(server.port, ping, clients)
-    meter = CpuMeter(server)
-    before = meter.start()
-    results, seconds = drive(server.port, ping, clients)
+    drive(server.port, ping, clients)
+    return _ping_base(*_driven(server, ping, clients))
+
+
+def _ping_base(results: list, seconds: float, cpu: dict) -> dict:
+    """The ping's figures as a baseline (its throughput, CPU per request and latencies); a ping
+    that failed stops the bench."""
     bad = [r for r in results if r[0] != 200]
     if bad:
         raise RuntimeError(f"ping failed: {bad[:3]}")
     return {
         "throughput": len(results) / seconds,
-        "cpu": meter.per_request(before, len(results)),
+        "cpu": cpu,
         **latency([ms for _, ms, _ in results]),
     }
 
@@ -213,8 +215,8 @@ def _alternating(server, pings: list[tuple], work: list[tuple], clients: int):
     """The ping and the measured requests in ROUNDS alternating slices (ping, work, ping,
     work, …), each side's figures summed over its slices: a machine whose speed drifts during
     a run (this one's moved by ±30 % between identical runs) then slows or speeds both sides
-    alike, and the ratio compares like with like. Returns the ping's baseline (as
-    `ping_baseline` gives it), and the work's results, seconds and CPU per request."""
+    alike, and the ratio compares like with like. Returns the ping's baseline (`_ping_base`),
+    and the work's results, seconds and CPU per request."""
     sides = {"ping": [[], 0.0, {}], "work": [[], 0.0, {}]}
     for k in range(ROUNDS):
         for side, requests in (("ping", pings), ("work", work)):
@@ -227,16 +229,7 @@ def _alternating(server, pings: list[tuple], work: list[tuple], clients: int):
                 total[2][group] = total[2].get(group, 0.0) + ms * len(part)
     for total in sides.values():
         total[2] = {group: ms / max(len(total[0]), 1) for group, ms in total[2].items()}
-    ping_results, ping_seconds, ping_cpu = sides["ping"]
-    bad = [r for r in ping_results if r[0] != 200]
-    if bad:
-        raise RuntimeError(f"ping failed: {bad[:3]}")
-    base = {
-        "throughput": len(ping_results) / ping_seconds,
-        "cpu": ping_cpu,
-        **latency([ms for _, ms, _ in ping_results]),
-    }
-    return base, *sides["work"]
+    return _ping_base(*sides["ping"]), *sides["work"]
 
 
 def _driven(server, requests: list[tuple], clients: int) -> tuple[list, float, dict]:

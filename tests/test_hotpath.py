@@ -103,27 +103,32 @@ def test_fetch_all_orders_and_returns_nothing_when_nothing_matches(cast):
     assert hotpath.fetch_one(Member, "t0.id = %s", [-1]) is None
 
 
+def _unsaved_checkin(cast, **values) -> CheckIn:
+    """A new GPS check-in of the demo volunteer (flagged), with `values` in place of the
+    defaults."""
+    at = timezone.now()
+    fields = {
+        "activity": _published(cast),
+        "member": Member.objects.get(user=cast.users["volunteer"]),
+        "kind": "in",
+        "method": "gps",
+        "at": at,
+        "received_at": at,
+        "latitude": LAT,
+        "longitude": LON,
+        "accuracy_m": 12.0,
+        "flags": ["outside_fence"],
+        "flagged": True,
+        "recorded_by": cast.users["volunteer"],
+    }
+    return CheckIn(**{**fields, **values})
+
+
 def test_insert_stores_what_save_would(cast):
-    activity = _published(cast)
     member = Member.objects.get(user=cast.users["volunteer"])
     client_id = uuid.uuid4()
     at = timezone.now() - timedelta(minutes=3)
-    checkin = hotpath.insert(
-        CheckIn(
-            activity=activity,
-            member=member,
-            kind="in",
-            method="gps",
-            client_id=client_id,
-            at=at,
-            received_at=at,
-            latitude=LAT,
-            longitude=LON,
-            flags=["outside_fence"],
-            flagged=True,
-            recorded_by=cast.users["volunteer"],
-        )
-    )
+    checkin = hotpath.insert(_unsaved_checkin(cast, client_id=client_id, at=at, received_at=at))
     assert checkin.pk and not checkin._state.adding
     stored = CheckIn.objects.get(pk=checkin.pk)
     assert (stored.client_id, stored.at, stored.flags) == (client_id, at, ["outside_fence"])
@@ -143,25 +148,6 @@ def _orm_parameters(instance, fields) -> list:
 def _comparable(values) -> list:
     """(type, value) of each parameter; PostgreSQL's JSON wrapper compared by what it wraps."""
     return [(type(v), getattr(v, "obj", v)) for v in values]
-
-
-def _unsaved_checkin(cast, **values) -> CheckIn:
-    at = timezone.now()
-    return CheckIn(
-        activity=_published(cast),
-        member=Member.objects.get(user=cast.users["volunteer"]),
-        kind="in",
-        method="gps",
-        at=at,
-        received_at=at,
-        latitude=LAT,
-        longitude=LON,
-        accuracy_m=12.0,
-        flags=["outside_fence"],
-        flagged=True,
-        recorded_by=cast.users["volunteer"],
-        **values,
-    )
 
 
 @pytest.mark.parametrize("model", [CheckIn, AuditEvent, Participation, PointsEntry])

@@ -477,7 +477,7 @@ def _insert_values(instance: Model, fields, db) -> list:
         if kind is not None:
             value = getattr(instance, attname)
             if value is None or type(value) is kind:
-                values.append(value if adapter is None or value is None else adapter(value))
+                values.append(adapter(value) if adapter and value is not None else value)
                 continue
         values.append(field.get_db_prep_save(field.pre_save(instance, True), db))
     return values
