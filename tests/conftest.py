@@ -2,8 +2,11 @@
 session through the real services), API clients per cast member, and fast password hashing."""
 
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 
@@ -14,7 +17,21 @@ from hongfeng.core import demo
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _travel_from_environment():
+    """HONGFENG_TEST_NOW=2027-01-01T00:00 runs the whole suite as if it started then (local time,
+    Asia/Shanghai; the clock keeps ticking). The suite must pass on any day of the year: hunt
+    date dependence with month, quarter and year ends and the Chinese holidays."""
+    value = os.environ.get("HONGFENG_TEST_NOW")
+    if not value:
+        return
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    time_machine.travel(moment, tick=True).start()
+
+
 def pytest_configure(config):
+    _travel_from_environment()
     # Argon2 is what production uses (tests/accounts/test_passwords.py proves it); the suite
     # itself logs people in hundreds of times, so it hashes with a fast algorithm.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -522,9 +522,10 @@ RUNS_TEAM_ACTIVITY = {
 
 @pytest.mark.parametrize("who", [*sorted(TARGETS), "sibling_captain", "outside_captain"])
 def test_activity_read_and_run(cast, api_as, who):
+    from hongfeng.activities.demo import CURRENT_PATROL
     from hongfeng.activities.models import Activity
 
-    activity = Activity.objects.get(title="枫桥镇白天街面巡逻")
+    activity = Activity.objects.get(title__in=CURRENT_PATROL)
     api = api_as(who)
     sees = who in SEES_TEAM_ACTIVITY
     assert api.get(f"/activities/{activity.pk}").status_code == (200 if sees else 404)

@@ -3,8 +3,9 @@ rewrite history, automatic and idempotent awarding on evaluation, correction ent
 change, levels at every boundary (7.2.2), cached totals that equal the ledger."""
 
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -385,29 +386,158 @@ def test_rating_api_scope_and_public_page(cast, api_as, anon_api, client):
     assert bad.json()["code"] == "not_an_association"
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _served(cast, members, at, *, hours=2, title="坚持服务"):
+    """An activity of the 红枫义警总队 held at `at` (local), evaluated the next day with settled
+    hours and points for `members` — what evaluation leaves behind, built directly."""
+    from hongfeng.activities.models import (
+        Activity,
+        ActivityStatus,
+        HoursEntry,
+        HoursSource,
+        Participation,
+        ParticipationStatus,
+    )
+
+    captain = cast.users["captain"]
+    team = cast.units["hongfeng"]
+    starts = at
+    ends = starts + timedelta(hours=hours)
+    activity = Activity.objects.create(
+        kind="patrol",
+        title=title,
+        unit=team,
+        audience_unit=team,
+        place="枫桥",
+        latitude=LAT,
+        longitude=LON,
+        starts_at=starts,
+        ends_at=ends,
+        capacity=len(members),
+        difficulty="normal",
+        risk_assessment="两人一组",
+        status=ActivityStatus.EVALUATED,
+        created_by=captain,
+        published_at=starts - timedelta(days=3),
+        evaluated_at=ends + timedelta(days=1),
+        checkout_due_at=ends + timedelta(minutes=30),
+        checkouts_swept_at=ends + timedelta(minutes=30),
+    )
+    for member in members:
+        Participation.objects.create(
+            activity=activity,
+            member=member,
+            status=ParticipationStatus.CONFIRMED,
+            queued_at=starts - timedelta(days=2),
+            updated_at=starts - timedelta(days=2),
+            quality="good",
+            rated_by=captain,
+            rated_at=ends + timedelta(days=1),
+        )
+        HoursEntry.objects.create(
+            activity=activity,
+            member=member,
+            hours=Decimal(hours),
+            source=HoursSource.CHECKINS,
+            recorded_by=captain,
+            recorded_at=ends + timedelta(days=1),
+        )
+    with time_machine.travel(ends + timedelta(days=1), tick=False):
+        services.award_activity_points(activity=activity, actor=captain)
+    return activity
+
+
+def _board(api, cast, month):
+    answer = api.get("/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": month})
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def _mine(rows, member):
+    from hongfeng.core.masking import mask_name
+
+    name = mask_name(member.name)
+    return [r for r in rows if r["name"] == name and r["unit"] == member.unit.name]
+
+
+@pytest.mark.parametrize(
+    "today",
+    [
+        datetime(2031, 1, 1, 0, 30, tzinfo=SHANGHAI),  # New Year's night: the year turned too
+        datetime(2031, 1, 20, 12, tzinfo=SHANGHAI),
+        datetime(2031, 1, 31, 23, 59, tzinfo=SHANGHAI),
+    ],
+)
+def test_leaderboard_counts_service_by_the_activitys_month(cast, api_as, today):
+    """Points count in the month the service was done, not the day it was evaluated; a run of
+    months that reached last month is still a run all through this month (it used to vanish
+    on the 1st, issue 15 §1); a month without service ends it."""
+    steady, lapsed = list(
+        Member.objects.filter(
+            unit__path__startswith=cast.units["hongfeng"].path, status__in=["active", "core"]
+        ).order_by("pk")[:2]
+    )
+    for last_day in (date(2030, 10, 31), date(2030, 11, 30), date(2030, 12, 31)):
+        # 23:00 on a month's last evening (local): that month, though it ends in the next one
+        # and is evaluated there, and though it is still the same day in UTC.
+        _served(cast, [steady], datetime.combine(last_day, time(23), SHANGHAI))
+    _served(cast, [lapsed], datetime(2030, 10, 15, 9, tzinfo=SHANGHAI))
+    with time_machine.travel(today, tick=False):
+        api = api_as("captain")  # a token issued "now"
+        december = _board(api, cast, "2030-12")
+        january = _board(api, cast, "2031-01")
+    [top] = _mine(december["top"], steady)
+    assert Decimal(top["this"]) == Decimal(20) and Decimal(top["last"]) == Decimal(20)
+    assert not _mine(december["improved"], steady)  # 20 then 20: no improvement
+    assert [r["months"] for r in _mine(december["steady"], steady)] == [3]
+    assert not _mine(january["top"], steady)  # December's points stay in December
+    assert [r["months"] for r in _mine(january["steady"], steady)] == [3]
+    assert not _mine(january["steady"] + december["steady"], lapsed)
+
+
+def test_a_finished_month_without_service_ends_the_run(cast, api_as):
+    member = Member.objects.filter(
+        unit__path__startswith=cast.units["hongfeng"].path, status__in=["active", "core"]
+    ).first()
+    _served(cast, [member], datetime(2030, 9, 10, 9, tzinfo=SHANGHAI))
+    _served(cast, [member], datetime(2030, 10, 10, 9, tzinfo=SHANGHAI), hours=3)
+    with time_machine.travel(datetime(2031, 3, 1, 9, tzinfo=SHANGHAI), tick=False):
+        api = api_as("captain")
+        november = _board(api, cast, "2030-11")
+        october = _board(api, cast, "2030-10")
+    assert not _mine(november["steady"], member)  # November is over: no grace
+    assert [r["months"] for r in _mine(october["steady"], member)] == [2]
+    [row] = _mine(october["improved"], member)
+    assert Decimal(row["delta"]) == Decimal(10)  # 3 h × 10 in October against 2 h × 10
+
+
 def test_leaderboard_and_ranking_page(cast, api_as, page_as, django_assert_max_num_queries):
-    month = timezone.localdate().strftime("%Y-%m")
-    board = api_as("captain").get(
-        "/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": month}
+    members = list(
+        Member.objects.filter(
+            unit__path__startswith=cast.units["hongfeng"].path, status__in=["active", "core"]
+        ).order_by("pk")[:3]
     )
-    assert board.status_code == 200
-    body = board.json()
-    names = {
-        m.name for m in Member.objects.filter(unit__path__startswith=cast.units["hongfeng"].path)
-    }
-    for row in body["top"] + body["improved"] + body["steady"]:
-        assert row["name"] not in names or len(row["name"]) == 1  # masked
-    assert body["top"] and body["steady"]
-    assert (
-        api_as("outsider")
-        .get("/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": month})
-        .status_code
-        == 404
-    )
-    client = page_as("captain")
-    with django_assert_max_num_queries(40):
-        text = client.get("/points/ranking/").content.decode()
+    _served(cast, members, datetime(2030, 11, 12, 9, tzinfo=SHANGHAI))
+    _served(cast, members[:1], datetime(2030, 12, 2, 9, tzinfo=SHANGHAI))
+    with time_machine.travel(datetime(2030, 12, 8, 10, tzinfo=SHANGHAI), tick=False):
+        body = _board(api_as("captain"), cast, "2030-12")
+        names = {m.name for m in members}
+        for row in body["top"] + body["improved"] + body["steady"]:
+            assert row["name"] not in names  # masked
+        assert _mine(body["top"], members[0]) and _mine(body["steady"], members[0])
+        assert (
+            api_as("outsider")
+            .get("/leaderboard", {"unit_id": cast.units["hongfeng"].pk, "month": "2030-12"})
+            .status_code
+            == 404
+        )
+        client = page_as("captain")
+        with django_assert_max_num_queries(40):
+            text = client.get("/points/ranking/").content.decode()
     assert "年度星级评定" in text and "坚持服务" in text and "表彰统计" in text
+    assert "2030年12月" in text
     response = client.post(
         "/points/ranking/", {"association": cast.units["zhuji"].pk, "year": "2026"}
     )
@@ -527,3 +657,18 @@ def test_points_access_matrix(cast, api_as, who):
     year = timezone.localdate().year
     rating = api.post("/star-ratings", {"association_id": cast.units["zhuji"].pk, "year": year})
     assert rating.status_code == allowed
+
+
+def test_ranking_page_shows_last_month_until_this_one_has_points(cast, page_as):
+    """On the 1st nothing is evaluated yet: the page shows the month before, says so, and links
+    back a month; a month asked for is shown as it is, even empty."""
+    member = Member.objects.get(user=cast.users["volunteer"])
+    _served(cast, [member], datetime(2030, 11, 20, 9, tzinfo=SHANGHAI))
+    with time_machine.travel(datetime(2030, 12, 1, 8, tzinfo=SHANGHAI), tick=False):
+        client = page_as("volunteer")
+        text = client.get("/points/ranking/").content.decode()
+        asked = client.get("/points/ranking/?month=2030-12").content.decode()
+    assert "2030年11月 排行" in text and "本月还没有已评价的活动" in text
+    assert "month=2030-10" in text and "month=2030-12" in text
+    assert "2030年12月 排行" in asked and "这个月还没有积分记录" in asked
+    assert "month=2031-01" not in asked  # the future has no board

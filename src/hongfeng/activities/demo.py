@@ -122,6 +122,16 @@ _HISTORY = [
 ]
 
 
+# The patrol running while the demo is shown: named after the local time it runs at.
+CURRENT_PATROL = ("枫桥镇白天街面巡逻", "枫桥镇夜间街面巡逻")
+
+
+def current_patrol_title(starts: datetime) -> str:
+    """A patrol starting between 06:00 and 16:59 (local) is a day patrol; any other a night one —
+    a demo started at 23:00 used to show a 白天 patrol running until 04:00."""
+    return CURRENT_PATROL[0] if 6 <= timezone.localtime(starts).hour < 17 else CURRENT_PATROL[1]
+
+
 def _at(now: datetime, days: int, hour: int) -> datetime:
     local = timezone.localtime(now) + timedelta(days=days)
     return local.replace(hour=hour, minute=0, second=0, microsecond=0)
@@ -323,7 +333,8 @@ def _data(kind, title, place, starts, hours, capacity, **extra) -> services.Acti
 
 
 def _current(rng, now, cast) -> None:
-    """In progress now: 张三 and others checked in by GPS, one flagged outside the fence."""
+    """In progress now (started on the last full hour before this one, five hours long, named
+    after its local time): 张三 and others checked in by GPS, one flagged outside the fence."""
     captain = cast.users["captain"]
     team = cast.units["hongfeng"]
     local = timezone.localtime(now)
@@ -333,7 +344,13 @@ def _current(rng, now, cast) -> None:
         unit=team,
         audience_unit=team,
         data=_data(
-            ActivityKind.PATROL, "枫桥镇白天街面巡逻", "枫桥镇中心街", starts, 5, 12, radius_m=400
+            ActivityKind.PATROL,
+            current_patrol_title(starts),
+            "枫桥镇中心街",
+            starts,
+            5,
+            12,
+            radius_m=400,
         ),
     )
     activity = services.publish_activity(actor=captain, activity=activity)
@@ -466,4 +483,4 @@ def _attendance(cast, today: date) -> None:
     )
 
 
-__all__ = ["FENGQIAO", "build"]
+__all__ = ["CURRENT_PATROL", "FENGQIAO", "build", "current_patrol_title"]

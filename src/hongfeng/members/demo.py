@@ -5,6 +5,8 @@ and skill, with certificates, insurance, equipment and 1+1 partners (5.2.6, 5.2.
 import random
 from datetime import date, timedelta
 
+from django.utils import timezone
+
 from hongfeng.core.idnumber import check_character
 from hongfeng.members import services
 from hongfeng.members.catalogue import SKILLS
@@ -75,7 +77,7 @@ def build(cast) -> None:
     for code, label in SKILLS:  # a flushed test database has lost the migration's rows
         Skill.objects.get_or_create(code=code, defaults={"name": label})
     skills = [code for code, _ in SKILLS]
-    today = date(2026, 11, 1)
+    today = timezone.localdate()
     members = []
     for i, (key, name, mobile, unit_key, status) in enumerate(CAST_MEMBERS):
         born = date(1975 + i * 5, 3 + i, 10 + i)

@@ -40,10 +40,42 @@ def entries_of(member):
     )
 
 
-def _previous_month(month):
+def previous_month(month):
+    """The first day of the month before `month` (a first of a month)."""
     from datetime import timedelta
 
     return (month - timedelta(days=1)).replace(day=1)
+
+
+def _in_month(start, end):
+    """Ledger entries that belong to the month [start, end): an activity's points (and their
+    corrections) by the day the activity took place, whenever it was evaluated; other entries
+    (awards, penalties, redemptions) by the day they were made. The annual team rating counts
+    by the activity's start as well (services.team_points)."""
+    from django.db.models import Q
+
+    return Q(
+        points_entries__activity__starts_at__gte=start,
+        points_entries__activity__starts_at__lt=end,
+    ) | Q(
+        points_entries__activity__isnull=True,
+        points_entries__created_at__gte=start,
+        points_entries__created_at__lt=end,
+    )
+
+
+def _streak(seen: set, month, *, running: bool) -> int:
+    """Consecutive months with settled service ending at `month`. While `month` is still
+    running (`running`), a streak that ran to the month before is still a streak: on the 1st
+    nobody has served yet this month, and nobody has broken their run either."""
+    cursor = month
+    if running and (month.year, month.month) not in seen:
+        cursor = previous_month(month)
+    run = 0
+    while (cursor.year, cursor.month) in seen:
+        run += 1
+        cursor = previous_month(cursor)
+    return run
 
 
 @replica_reads
@@ -54,26 +86,19 @@ def leaderboard(unit, month, *, size: int = 10) -> dict:
     ledger, so it reads the replica when one is configured (a board may trail by its lag)."""
     from django.db.models import Q, Sum
     from django.db.models.functions import TruncMonth
+    from django.utils import timezone
 
     from hongfeng.activities.models import HoursEntry
     from hongfeng.core.masking import mask_name
     from hongfeng.members.models import SERVING, Member
 
     start, end = month_bounds(month)
-    prev_start, _ = month_bounds(_previous_month(month))
+    prev_start, _ = month_bounds(previous_month(month))
     members = Member.objects.filter(unit__path__startswith=unit.path, status__in=SERVING)
     rows = (
         members.annotate(
-            this=Sum(
-                "points_entries__earned",
-                filter=Q(points_entries__created_at__gte=start, points_entries__created_at__lt=end),
-            ),
-            last=Sum(
-                "points_entries__earned",
-                filter=Q(
-                    points_entries__created_at__gte=prev_start, points_entries__created_at__lt=start
-                ),
-            ),
+            this=Sum("points_entries__earned", filter=_in_month(start, end)),
+            last=Sum("points_entries__earned", filter=_in_month(prev_start, start)),
         )
         .filter(Q(this__isnull=False) | Q(last__isnull=False))
         .select_related("unit")
@@ -100,14 +125,12 @@ def leaderboard(unit, month, *, size: int = 10) -> dict:
     months: dict[int, set] = {}
     for member_id, m in served:
         months.setdefault(member_id, set()).add((m.year, m.month))
-    streaks = {}
-    for member_id, seen in months.items():
-        run, cursor = 0, month
-        while (cursor.year, cursor.month) in seen:
-            run += 1
-            cursor = _previous_month(cursor)
-        if run:
-            streaks[member_id] = run
+    running = end > timezone.now()
+    streaks = {
+        member_id: run
+        for member_id, seen in months.items()
+        if (run := _streak(seen, month, running=running))
+    }
     names = {
         m.pk: (mask_name(m.name), m.unit.name)
         for m in Member.objects.filter(pk__in=streaks).select_related("unit")

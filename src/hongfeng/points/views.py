@@ -79,10 +79,15 @@ def ranking(request):
         )
     )
     month = timezone.localdate().replace(day=1)
+    chosen = False
     if request.GET.get("month"):
         with contextlib.suppress(DomainError):  # a malformed month shows this month
-            month = parse_month(request.GET["month"])
+            month, chosen = parse_month(request.GET["month"]), True
     board = selectors.leaderboard(unit, month) if unit else None
+    if board is not None and not chosen and not board["top"]:
+        # Early in a month nothing is evaluated yet: show the month before, and say so.
+        month = selectors.previous_month(month)
+        board = {**selectors.leaderboard(unit, month), "fallback": True}
     stats = selectors.level_distribution(unit) if unit else []
     return render(
         request,
@@ -94,10 +99,22 @@ def ranking(request):
             "board": board,
             "board_unit": unit,
             "month": month,
+            "month_before": selectors.previous_month(month),
+            "month_after": _next_month(month),
             "stats": stats,
             "levels": LEVELS,
         },
     )
+
+
+def _next_month(month):
+    """The month after `month`, or None when that is still to come."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    following = (month + timedelta(days=32)).replace(day=1)
+    return following if following <= timezone.localdate() else None
 
 
 def public_rating(request, run_id):
