@@ -9,17 +9,42 @@ as_root() {
     echo "需要 root 权限来执行：$*" >&2; return 1; fi
 }
 
+installed() {
+  # dpkg also knows packages it has only unpacked ("install ok unpacked", a broken install):
+  # only "install ok installed" counts.
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+apt_update() {
+  # `apt-get update` takes the package lists' lock, which DPkg::Lock::Timeout does not cover:
+  # retry while another apt holds it, fail at once on any other error.
+  local out
+  for _ in $(seq 60); do
+    if out=$(as_root apt-get "$@" update -qq 2>&1); then return 0; fi
+    case "$out" in
+      *"Could not get lock"*|*"is held by process"*) echo "==> 另一个安装程序正在使用 apt，等待中…"; sleep 10 ;;
+      *) echo "$out" >&2; return 1 ;;
+    esac
+  done
+  echo "$out" >&2; return 1
+}
+
 apt_install() {
-  # Install Debian/Ubuntu packages that are missing; a no-op when all are present.
+  # Install Debian/Ubuntu packages that are missing; a no-op when all are present. Another
+  # apt-get or unattended upgrade may hold the dpkg lock: wait for it (up to 10 minutes).
   local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  for pkg in "$@"; do installed "$pkg" || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   if ! command -v apt-get >/dev/null; then
     echo "请先安装系统软件包：${missing[*]}" >&2; return 1
   fi
-  echo "==> 安装系统软件包：${missing[*]}"
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  local wait=(-o DPkg::Lock::Timeout=600)
+  echo "==> 安装系统软件包：${missing[*]}（若另一个安装程序正在运行，会等待它结束，最多 10 分钟）"
+  apt_update "${wait[@]}"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get "${wait[@]}" install -y -qq "${missing[@]}" >/dev/null
+  for pkg in "${missing[@]}"; do
+    installed "$pkg" || { echo "系统软件包 $pkg 未能安装完成，请检查 apt 的输出。" >&2; return 1; }
+  done
 }
 
 find_python() {

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from hongfeng.core import demo
+from tests.conftest import skip_unless_ci
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,7 +44,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def playwright() -> Playwright:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium fonts-noto-cjk)")
+        skip_unless_ci(f"{CHROMIUM} is missing (apt-get install -y chromium fonts-noto-cjk)")
     with sync_playwright() as p:
         yield p
 
