@@ -5,6 +5,7 @@ at phone and desktop size into test-artifacts/screenshots/ (git-ignored).
 Playwright cannot download its own browsers here, so Debian's Chromium is launched instead.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -54,8 +55,26 @@ def browser(playwright) -> Browser:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
+    if os.environ.get("HONGFENG_TEST_NOW"):
+        _share_the_suites_clock(browser)
     yield browser
     browser.close()
+
+
+def _share_the_suites_clock(browser: Browser) -> None:
+    """When the suite runs at another date (HONGFENG_TEST_NOW, tests/conftest.py), every page's
+    clock starts at the server's: a phone that disagreed by months would have its check-ins
+    flagged for clock skew. The clock keeps running, timers work as usual."""
+    from django.utils import timezone
+
+    open_context = browser.new_context
+
+    def new_context(**options):
+        context = open_context(**options)
+        context.clock.set_system_time(timezone.now())
+        return context
+
+    browser.new_context = new_context
 
 
 @pytest.fixture
@@ -64,8 +83,26 @@ def fresh_browser(playwright) -> Browser:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
+    if os.environ.get("HONGFENG_TEST_NOW"):
+        _share_the_suites_clock(browser)
     yield browser
     browser.close()
+
+
+def _share_the_suites_clock(browser: Browser) -> None:
+    """When the suite runs at another date (HONGFENG_TEST_NOW, tests/conftest.py), every page's
+    clock starts at the server's: a phone that disagreed by months would have its check-ins
+    flagged for clock skew. The clock keeps running, timers work as usual."""
+    from django.utils import timezone
+
+    open_context = browser.new_context
+
+    def new_context(**options):
+        context = open_context(**options)
+        context.clock.set_system_time(timezone.now())
+        return context
+
+    browser.new_context = new_context
 
 
 @pytest.fixture
