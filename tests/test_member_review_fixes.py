@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.utils import timezone
 
 from hongfeng.accounts.models import RoleAssignment
 from hongfeng.audit.models import AuditEvent
@@ -98,7 +99,10 @@ def test_registration_never_attaches_to_someone_elses_account(cast, mobile, name
 
 
 def test_minimum_age(cast):
-    first17 = "33068120100101001"
+    """Fifteen today, whatever today is (born 2010 stopped being too young in 2026)."""
+    today = timezone.localdate()
+    born = today.replace(year=today.year - 15, day=min(today.day, 28))
+    first17 = f"330681{born:%Y%m%d}001"
     with pytest.raises(DomainError) as exc:
         services.register_member(
             actor=cast.users["captain"],
