@@ -85,11 +85,7 @@ def verification_status(request, verification_id):
     runs) just its status card."""
     verification.require_platform_auditor(request.user)
     current = verification.get_verification(verification_id)
-    if request.headers.get("HX-Request"):
-        return render(request, "audit/_verify_status.html", {"current": current, "platform": True})
+    partial = request.headers.get("HX-Request")
+    template = "audit/_verify_status.html" if partial else "audit/verify.html"
     recent = list(verification.recent_verifications())
-    return render(
-        request,
-        "audit/verify.html",
-        {"platform": True, "current": current, "recent": recent},
-    )
+    return render(request, template, {"platform": True, "current": current, "recent": recent})
