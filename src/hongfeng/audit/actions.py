@@ -54,6 +54,7 @@ ACTIONS: dict[str, str] = {
     "application.rejected": "入队申请未通过",
     # audit itself
     "audit.verified": "校验审计链",
+    "audit.verify_requested": "发起审计链校验",
     # Activities (5.2.3, 5.2.9, 6.1.4)
     "activity.created": "创建活动",
     "activity.updated": "修改活动",

@@ -8,8 +8,11 @@ and hash under its own HMAC seal, which is how a deleted tail is noticed. (Windi
 to a state copied earlier is only caught against an outside record of `audit_verify` output.)
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AppendOnlyError(RuntimeError):
@@ -119,3 +122,65 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"chain {self.chain} @ {self.seq}"
+
+
+# A queued or running verification whose progress has not moved for this long was interrupted
+# (a worker killed or restarted): another may be started, and the task may take it over.
+VERIFICATION_STALE_AFTER = timedelta(minutes=5)
+
+
+class VerificationStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "校验中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "未完成"
+
+
+class ChainVerification(models.Model):
+    """One run of the audit chain verification asked for from the 安全审计 page. It recomputes
+    every row's HMAC, which takes minutes on a big trail, so it runs as a background task and
+    the page polls this row for progress and, at the end, what was found. (The audit event
+    `audit.verified` is the permanent record; this row is the task's state.)"""
+
+    status = models.CharField(
+        "状态", max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField("发起时间")
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # Moves with the progress: a running verification whose heartbeat stopped was interrupted
+    # (a killed worker) and may be started again.
+    heartbeat_at = models.DateTimeField("最近进度", null=True, blank=True)
+    total = models.PositiveBigIntegerField("预计记录数", default=0)
+    checked = models.PositiveBigIntegerField("已校验", default=0)
+    ok = models.BooleanField("结果无异常", null=True, blank=True)
+    problem_count = models.PositiveIntegerField("异常数", default=0)
+    chains = models.JSONField("各链结果", default=list, blank=True)
+    message = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "审计链校验"
+        verbose_name_plural = "审计链校验"
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def live(self) -> bool:
+        return self.status in (VerificationStatus.QUEUED, VerificationStatus.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        """Queued or running, but its progress stopped moving (see VERIFICATION_STALE_AFTER)."""
+        beat = self.heartbeat_at or self.requested_at
+        return self.live and beat < timezone.now() - VERIFICATION_STALE_AFTER
+
+    @property
+    def percent(self) -> int:
+        if self.status == VerificationStatus.DONE:
+            return 100
+        return min(int(self.checked * 100 / self.total), 99) if self.total else 0

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -314,30 +315,55 @@ class ChainReport:
     problems: list[str] = field(default_factory=list)
 
 
-def verify_chains() -> list[ChainReport]:
+# How often a long verification reports how far it got (rows).
+PROGRESS_EVERY = 5000
+
+
+def _gap(expected_seq: int, event: AuditEvent) -> str:
+    """A break in the sequence, said as what it means: rows missing (deleted) or a number
+    that repeats or goes back (a row inserted)."""
+    if event.seq > expected_seq:
+        missing = (
+            str(expected_seq)
+            if event.seq == expected_seq + 1
+            else f"{expected_seq}–{event.seq - 1}"
+        )
+        return (
+            f"序号不连续：序号 {missing} 的记录缺失（被删除），"
+            f"其后为事件 {event.pk}（序号 {event.seq}）"
+        )
+    return f"序号不连续：事件 {event.pk} 的序号 {event.seq} 重复或倒退（插入的记录）"
+
+
+def verify_chains(progress: Callable[[int], None] | None = None) -> list[ChainReport]:
     """Recompute every chain. A modified row breaks its own hash, an inserted or deleted row
-    breaks the sequence or the link to its neighbour, a deleted tail disagrees with the head."""
+    breaks the sequence or the link to its neighbour, a deleted tail disagrees with the head.
+    `progress`, if given, is told the number of rows checked so far every PROGRESS_EVERY rows
+    (a background verification shows it)."""
     heads = {h.chain: h for h in AuditChainHead.objects.all()}
     chains = (
         set(heads)
         | set(AuditEvent.objects.values_list("chain", flat=True).distinct())
         | (set(range(settings.AUDIT_STRIPES)) if heads else set())
     )
-    reports = []
+    reports, checked = [], 0
     for chain in sorted(chains):
         report = ChainReport(chain=chain)
         expected_seq, prev = 1, GENESIS_HASH
         events = AuditEvent.objects.filter(chain=chain).order_by("seq")
         for event in events.iterator(chunk_size=2000):
             report.events += 1
+            checked += 1
+            if progress is not None and checked % PROGRESS_EVERY == 0:
+                progress(checked)
             if event.seq != expected_seq:
-                report.problems.append(
-                    f"序号不连续：期望 {expected_seq}，实际 {event.seq}（事件 {event.pk}）"
-                )
+                report.problems.append(_gap(expected_seq, event))
             if event.prev_hash != prev:
                 report.problems.append(f"事件 {event.pk}（序号 {event.seq}）与前一条的链接断开")
             if not hmac.compare_digest(event.hash, compute_hash(event)):
-                report.problems.append(f"事件 {event.pk}（序号 {event.seq}）内容被修改")
+                report.problems.append(
+                    f"事件 {event.pk}（序号 {event.seq}）签名不符：内容被修改，或是伪造插入的记录"
+                )
             expected_seq, prev = event.seq + 1, event.hash
         head = heads.get(chain)
         if head is None:
@@ -353,9 +379,10 @@ def verify_chains() -> list[ChainReport]:
     return reports
 
 
-def verify_and_record(*, actor=None) -> dict:
-    """Verify every chain and leave an audit event saying what was found."""
-    reports = verify_chains()
+def verify_and_record(*, actor=None, progress: Callable[[int], None] | None = None) -> dict:
+    """Verify every chain and leave an audit event saying what was found (`progress`: see
+    `verify_chains`)."""
+    reports = verify_chains(progress)
     events = sum(r.events for r in reports)
     ok = not any(r.problems for r in reports)
     with transaction.atomic():

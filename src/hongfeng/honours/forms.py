@@ -66,3 +66,20 @@ class DecisionForm(TablerFormMixin, forms.Form):
         label="决定", choices=[("confirm", "确认退出"), ("reject", "不予退出")]
     )
     reason = forms.CharField(label="理由", max_length=150)
+
+
+class ViolationRuleForm(TablerFormMixin, forms.Form):
+    """An association's rule for proposing exit (5.2.10); the names are the API's fields."""
+
+    warnings = forms.IntegerField(
+        label="第几次警告时建议退出",
+        min_value=1,
+        max_value=10,
+        help_text="1 到 10 次。默认第 2 次。",
+    )
+    window_months = forms.IntegerField(
+        label="统计期间（月）",
+        min_value=1,
+        max_value=60,
+        help_text="只数这段时间内的警告，1 到 60 个月。默认 12 个月。",
+    )

@@ -4,6 +4,7 @@ a member reads their own; admins and captains read the members in their reach.""
 from django.db.models import Q
 
 from hongfeng.accounts import access
+from hongfeng.audit.models import AuditEvent
 from hongfeng.core.errors import NotFound
 from hongfeng.honours.models import (
     Certificate,
@@ -12,6 +13,7 @@ from hongfeng.honours.models import (
     HonourTitle,
     MemberWarning,
     ProposalStatus,
+    ViolationRule,
 )
 from hongfeng.orgs.models import Unit
 
@@ -125,3 +127,32 @@ def get_proposal_for_user(user, proposal_id) -> ExitProposal:
     if proposal is None:
         raise NotFound()
     return proposal
+
+
+def violation_rule_in_force(unit: Unit) -> ViolationRule | None:
+    """The rule row that applies under `unit`: its own, else the nearest association's above
+    it (None: the default applies). Same lookup as `services.violation_rule_for`."""
+    return (
+        ViolationRule.objects.filter(association_id__in=[*unit.ancestor_ids(), unit.pk])
+        .select_related("association", "updated_by")
+        .order_by("-association__depth")
+        .first()
+    )
+
+
+def violation_rule_history(association: Unit, *, limit: int = 20) -> list[dict]:
+    """Every change of the association's violation rule, newest first. The rule row is kept
+    current in place; its history is the audit trail (`violation.rule_set`, append-only and
+    hash-chained), read here by its target — one indexed query."""
+    events = AuditEvent.objects.filter(
+        action="violation.rule_set", target_type="orgs.unit", target_id=str(association.pk)
+    ).order_by("-occurred_at", "-id")[:limit]
+    return [
+        {
+            "at": event.occurred_at,
+            "by": event.actor_label,
+            "warnings": event.summary.get("warnings"),
+            "window_months": event.summary.get("window_months"),
+        }
+        for event in events
+    ]

@@ -184,6 +184,7 @@ def desk(request):
             "statement_form": statement_form,
             "title_form": title_form,
             "associations": associations,
+            "rule_association_ids": {a.pk for a in associations},
             "titles": list(selectors.titles_for(user)[:100]),
             "grants": list(selectors.grants_for(user).exclude(member__user=user)[:30]),
             "certificates": paginate(
@@ -235,6 +236,7 @@ def violations(request):
             ),
             "decision_form": forms.DecisionForm(),
             "can_decide": access.has_capability(user, "violations.decide"),
+            "can_set_rule": access.has_capability(user, "honours.rules"),
             "warnings": list(selectors.warnings_for(user).exclude(member__user=user)[:30]),
         },
     )

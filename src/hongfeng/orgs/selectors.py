@@ -6,7 +6,8 @@ from django.db.models import Count, Q
 
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role, RoleAssignment
-from hongfeng.orgs.models import Unit, UnitKind
+from hongfeng.core.errors import NotFound
+from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit, UnitKind
 
 
 def station_choices(user):
@@ -159,3 +160,26 @@ def platform_counts() -> list[tuple[str, str, int]]:
         *KIND_ORDER[5:],
     ]
     return kind_counts(Unit.objects.active(), order)
+
+
+def associations_for(user, capability: str, *, limit: int = 200) -> list[Unit]:
+    """The live associations in the user's reach for `capability`, tree order — the picker of
+    a page where an association admin sets one of their associations' rules."""
+    return list(
+        Unit.objects.visible_to(user, capability)
+        .filter(kind__in=ASSOCIATION_KINDS, archived_at__isnull=True)
+        .order_by("path")[:limit]
+    )
+
+
+def pick_association(associations: list[Unit], raw) -> Unit:
+    """The association a page was asked for (`?association=<id>`): 404 when it is not among
+    `associations`; the first of them when none was asked for."""
+    if not raw:
+        if not associations:
+            raise NotFound("您管辖范围内没有义警协会。")
+        return associations[0]
+    association = next((a for a in associations if str(a.pk) == str(raw)), None)
+    if association is None:
+        raise NotFound()
+    return association

@@ -83,6 +83,9 @@ class RuleIn(Schema):
     per_hour: Decimal = Field(..., description="每小时积分（默认 10）")
     difficulty: dict[str, Decimal] = Field(..., description="normal/harder/hard/high_risk 的系数")
     quality: dict[str, Decimal] = Field(..., description="excellent/good/pass/fail 的系数")
+    effective_from: datetime | None = Field(
+        None, description="生效时间（默认立即；不能早于现在，最多提前一年）"
+    )
     note: Text = Field("", max_length=200)
 
 
@@ -115,7 +118,8 @@ def list_rules(request):
 
 @router.post("/points-rules", response={201: RuleOut, **ERRORS})
 def publish_rule(request, payload: RuleIn):
-    """A new version of an association's points rule, in force from now (association admins)."""
+    """A new version of an association's points rule, in force from `effective_from` (default
+    now; association admins)."""
     association = access.get_unit_for_user(request.user, payload.association_id)
     rule = services.publish_rule(
         actor=request.user,
@@ -124,6 +128,7 @@ def publish_rule(request, payload: RuleIn):
         difficulty={k: str(v) for k, v in payload.difficulty.items()},
         quality={k: str(v) for k, v in payload.quality.items()},
         note=payload.note,
+        effective_from=payload.effective_from,
     )
     return Status(201, PointsRule.objects.select_related("association").get(pk=rule.pk))
 
@@ -172,21 +177,11 @@ class CheckOut(Schema):
 
 
 def _runs(request):
-    from hongfeng.orgs.models import Unit
-    from hongfeng.points.models import RatingRun
-
-    return (
-        RatingRun.objects.filter(association__in=Unit.objects.visible_to(request.user))
-        .select_related("association")
-        .prefetch_related("results__team")
-    )
+    return selectors.runs_for(request.user)
 
 
 def _run(request, run_id: int):
-    run = _runs(request).filter(pk=run_id).first()
-    if run is None:
-        raise NotFound()
-    return run
+    return selectors.get_run_for_user(request.user, run_id)
 
 
 @router.post("/star-ratings", response={201: RatingRunOut, **ERRORS})

@@ -1,11 +1,15 @@
-"""Reads of points: a member's totals (one row, never the ledger), their entries."""
+"""Reads of points: a member's totals (one row, never the ledger), their entries, the boards,
+and the star-rating runs in the user's sight."""
 
 from decimal import Decimal
 
+from hongfeng.accounts.access import parse_id
 from hongfeng.activities.services.attendance import month_bounds
 from hongfeng.core.db_routing import replica_reads
+from hongfeng.core.errors import NotFound
+from hongfeng.orgs.models import Unit
 from hongfeng.points import rules
-from hongfeng.points.models import MemberPoints, PointsEntry
+from hongfeng.points.models import MemberPoints, PointsEntry, RatingRun
 
 
 def summary(member) -> dict:
@@ -174,3 +178,20 @@ def level_distribution(unit) -> list[dict]:
         {"unit": child, "levels": table[child.pk], "with_level": sum(table[child.pk])}
         for child in children
     ]
+
+
+def runs_for(user):
+    """Star-rating runs (7.2.3) of the associations the user can see, with their results."""
+    return (
+        RatingRun.objects.filter(association__in=Unit.objects.visible_to(user))
+        .select_related("association", "created_by")
+        .prefetch_related("results__team")
+    )
+
+
+def get_run_for_user(user, run_id):
+    """One run the user can see, else NotFound (404)."""
+    run = runs_for(user).filter(pk=parse_id(run_id)).first()
+    if run is None:
+        raise NotFound()
+    return run

@@ -5,10 +5,10 @@ computed with the same rule version). Totals and levels move in the same transac
 
 from collections import defaultdict
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Sum
+from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,10 +21,17 @@ from hongfeng.points.models import (
     LevelChange,
     MemberPoints,
     PointsEntry,
-    PointsRule,
     RatingRun,
     Source,
     TeamRating,
+)
+
+# The rule versions live in their own module (the rules page uses it too); awards read them here.
+from hongfeng.points.rule_versions import (  # noqa: F401 — re-exported as services.*
+    DEFAULT_LABEL,
+    _coefficients,
+    publish_rule,
+    rule_for,
 )
 
 __all__ = [
@@ -39,92 +46,6 @@ __all__ = [
     "run_rating",
     "team_points",
 ]
-
-DEFAULT_LABEL = "默认规则（团体标准）"
-MAX_FACTOR = Decimal("100")
-
-
-def _coefficients(rule: PointsRule) -> rules.Coefficients:
-    return rules.Coefficients(
-        per_hour=Decimal(rule.per_hour),
-        difficulty={k: Decimal(v) for k, v in rule.difficulty.items()},
-        quality={k: Decimal(v) for k, v in rule.quality.items()},
-    )
-
-
-def _label(rule: PointsRule) -> str:
-    return f"{rule.association.name} 第{rule.version}版"
-
-
-def rule_for(unit: Unit, *, at=None) -> tuple[rules.Coefficients, PointsRule | None, str]:
-    """The rule in force for activities addressed to `unit`: the newest version of the nearest
-    association above it that has one, else the standard's default."""
-    at = at or timezone.now()
-    ids = [*unit.ancestor_ids(), unit.pk]
-    rule = (
-        PointsRule.objects.filter(association_id__in=ids, effective_from__lte=at)
-        .select_related("association")
-        .order_by("-association__depth", "-version")
-        .first()
-    )
-    if rule is None:
-        return rules.DEFAULT, None, DEFAULT_LABEL
-    return _coefficients(rule), rule, _label(rule)
-
-
-def _factors(raw: dict, expected: dict, name: str) -> dict[str, str]:
-    if not isinstance(raw, dict) or set(raw) != set(expected):
-        raise DomainError(
-            f"须为每一项给出系数：{'、'.join(expected)}。", code="invalid_rule", field=name
-        )
-    clean = {}
-    for key, value in raw.items():
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise DomainError("系数须为数字。", code="invalid_rule", field=name) from None
-        if not number.is_finite() or number < 0 or number > MAX_FACTOR:
-            raise DomainError(
-                f"系数须在 0 到 {MAX_FACTOR} 之间（不能为负数）。", code="invalid_rule", field=name
-            )
-        clean[key] = str(number)
-    return clean
-
-
-@transaction.atomic
-def publish_rule(
-    *, actor, association: Unit, per_hour, difficulty: dict, quality: dict, note: str = ""
-) -> PointsRule:
-    """A new version of an association's rule, in force from now on; earlier entries keep the
-    version they were made with."""
-    access.require(actor, "points.rules", association, "只有协会管理员可以制定积分规则。")
-    if association.kind not in ASSOCIATION_KINDS:
-        raise DomainError(
-            "积分规则由义警协会制定。", code="not_an_association", field="association_id"
-        )
-    clean_per_hour = _factors({"per_hour": per_hour}, {"per_hour": 1}, "per_hour")["per_hour"]
-    difficulty = _factors(difficulty, rules.DEFAULT_DIFFICULTY, "difficulty")
-    quality = _factors(quality, rules.DEFAULT_QUALITY, "quality")
-    Unit.objects.select_for_update().filter(pk=association.pk).first()  # one version at a time
-    last = PointsRule.objects.filter(association=association).aggregate(v=Max("version"))["v"]
-    rule = PointsRule.objects.create(
-        association=association,
-        version=(last or 0) + 1,
-        per_hour=Decimal(clean_per_hour),
-        difficulty=difficulty,
-        quality=quality,
-        effective_from=timezone.now(),
-        note=" ".join((note or "").split())[:200],
-        created_by=actor,
-    )
-    record_event(
-        action="points.rule_published",
-        actor=actor,
-        target=association,
-        unit=association,
-        summary={"version": rule.version, "per_hour": clean_per_hour},
-    )
-    return rule
 
 
 def _apply(entries: list[PointsEntry]) -> None:

@@ -3,9 +3,11 @@ with its explanation."""
 
 import contextlib
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from hongfeng.accounts import access
 from hongfeng.core.forms import paginate
 from hongfeng.members.selectors import own_member
 from hongfeng.points import selectors, services
@@ -35,11 +37,8 @@ def mine(request):
 def ranking(request):
     """Team star ratings (7.2.3) of the associations in reach, the leaderboards of a unit, and
     the level statistics per unit; association admins run and publish ratings here."""
-    from django.contrib import messages
-    from django.shortcuts import redirect
     from django.utils import timezone
 
-    from hongfeng.accounts import access
     from hongfeng.activities.services import parse_month
     from hongfeng.core.errors import DomainError
     from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
@@ -62,6 +61,8 @@ def ranking(request):
             messages.error(request, getattr(exc, "message", "年份不合理。"))
         else:
             messages.success(request, f"已完成 {run.year} 年星级评定。")
+            # The run's page: its results, 复核 against the ledger, 公布 when ready.
+            return redirect("points:rating", run.pk)
         return redirect("points:ranking")
     runs = (
         RatingRun.objects.filter(association__in=associations)
@@ -95,6 +96,7 @@ def ranking(request):
         {
             "runs": runs,
             "rateable": rateable,
+            "can_set_rules": access.has_capability(user, "points.rules"),
             "this_year": timezone.localdate().year,
             "board": board,
             "board_unit": unit,
@@ -138,3 +140,29 @@ def public_rating(request, run_id):
     if run is None:
         raise Http404
     return render(request, "points/public_rating.html", {"run": run})
+
+
+@login_required
+def rating_run(request, run_id):
+    """One star-rating run (7.2.3) for whoever sees its association: the results; 复核 re-checks
+    them against today's ledger (`GET /api/v1/star-ratings/{id}/check`); association admins
+    公布 it (`POST …/publish`, the same service), after which it links to its public page."""
+    user = request.user
+    run = selectors.get_run_for_user(user, run_id)
+    if request.method == "POST":
+        if request.POST.get("action") != "publish":
+            return redirect("points:rating", run.pk)
+        services.publish_rating(actor=user, run=run)  # a Forbidden answers 403 (middleware)
+        messages.success(request, f"已公布{run.association.name} {run.year} 年度星级评定。")
+        return redirect("points:rating", run.pk)
+    problems = services.check_rating(run) if request.GET.get("check") else None
+    return render(
+        request,
+        "points/rating_run.html",
+        {
+            "run": run,
+            "can_rate": access.can(user, "points.rate", run.association),
+            "checked": problems is not None,
+            "problems": problems or [],
+        },
+    )
