@@ -604,7 +604,7 @@ def test_restore_enable_unlock_audited(cast, api_as):
     leader = cast.users["group_leader"]
     sysadmin.post(f"/accounts/{leader.pk}/disable", {"reason": "暂停"})
     assert sysadmin.post(f"/accounts/{leader.pk}/enable").status_code == 200
-    from hongfeng.accounts.services import authenticate_mobile
+    from hongfeng.accounts.login import authenticate_mobile
 
     for _ in range(5):
         with pytest.raises(Exception):  # noqa: B017 — any refusal will do here
