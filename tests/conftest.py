@@ -99,7 +99,7 @@ def page_as(cast, client):
 def sms(settings):
     """Text messages go to `MemoryChannel.outbox` ([(mobile, text)]) instead of the log. Sends
     happen after the commit: wrap the call in `django_capture_on_commit_callbacks(execute=True)`
-    (or use `activation_code`)."""
+    (then `code_in(outbox, mobile)` reads the code)."""
     from hongfeng.notices.channels import MemoryChannel
 
     settings.NOTICE_BACKENDS = {

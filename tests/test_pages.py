@@ -2,10 +2,10 @@
 count bounded, and its forms change data only through the services."""
 
 import pytest
-from tests.conftest import code_in
 
 from hongfeng.accounts.models import RoleAssignment, User
 from hongfeng.orgs.models import Unit
+from tests.conftest import code_in
 
 EVERYONE = [
     "system_admin",
