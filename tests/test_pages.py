@@ -352,6 +352,7 @@ class TestAccountPages:
             response = client.post(f"/accounts/{captain.pk}/reset/", follow=True)
         text = _text(response)
         assert "原密码和所有登录已失效" in text and "139****0030" in text
+        assert "待本人激活" in text
         assert code_in(sms, captain.mobile) not in text
         assert not User.objects.get(pk=captain.pk).has_usable_password()
 
