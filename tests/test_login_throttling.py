@@ -246,3 +246,21 @@ class TestActivationIsThrottledToo:
         assert ask().status_code == 202
         assert ask().status_code == 202  # second: wait 1 s
         assert ask().status_code == 429
+
+
+def test_locked_accounts_are_counted_once(cast, clock, page_as):
+    """The security admin's home counts locked numbers: a source's lock on an account counts,
+    the source's own delay row (no number) does not, and a number counts once."""
+    from hongfeng.accounts.selectors import account_detail, locked_account_count
+
+    for _ in range(5):
+        _token("203.0.113.9")
+    for _ in range(2):
+        _token("203.0.113.8")
+    for n in range(6):
+        _token("203.0.113.9", mobile=f"1361111{n:04d}")
+    assert LoginThrottle.objects.filter(mobile="", source="203.0.113.9").get().locked_until
+    assert locked_account_count() == 1
+    captain = account_detail(cast.users["security_admin"], cast.users["captain"].pk)
+    assert captain.locked_until is not None
+    assert "锁定中的手机号" in page_as("security_admin").get("/").content.decode()

@@ -1,10 +1,8 @@
-"""Accounts, roles, login with lockout, and API tokens (security.md, 等保 2.0 level 3).
+"""Accounts, roles and API tokens (security.md, 等保 2.0 level 3). Password login and its
+throttles are in `login` and `throttling`, activation codes in `activation`.
 
-Every password login (the login page, the token endpoint, anything calling `authenticate`) goes
-through `authenticate_mobile`, so the throttles and their audit trail cannot be bypassed; the
-other way in, activation with a code sent to the holder's phone, is in `activation` and shares
-the same throttles. No service here returns a credential: new and reset accounts get a code on
-their holder's own phone (issue 15, 2.2).
+No service here returns a credential: new and reset accounts get a code on their holder's own
+phone (issue 15, 2.2).
 """
 
 import hashlib
