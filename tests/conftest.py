@@ -119,3 +119,28 @@ def page_as(cast, client):
         return client
 
     return login
+
+
+@pytest.fixture
+def sms(settings):
+    """Text messages go to `MemoryChannel.outbox` ([(mobile, text)]) instead of the log. Sends
+    happen after the commit: wrap the call in `django_capture_on_commit_callbacks(execute=True)`
+    (then `code_in(outbox, mobile)` reads the code)."""
+    from hongfeng.notices.channels import MemoryChannel
+
+    settings.NOTICE_BACKENDS = {
+        **settings.NOTICE_BACKENDS,
+        "sms": "hongfeng.notices.channels.MemoryChannel",
+    }
+    MemoryChannel.outbox.clear()
+    yield MemoryChannel.outbox
+    MemoryChannel.outbox.clear()
+
+
+def code_in(outbox, mobile: str) -> str:
+    """The activation code in the last text message sent to `mobile`."""
+    import re
+
+    texts = [text for to, text in outbox if to == mobile]
+    assert texts, f"no text message to {mobile[:3]}…"
+    return re.search(r"激活码：(\d{8})", texts[-1]).group(1)

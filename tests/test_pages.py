@@ -5,6 +5,7 @@ import pytest
 
 from hongfeng.accounts.models import RoleAssignment, User
 from hongfeng.orgs.models import Unit
+from tests.conftest import code_in
 
 EVERYONE = [
     "system_admin",
@@ -286,16 +287,24 @@ class TestRolePages:
         captains = _text(client.get("/roles/?role=captain"))
         assert "楼红枫" in captains and "孙湖滨" not in captains  # another city's captain
 
-    def test_grant_creates_account_and_shows_password_once(self, cast, page_as):
+    def test_grant_creates_account_and_sends_activation_code(
+        self, cast, page_as, sms, django_capture_on_commit_callbacks
+    ):
+        """2.2: the captain is told where the code went, never a credential."""
         client = page_as("captain")
         group = cast.units["hongfeng_group2"]
-        response = client.post(
-            f"/roles/grant/?unit={group.pk}",
-            {"mobile": "13612345678", "name": "王五", "role": "volunteer"},
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/roles/grant/?unit={group.pk}",
+                {"mobile": "13612345678", "name": "王五", "role": "volunteer"},
+                follow=True,
+            )
         assert response.status_code == 200
-        assert "只显示这一次" in _text(response)
+        text = _text(response)
+        assert "激活码已通过短信发送至 136****5678" in text
+        assert code_in(sms, "13612345678") not in text
         user = User.objects.get(mobile="13612345678")
+        assert not user.has_usable_password()
         assert RoleAssignment.objects.get(user=user).unit == group
 
     def test_grant_errors(self, cast, page_as):
@@ -329,7 +338,9 @@ class TestRolePages:
 
 
 class TestAccountPages:
-    def test_sysadmin_disables_and_resets(self, cast, page_as):
+    def test_sysadmin_disables_and_resets(
+        self, cast, page_as, sms, django_capture_on_commit_callbacks
+    ):
         client = page_as("system_admin")
         captain = cast.users["captain"]
         assert "楼红枫" in _text(client.get("/accounts/?q=0030"))
@@ -337,9 +348,13 @@ class TestAccountPages:
         assert response.status_code == 302
         assert not User.objects.get(pk=captain.pk).is_active
         client.post(f"/accounts/{captain.pk}/enable/")
-        response = client.post(f"/accounts/{captain.pk}/reset/")
-        assert "只显示这一次" in _text(response)
-        assert User.objects.get(pk=captain.pk).must_change_password
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/accounts/{captain.pk}/reset/", follow=True)
+        text = _text(response)
+        assert "原密码和所有登录已失效" in text and "139****0030" in text
+        assert "待本人激活" in text
+        assert code_in(sms, captain.mobile) not in text
+        assert not User.objects.get(pk=captain.pk).has_usable_password()
 
     def test_disable_without_reason_is_refused(self, cast, page_as):
         client = page_as("system_admin")
@@ -349,7 +364,7 @@ class TestAccountPages:
         assert User.objects.get(pk=captain.pk).is_active
 
     def test_security_admin_sees_locked(self, cast, page_as):
-        from hongfeng.accounts.services import authenticate_mobile
+        from hongfeng.accounts.login import authenticate_mobile
         from hongfeng.core.errors import DomainError
 
         for _ in range(5):

@@ -541,7 +541,7 @@ def test_leaderboard_and_ranking_page(cast, api_as, page_as, django_assert_max_n
     response = client.post(
         "/points/ranking/", {"association": cast.units["zhuji"].pk, "year": "2026"}
     )
-    assert response.status_code == 302  # a captain is told no, nothing is run
+    assert response.status_code == 404  # the county is out of a captain's reach: nothing is run
     assert not RatingRun.objects.filter(association=cast.units["zhuji"]).exists()
 
 

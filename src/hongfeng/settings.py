@@ -244,8 +244,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Login throttling (docs/security.md, T7). Failures lock the failing source for that account at
+# once (LOCKOUT_FAILURES in a row, for LOCKOUT_PERIOD); the account is locked for everyone only
+# when those consecutive failures came from at least LOCKOUT_SOURCES distinct sources. A source
+# may fail LOGIN_SOURCE_FREE_FAILURES times per LOGIN_THROTTLE_WINDOW on any accounts, then
+# waits 1 s, 2 s, 4 s … (at most LOGIN_MAX_DELAY) between attempts; once the whole platform saw
+# LOGIN_GLOBAL_FREE_FAILURES failures in the window, every failing source waits from its first.
 LOCKOUT_FAILURES = env_int("HONGFENG_LOCKOUT_FAILURES", 5, minimum=1)
 LOCKOUT_PERIOD = timedelta(minutes=env_int("HONGFENG_LOCKOUT_MINUTES", 15, minimum=1))
+LOCKOUT_SOURCES = env_int("HONGFENG_LOCKOUT_SOURCES", 3, minimum=1)
+LOGIN_THROTTLE_WINDOW = timedelta(
+    minutes=env_int("HONGFENG_LOGIN_THROTTLE_WINDOW_MINUTES", 60, minimum=1)
+)
+LOGIN_SOURCE_FREE_FAILURES = env_int("HONGFENG_LOGIN_SOURCE_FAILURES", 10, minimum=0)
+LOGIN_GLOBAL_FREE_FAILURES = env_int("HONGFENG_LOGIN_GLOBAL_FAILURES", 300, minimum=0)
+LOGIN_MAX_DELAY = timedelta(seconds=env_int("HONGFENG_LOGIN_MAX_DELAY_SECONDS", 900, minimum=1))
+# Activation codes (sent by SMS to the holder's own phone when an account is opened or reset,
+# or when the holder asks for one): lifetime, wrong tries before the code is spent, and the
+# least time between two codes for the same account.
+ACTIVATION_CODE_TTL = timedelta(minutes=env_int("HONGFENG_ACTIVATION_MINUTES", 1440, minimum=5))
+ACTIVATION_MAX_ATTEMPTS = env_int("HONGFENG_ACTIVATION_ATTEMPTS", 5, minimum=1)
+ACTIVATION_RESEND_INTERVAL = timedelta(
+    seconds=env_int("HONGFENG_ACTIVATION_RESEND_SECONDS", 60, minimum=0)
+)
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("HONGFENG_SESSION_IDLE_MINUTES", 30, minimum=1))
 SESSION_IDLE_TIMEOUT_PRIVILEGED = timedelta(
     minutes=env_int("HONGFENG_SESSION_IDLE_MINUTES_PRIVILEGED", 15, minimum=1)

@@ -5,12 +5,12 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from hongfeng.accounts import access, selectors, services
+from hongfeng.accounts import access, activation, login, selectors, services
 from hongfeng.accounts.models import Role, RoleAssignment
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
 from hongfeng.core.pagination import Pagination
-from hongfeng.orgs.api import ERRORS, UnitRef
+from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 
 auth_router = Router()
 router = Router()
@@ -20,6 +20,38 @@ class TokenIn(Schema):
     mobile: Text = Field(..., max_length=30)
     password: Text = Field(..., max_length=256)
     label: Text = Field("", max_length=60, description="客户端名称，如「张三的手机」")
+
+
+class TooManyAttemptsOut(ErrorOut):
+    retry_after: int = Field(..., description="至少等待的秒数（同 Retry-After 头）")
+
+
+# 429 `locked_out` (this source, or the whole account, is locked) or `throttled` (this source
+# must wait before trying again): docs/security.md, T7.
+THROTTLED = {429: TooManyAttemptsOut}
+
+
+class ActivationCodeIn(Schema):
+    mobile: Text = Field(..., max_length=30)
+
+
+class ActivateIn(Schema):
+    mobile: Text = Field(..., max_length=30)
+    code: Text = Field(..., max_length=20, description="发到本人手机的8位短信激活码")
+    new_password: Text = Field(..., max_length=256)
+
+
+class ActivationMessageOut(Schema):
+    message: str
+
+
+class ActivationSentOut(Schema):
+    sent_to: str = Field(..., description="激活码发往的手机号（脱敏）")
+    expires_at: datetime
+
+    @staticmethod
+    def resolve_sent_to(obj) -> str:
+        return obj.mobile_masked
 
 
 class AccountOut(Schema):
@@ -100,7 +132,9 @@ class GrantIn(Schema):
 class GrantOut(Schema):
     assignment: AssignmentOut
     account_created: bool
-    initial_password: str | None = Field(None, description="新账号的初始密码，仅返回这一次")
+    activation: ActivationSentOut | None = Field(
+        None, description="新账号：激活码已用短信发给本人（只说发往哪里、何时失效，不含激活码）"
+    )
 
 
 class ReasonIn(Schema):
@@ -108,18 +142,43 @@ class ReasonIn(Schema):
 
 
 class PasswordResetOut(Schema):
-    initial_password: str
+    activation: ActivationSentOut
 
 
-@auth_router.post("/token", auth=None, response={201: TokenOut, **ERRORS, 429: ERRORS[401]})
+@auth_router.post("/token", auth=None, response={201: TokenOut, **ERRORS, **THROTTLED})
 def issue_token(request, payload: TokenIn):
-    """Exchange a mobile number and password for a bearer token (with expiry). Five consecutive
-    failures lock the number for 15 minutes, as on the login page."""
-    user = services.authenticate_mobile(mobile=payload.mobile, password=payload.password)
+    """Exchange a mobile number and password for a bearer token (with expiry). Throttled as on
+    the login page: five failures in a row lock the source out of the account for 15 minutes,
+    failures from several sources lock the account for everyone, and a source that keeps
+    failing must wait (429 with `retry_after`)."""
+    user = login.authenticate_mobile(mobile=payload.mobile, password=payload.password)
     issued = services.issue_api_token(user=user, label=payload.label)
     return Status(
         201, {"token": issued.token, "expires_at": issued.record.expires_at, "user": user}
     )
+
+
+@auth_router.post(
+    "/activation-code", auth=None, response={202: ActivationMessageOut, **ERRORS, **THROTTLED}
+)
+def request_activation_code(request, payload: ActivationCodeIn):
+    """Ask for an activation code for an account without a password (new, reset, registered
+    or imported). It goes by SMS to that number only; the answer is the same for every number,
+    registered or not. Counted against the source's throttle."""
+    return Status(202, {"message": activation.request_activation_code(mobile=payload.mobile)})
+
+
+@auth_router.post(
+    "/activate", auth=None, response={200: ActivationMessageOut, **ERRORS, **THROTTLED}
+)
+def activate(request, payload: ActivateIn):
+    """Set the account's password with the SMS activation code (password rules apply). The code
+    works once; wrong codes are counted (the code is spent after five) and throttle the source.
+    Then log in with `POST /auth/token`."""
+    activation.activate_account(
+        mobile=payload.mobile, code=payload.code, new_password=payload.new_password
+    )
+    return {"message": "账号已激活，请用新密码登录。"}
 
 
 @auth_router.delete("/token", response={204: None, **ERRORS})
@@ -183,16 +242,18 @@ def list_assignments(
 @router.post("/role-assignments", response={201: GrantOut, **ERRORS})
 def grant(request, payload: GrantIn):
     """Grant a role over a unit in the caller's scope. With `mobile` and `name`, an account is
-    created first when none exists (its initial password is returned once)."""
+    created first when none exists; its holder gets an activation code by SMS (the answer says
+    where it went, never the code). A number the caller does not manage is refused with one
+    generic `not_grantable`, whatever the reason."""
     unit = access.get_unit_for_user(request.user, payload.unit_id)
     if payload.user_id is not None:
         user = access.get_user_for_user(request.user, payload.user_id)
         assignment = services.grant_role(
             actor=request.user, user=user, role=payload.role, unit=unit
         )
-        password = None
+        sent = None
     else:
-        assignment, password = services.grant_role_by_mobile(
+        assignment, sent = services.grant_role_by_mobile(
             actor=request.user,
             mobile=payload.mobile or "",
             name=payload.name,
@@ -204,8 +265,8 @@ def grant(request, payload: GrantIn):
         201,
         {
             "assignment": assignment,
-            "account_created": password is not None,
-            "initial_password": password,
+            "account_created": sent is not None,
+            "activation": sent,
         },
     )
 
@@ -253,14 +314,16 @@ def enable(request, user_id: Id):
 
 @router.post("/accounts/{user_id}/reset-password", response={200: PasswordResetOut, **ERRORS})
 def reset(request, user_id: Id):
-    """Set a random password (returned once) that must be changed at the next login."""
+    """Reset a password: the old one stops working, every session and token of the account
+    ends, and an activation code goes by SMS to the holder's own phone (the answer says where
+    and until when, never the code)."""
     user = access.get_user_for_user(request.user, user_id)
-    return {"initial_password": services.reset_password(actor=request.user, user=user)}
+    return {"activation": services.reset_password(actor=request.user, user=user)}
 
 
 @router.post("/accounts/{user_id}/unlock", response={200: AccountOut, **ERRORS})
 def unlock(request, user_id: Id):
     """Lift a login lockout before it runs out (安全管理员)."""
     user = access.get_user_for_user(request.user, user_id)
-    services.unlock_login(actor=request.user, user=user)
+    login.unlock_login(actor=request.user, user=user)
     return selectors.account_detail(request.user, user_id)

@@ -9,7 +9,7 @@ class MobilePasswordBackend(BaseBackend):
     that every login path shares one failure counter."""
 
     def authenticate(self, request, username=None, password=None, mobile=None, **kwargs):
-        from hongfeng.accounts.services import authenticate_mobile
+        from hongfeng.accounts.login import authenticate_mobile
 
         mobile = mobile or username
         if not mobile or password is None:

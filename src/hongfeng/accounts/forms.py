@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.password_validation import password_validators_help_texts
 
 from hongfeng.accounts.models import Role
 from hongfeng.core.forms import TablerFormMixin
@@ -15,6 +16,54 @@ class LoginForm(TablerFormMixin, forms.Form):
         max_length=256,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class ActivationRequestForm(TablerFormMixin, forms.Form):
+    mobile = forms.CharField(
+        label="手机号",
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "numeric"}),
+    )
+
+
+class ActivationForm(TablerFormMixin, forms.Form):
+    mobile = forms.CharField(
+        label="手机号",
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "numeric"}),
+    )
+    code = forms.CharField(
+        label="短信激活码",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "placeholder": "8位数字",
+            }
+        ),
+    )
+    new_password = forms.CharField(
+        label="设置密码",
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label="再次输入密码",
+        max_length=256,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the first rule (the composition profile) is the one people need to read
+        self.fields["new_password"].help_text = password_validators_help_texts()[0]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("new_password_again"):
+            self.add_error("new_password_again", "两次输入的密码不一致。")
+        return data
 
 
 class PasswordChangeForm(TablerFormMixin, forms.Form):

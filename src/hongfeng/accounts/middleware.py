@@ -26,7 +26,7 @@ class SessionTimeoutMiddleware:
         if user is not None and user.is_authenticated:
             expired = self._expired(request, user)
             if expired:
-                from hongfeng.accounts.services import record_logout
+                from hongfeng.accounts.login import record_logout
 
                 record_logout(user=user, reason=expired)
                 logout(request)

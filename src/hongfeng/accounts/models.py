@@ -276,20 +276,72 @@ class ApiToken(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Consecutive failed logins per mobile number (every login path shares it). Five failures
-    lock the number for fifteen minutes (security.md, 等保)."""
+    """Failed-login counters (security.md T7). One table, four kinds of row, told apart by which
+    of `mobile` and `source` is empty (`source` is the client address; an IPv6 address counts
+    by its /64, see `throttling.source_of`):
 
-    mobile = models.CharField(max_length=11, unique=True)
-    failures = models.PositiveSmallIntegerField(default=0)
+    - (number, ""): consecutive failures on the account from anywhere → the 等保 lock, for all;
+    - (number, address): failures on the account from that source → locks that source out;
+    - ("", address): failures from that source on any account → a progressive delay;
+    - ("", ""): failures platform-wide in the window → every failing source waits at once.
+
+    Every login path (login page, API token, activation) shares them (`throttling`)."""
+
+    mobile = models.CharField(max_length=11, blank=True, default="")
+    source = models.CharField(max_length=45, blank=True, default="")
+    failures = models.PositiveIntegerField(default=0)
+    # Start of the current run of failures: the account lock counts the distinct sources that
+    # failed since then; the global row restarts its window from it.
+    first_failure_at = models.DateTimeField(null=True, blank=True)
     last_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "登录失败计数"
         verbose_name_plural = "登录失败计数"
+        constraints = [
+            models.UniqueConstraint(fields=["mobile", "source"], name="accounts_throttle_key"),
+        ]
 
     def __str__(self) -> str:
-        return mask_mobile(self.mobile)
+        return f"{mask_mobile(self.mobile) or '*'} @ {self.source or '*'}"
 
     def is_locked(self, now) -> bool:
         return self.locked_until is not None and self.locked_until > now
+
+
+class ActivationPurpose(models.TextChoices):
+    ACCOUNT_CREATED = "account_created", "新建账号"
+    PASSWORD_RESET = "password_reset", "重置密码"
+    REQUESTED = "requested", "本人申请"
+
+
+class ActivationCode(models.Model):
+    """A one-time code sent to the account holder's own phone, with which the holder sets their
+    password (2.2 of issue 15: the operator who opens or resets an account never sees a working
+    credential). Only a keyed HMAC of the code is stored; it expires, works once, and is spent
+    after a few wrong tries. Rows are kept as history (issued, used, spent, replaced)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="activation_codes")
+    digest = models.CharField(max_length=64)
+    purpose = models.CharField("用途", max_length=20, choices=ActivationPurpose.choices)
+    issued_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Set when a newer code replaces this one or too many wrong tries spend it.
+    void_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "激活码"
+        verbose_name_plural = "激活码"
+        indexes = [models.Index(fields=["user", "-created_at"], name="accounts_activation_user")]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_open(self, now) -> bool:
+        return self.used_at is None and self.void_at is None and self.expires_at > now

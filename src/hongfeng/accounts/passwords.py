@@ -8,7 +8,19 @@ common-password list still applies. docs/security.md explains the deviation.
 
 import string
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+
+from hongfeng.core.errors import DomainError
+
+
+def check_password_rules(password: str, user=None, *, field: str = "password") -> None:
+    """Every configured rule (the profile below, similarity, common passwords); a DomainError
+    `weak_password` naming what is wrong."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError("；".join(exc.messages), code="weak_password", field=field) from None
 
 
 class ProfilePasswordValidator:

@@ -34,8 +34,18 @@ def assignments_for(user, *, role=None, unit_id=None, user_id=None, active=True,
 
 
 def _with_lock_state(users):
-    locks = LoginThrottle.objects.filter(mobile=OuterRef("mobile"), locked_until__gt=timezone.now())
+    """`locked_until`: the latest lock on the account that still holds — its own (等保) or one
+    source's (`throttling`); a 安全管理员's unlock lifts both."""
+    locks = LoginThrottle.objects.filter(
+        mobile=OuterRef("mobile"), locked_until__gt=timezone.now()
+    ).order_by("-locked_until")
     return users.annotate(locked_until=Subquery(locks.values("locked_until")[:1]))
+
+
+def locked_account_count() -> int:
+    """Mobile numbers with a lock that still holds (the account's own or one source's)."""
+    locked = LoginThrottle.objects.filter(locked_until__gt=timezone.now()).exclude(mobile="")
+    return locked.values("mobile").distinct().count()
 
 
 def accounts_for(user, *, q=None, active=None, capability="accounts.view"):

@@ -1,54 +1,39 @@
-"""Accounts, roles, login with lockout, and API tokens (security.md, 等保 2.0 level 3).
+"""Accounts, roles and API tokens (security.md, 等保 2.0 level 3). Password login and its
+throttles are in `login` and `throttling`, activation codes in `activation`.
 
-Every login path (the login page, the token endpoint, anything calling `authenticate`) goes
-through `authenticate_mobile`, so the lockout and its audit trail cannot be bypassed.
+No service here returns a credential: new and reset accounts get a code on their holder's own
+phone (issue 15, 2.2).
 """
 
 import hashlib
 import secrets
-import string
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from hongfeng.accounts import access
+from hongfeng.accounts.activation import ActivationSent, send_activation_code
 from hongfeng.accounts.models import (
     ROLE_UNIT_KINDS,
     THREE_POWERS,
+    ActivationPurpose,
     ApiToken,
-    LoginThrottle,
     Role,
     RoleAssignment,
     User,
-    new_security_stamp,
-    normalize_mobile,
     validate_mobile,
 )
+from hongfeng.accounts.passwords import check_password_rules
+from hongfeng.accounts.sessions import end_sessions
 from hongfeng.audit.services import record_event
 from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, Forbidden
-from hongfeng.core.masking import mask_mobile
 from hongfeng.orgs.models import Unit, UnitKind
 
 TOKEN_PREFIX = "hf_"  # noqa: S105 — a public marker that makes leaked tokens greppable
-
-
-class LoginFailed(DomainError):
-    status = 401
-    code = "invalid_credentials"
-
-    def __init__(self, message: str = "手机号或密码不正确。", **kwargs):
-        super().__init__(message, **kwargs)
-
-
-class LockedOut(DomainError):
-    status = 429
-    code = "locked_out"
 
 
 def _clean_person_name(raw: str | None) -> str:
@@ -60,122 +45,12 @@ def _clean_person_name(raw: str | None) -> str:
     return name
 
 
-def check_password_rules(password: str, user: User | None = None, *, field: str = "password"):
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError("；".join(exc.messages), code="weak_password", field=field) from None
-
-
-def generate_initial_password() -> str:
-    """A random password that satisfies the 等保 composition profile; shown to the admin once."""
-    alphabet = string.ascii_letters + string.digits
-    core = "".join(secrets.choice(alphabet) for _ in range(10))
-    return f"Hf{core}#{secrets.randbelow(10)}"
-
-
-# --- login --------------------------------------------------------------------------------
-
-
-def _lock_message(until) -> str:
-    local = timezone.localtime(until)
-    return f"连续登录失败次数过多，账号已锁定至 {local:%H:%M}，请稍后再试或联系安全管理员解锁。"
-
-
-def authenticate_mobile(*, mobile: str, password: str) -> User:
-    """Check a mobile number and password. Five consecutive failures lock the number for fifteen
-    minutes (configurable); a locked number is refused even with the right password. Every
-    attempt is audited. Returns the user or raises LoginFailed/LockedOut.
-
-    The whole decision happens under a row lock on the number's throttle row, so parallel
-    attempts are counted one after another and a burst cannot try more than the limit."""
-    mobile = normalize_mobile(mobile)
-    if not mobile or len(mobile) != 11 or not mobile.isdigit():
-        raise LoginFailed()
-    with transaction.atomic():
-        outcome = _attempt(mobile, password, timezone.now())
-    if isinstance(outcome, DomainError):
-        raise outcome  # raised after the commit, so the counted failure is kept
-    return outcome
-
-
-def _attempt(mobile: str, password: str, now) -> User | DomainError:
-    LoginThrottle.objects.get_or_create(mobile=mobile)
-    throttle = LoginThrottle.objects.select_for_update().get(mobile=mobile)
-    user = User.objects.filter(mobile=mobile).first()
-    if throttle.is_locked(now):
-        _audit_failure(mobile, user, {"locked": True, "failures": throttle.failures})
-        return LockedOut(_lock_message(throttle.locked_until))
-    if user is None:
-        User().set_password(password)  # same work as a real check: no timing oracle
-        password_ok = False
-    else:
-        password_ok = user.check_password(password)
-    if password_ok and user.is_active:
-        LoginThrottle.objects.filter(pk=throttle.pk).update(failures=0, locked_until=None)
-        record_event(action="auth.login", actor=user, target=user, unit=access.home_unit(user))
-        return user
-    if password_ok:
-        # Only the holder of the right password learns that the account is disabled.
-        _audit_failure(mobile, user, {"disabled": True})
-        return LoginFailed("该账号已停用，请联系管理员。", code="account_disabled")
-    return _count_failure(throttle, user, now)
-
-
-def _count_failure(throttle: LoginThrottle, user: User | None, now) -> DomainError:
-    if throttle.locked_until is not None and throttle.locked_until <= now:
-        throttle.failures = 0  # the previous lock has run out: count afresh
-        throttle.locked_until = None
-    throttle.failures += 1
-    throttle.last_failure_at = now
-    locked = throttle.failures >= settings.LOCKOUT_FAILURES
-    if locked:
-        throttle.locked_until = now + settings.LOCKOUT_PERIOD
-    throttle.save()
-    _audit_failure(throttle.mobile, user, {"failures": throttle.failures})
-    if not locked:
-        return LoginFailed()
-    _audit_failure(
-        throttle.mobile,
-        user,
-        {"until": throttle.locked_until.isoformat(), "failures": throttle.failures},
-        action="auth.locked_out",
-    )
-    return LockedOut(_lock_message(throttle.locked_until))
-
-
-def _audit_failure(mobile: str, user: User | None, summary: dict, action="auth.login_failed"):
-    record_event(
-        action=action,
-        actor=None,
-        actor_label=user.name if user is not None else mask_mobile(mobile),
-        target=user,
-        target_label=mask_mobile(mobile) if user is None else None,
-        unit=access.home_unit(user) if user is not None else None,
-        summary=summary,
-    )
-
-
-@transaction.atomic
-def unlock_login(*, actor: User, user: User) -> None:
-    """A 安全管理员 lifts a lockout early."""
-    if not access.can_unlock(actor, user):
-        raise Forbidden("您无权解除该账号的锁定。")
-    changed = LoginThrottle.objects.filter(mobile=user.mobile).update(failures=0, locked_until=None)
-    if changed:
-        record_event(action="auth.unlocked", actor=actor, target=user, unit=access.home_unit(user))
-
-
-def record_logout(*, user: User, reason: str = "logout") -> None:
-    action = "auth.session_expired" if reason != "logout" else "auth.logout"
-    with transaction.atomic():
-        record_event(
-            action=action,
-            actor=user,
-            target=user,
-            unit=access.home_unit(user),
-            summary={"reason": reason},
-        )
+# One answer for every refused grant to a number the granter does not manage (issue 15, 2.4):
+# whether the number is registered, whose it is and what roles it holds stay unknown.
+NOT_GRANTABLE = (
+    "无法按此手机号授权。新号码请填写姓名以新建账号；已在其他单位登记的号码，"
+    "请填写与其账号一致的真实姓名，或请其所在单位办理。"
+)
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -244,25 +119,24 @@ def revoke_api_token(*, actor: User, record: ApiToken) -> None:
 
 
 @transaction.atomic
-def create_account(*, actor: User, mobile: str, name: str) -> tuple[User, str]:
-    """Open an account for a person about to receive a role. Returns the account and its random
-    initial password (shown once; the person must change it at first login)."""
+def create_account(*, actor: User, mobile: str, name: str) -> tuple[User, ActivationSent]:
+    """Open an account without a password for a person about to receive a role; an activation
+    code goes to their own phone (after the commit). Returns the account and where the code
+    went — the operator never holds a credential of the account."""
     if not (access.grantable_roles(actor) or access.has_capability(actor, "accounts.manage")):
         raise Forbidden("您无权创建账号。")
     mobile = validate_mobile(mobile)
     name = _clean_person_name(name)
     if User.objects.filter(mobile=mobile).exists():
         raise Conflict("该手机号已注册账号。", code="duplicate_mobile", field="mobile")
-    password = generate_initial_password()
     try:
         with transaction.atomic():
-            user = User.objects.create_user(
-                mobile=mobile, name=name, password=password, must_change_password=True
-            )
+            user = User.objects.create_user(mobile=mobile, name=name, password=None)
     except IntegrityError:
         raise Conflict("该手机号已注册账号。", code="duplicate_mobile", field="mobile") from None
     record_event(action="account.created", actor=actor, target=user, unit=access.home_unit(actor))
-    return user, password
+    sent = send_activation_code(user=user, purpose=ActivationPurpose.ACCOUNT_CREATED, actor=actor)
+    return user, sent
 
 
 @transaction.atomic
@@ -309,11 +183,10 @@ def _check_three_powers(user: User, role: str) -> None:
         )
 
 
-@transaction.atomic
-def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> RoleAssignment:
-    """Grant `role` over `unit` (and its subtree). The actor may grant only inside their own
-    scope (`access.can_grant`); the unit kind must fit the role; 三权 roles never combine; a team
-    has exactly one 总队长 (5.2.4)."""
+def _check_grant(actor: User, role: str, unit: Unit | None) -> None:
+    """What a grant needs whoever receives it: a known role, a live unit of a fitting kind, the
+    actor's right to grant it there, and (5.2.4) no sitting 总队长. Checked before the person
+    is looked up, so these answers never depend on — nor tell anything about — the number."""
     if role not in Role.values:
         raise DomainError("未知的角色。", code="invalid_role", field="role")
     if unit is not None and unit.is_archived:
@@ -325,17 +198,8 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> Role
         )
     if unit is None and role not in THREE_POWERS:
         raise DomainError("请选择授权范围单位。", code="unit_required", field="unit")
-    if user.pk == actor.pk:
-        raise Forbidden("不能给自己授予角色。")
     if not access.can_grant(actor, role, unit):
         raise Forbidden("您只能在自己的管理范围内授予您有权授予的角色。")
-    if not user.is_active:
-        raise DomainError("该账号已停用，不能授权。", code="account_disabled", field="user")
-    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise grants per account
-    _check_three_powers(user, role)
-    exists = RoleAssignment.objects.active().filter(user=user, role=role, unit=unit)
-    if exists.exists():
-        raise Conflict("该账号已拥有此角色。", code="duplicate_role", field="role")
     if (
         role == Role.CAPTAIN
         and RoleAssignment.objects.active().filter(role=Role.CAPTAIN, unit=unit).exists()
@@ -345,6 +209,23 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> Role
             code="captain_exists",
             field="role",
         )
+
+
+@transaction.atomic
+def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> RoleAssignment:
+    """Grant `role` over `unit` (and its subtree). The actor may grant only inside their own
+    scope (`access.can_grant`); the unit kind must fit the role; 三权 roles never combine; a team
+    has exactly one 总队长 (5.2.4)."""
+    if user.pk == actor.pk and role in Role.values:
+        raise Forbidden("不能给自己授予角色。")
+    _check_grant(actor, role, unit)
+    if not user.is_active:
+        raise DomainError("该账号已停用，不能授权。", code="account_disabled", field="user")
+    User.objects.select_for_update().filter(pk=user.pk).first()  # serialise grants per account
+    _check_three_powers(user, role)
+    exists = RoleAssignment.objects.active().filter(user=user, role=role, unit=unit)
+    if exists.exists():
+        raise Conflict("该账号已拥有此角色。", code="duplicate_role", field="role")
     try:
         with transaction.atomic():
             assignment = RoleAssignment.objects.create(
@@ -366,34 +247,37 @@ def grant_role(*, actor: User, user: User, role: str, unit: Unit | None) -> Role
 @transaction.atomic
 def grant_role_by_mobile(
     *, actor: User, mobile: str, name: str | None, role: str, unit: Unit | None
-) -> tuple[RoleAssignment, str | None]:
+) -> tuple[RoleAssignment, ActivationSent | None]:
     """Grant a role to the person with this mobile number, opening an account first when the
-    number is not registered yet (then `name` is required). Returns the assignment and, for a new
-    account, its one-time initial password. All or nothing: a refused grant creates no account.
+    number is not registered yet (then `name` is required; an activation code goes to the
+    number). Returns the assignment and, for a new account, where its code went. All or
+    nothing: a refused grant creates no account.
 
     Finding an account by exact mobile reads outside the actor's scope on purpose — people move
-    between counties. For an account the actor cannot see, the name given must match the
-    account's, so that a number alone never reveals whose it is; the grant itself is checked
-    against the actor's scope."""
+    between counties. For a number the actor does not manage, the name given must match the
+    account's, and every refusal is the one generic `not_grantable` (issue 15, 2.4): the same
+    code, message and status whether the number is unregistered, belongs to someone else, or
+    holds a role that clashes — a number alone never tells whose it is or what it holds. For
+    an account the actor manages, the precise errors stay."""
     if not access.grantable_roles(actor):
         raise Forbidden("您无权授予角色。")
     mobile = validate_mobile(mobile)
+    _check_grant(actor, role, unit)
+    name = " ".join((name or "").split())
+    if name:
+        name = _clean_person_name(name)
     user = User.objects.filter(mobile=mobile).first()
-    password = None
-    out_of_scope = user is not None and not access.visible_users(actor).filter(pk=user.pk).exists()
-    if out_of_scope and " ".join((name or "").split()) != user.name:
-        raise DomainError(
-            "该手机号已注册。请填写与该账号一致的真实姓名后再授权。",
-            code="name_mismatch",
-            field="name",
-        )
-    if user is None:
-        if not (name or "").strip():
-            raise DomainError(
-                "该手机号尚未注册，请填写姓名以新建账号。", code="name_required", field="name"
-            )
-        user, password = create_account(actor=actor, mobile=mobile, name=name)
-    return grant_role(actor=actor, user=user, role=role, unit=unit), password
+    if user is not None and access.visible_users(actor).filter(pk=user.pk).exists():
+        return grant_role(actor=actor, user=user, role=role, unit=unit), None
+    if user is None and name:
+        user, sent = create_account(actor=actor, mobile=mobile, name=name)
+        return grant_role(actor=actor, user=user, role=role, unit=unit), sent
+    if user is None or name != user.name:
+        raise DomainError(NOT_GRANTABLE, code="not_grantable", field="mobile")
+    try:
+        return grant_role(actor=actor, user=user, role=role, unit=unit), None
+    except DomainError:
+        raise DomainError(NOT_GRANTABLE, code="not_grantable", field="mobile") from None
 
 
 @transaction.atomic
@@ -426,15 +310,6 @@ def revoke_role(*, actor: User, assignment: RoleAssignment, reason: str) -> Role
     return assignment
 
 
-def _end_everything(user: User) -> None:
-    """Kill every session (the stamp is part of the session hash) and every API token."""
-    User.objects.filter(pk=user.pk).update(
-        security_stamp=new_security_stamp(), version=F("version") + 1
-    )
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    user.refresh_from_db()
-
-
 @transaction.atomic
 def disable_account(*, actor: User, user: User, reason: str) -> User:
     """Disable an account: its sessions and API tokens end at once (security.md)."""
@@ -450,7 +325,7 @@ def disable_account(*, actor: User, user: User, reason: str) -> User:
     User.objects.filter(pk=user.pk).update(
         is_active=False, disabled_at=timezone.now(), disabled_reason=reason[:200]
     )
-    _end_everything(user)
+    end_sessions(user)
     record_event(
         action="account.disabled",
         actor=actor,
@@ -481,24 +356,25 @@ def enable_account(*, actor: User, user: User) -> User:
 
 
 @transaction.atomic
-def reset_password(*, actor: User, user: User) -> str:
-    """A 系统管理员 resets a password: a random one, shown once, to be changed at next login."""
+def reset_password(*, actor: User, user: User) -> ActivationSent:
+    """A 系统管理员 resets a password: the old one stops working at once, every session and
+    token ends, and an activation code goes to the holder's own phone — with it the holder sets
+    a new password. The operator learns where the code went, never the code."""
     if not access.can_manage_account(actor, user):
         raise Forbidden("您无权重置该账号的密码。")
     if user.pk == actor.pk:
         raise Forbidden("请通过「修改密码」修改自己的密码。")
-    password = generate_initial_password()
-    user.set_password(password)
-    user.must_change_password = True
+    user.set_unusable_password()
+    user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    _end_everything(user)
+    end_sessions(user)
     record_event(
         action="account.password_reset",
         actor=actor,
         target=user,
         unit=access.home_unit(user) or access.home_unit(actor),
     )
-    return password
+    return send_activation_code(user=user, purpose=ActivationPurpose.PASSWORD_RESET, actor=actor)
 
 
 @transaction.atomic
@@ -512,7 +388,7 @@ def change_password(*, user: User, old_password: str, new_password: str) -> User
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    _end_everything(user)
+    end_sessions(user)
     record_event(
         action="auth.password_changed", actor=user, target=user, unit=access.home_unit(user)
     )

@@ -9,17 +9,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from hongfeng.accounts import access, selectors, services
-from hongfeng.accounts.forms import GrantForm, LoginForm, PasswordChangeForm, ReasonForm
+from hongfeng.accounts import access, activation, selectors, services
+from hongfeng.accounts import login as login_service
+from hongfeng.accounts.forms import (
+    ActivationForm,
+    ActivationRequestForm,
+    GrantForm,
+    LoginForm,
+    PasswordChangeForm,
+    ReasonForm,
+)
 from hongfeng.accounts.middleware import AUTH_AT, SEEN_AT
 from hongfeng.accounts.models import ApiToken, Role
+from hongfeng.accounts.throttling import TooManyAttempts
 from hongfeng.core.errors import DomainError, NotFound
-from hongfeng.core.forms import add_domain_error, paginate
+from hongfeng.core.forms import add_domain_error, flash_domain_error, paginate
 
 
 def _safe_next(request) -> str:
@@ -31,11 +39,21 @@ def _safe_next(request) -> str:
     return ""
 
 
+def _start_session(request, user) -> None:
+    # Two-factor for privileged roles (security.md) slots in here: a later issue checks
+    # access.is_privileged(user) and asks for a TOTP code before calling login().
+    login(request, user, backend="hongfeng.accounts.backends.MobilePasswordBackend")
+    now = time.time()
+    request.session[AUTH_AT] = now
+    request.session[SEEN_AT] = now
+
+
 @never_cache
 def login_view(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = LoginForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request, mobile=form.cleaned_data["mobile"], password=form.cleaned_data["password"]
@@ -43,23 +61,73 @@ def login_view(request):
         if user is None:
             error = getattr(request, "hongfeng_login_error", None)
             form.add_error(None, error.message if error else "手机号或密码不正确。")
+            if isinstance(error, TooManyAttempts):
+                status = 429  # the page says how long to wait; the status says it to machines
         else:
-            # Two-factor for privileged roles (security.md) slots in here: a later issue checks
-            # access.is_privileged(user) and asks for a TOTP code before calling login().
-            login(request, user)
-            now = time.time()
-            request.session[AUTH_AT] = now
-            request.session[SEEN_AT] = now
+            _start_session(request, user)
             if user.must_change_password:
                 return redirect("accounts:password_change")
             return redirect(_safe_next(request) or "home")
-    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request)})
+    context = {"form": form, "next": _safe_next(request)}
+    return render(request, "accounts/login.html", context, status=status)
+
+
+ACTIVATION_MOBILE = "hf_activation_mobile"  # kept in the session, never in a URL
+
+
+@never_cache
+def activate(request):
+    """激活账号: the holder sets their password with the code sent to their phone, and is
+    logged in. Below the form, a second one asks for a (new) code."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    initial = {"mobile": request.session.get(ACTIVATION_MOBILE, "")}
+    form = ActivationForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = activation.activate_account(
+                mobile=form.cleaned_data["mobile"],
+                code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status if isinstance(exc, TooManyAttempts) else 200
+        else:
+            _start_session(request, user)
+            messages.success(request, "账号已激活，欢迎使用。请牢记您设置的密码，不要告诉任何人。")
+            return redirect("home")
+    return render(
+        request,
+        "accounts/activate.html",
+        {"form": form, "request_form": ActivationRequestForm(initial=initial)},
+        status=status,
+    )
+
+
+@never_cache
+@require_POST
+def activation_request(request):
+    """Send an activation code to the holder's phone (the same answer for every number)."""
+    form = ActivationRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请输入正确的11位手机号码。")
+        return redirect("accounts:activate")
+    try:
+        answer = activation.request_activation_code(mobile=form.cleaned_data["mobile"])
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    else:
+        request.session[ACTIVATION_MOBILE] = form.cleaned_data["mobile"][:30]
+        messages.success(request, answer)
+    return redirect("accounts:activate")
 
 
 @require_POST
 def logout_view(request):
     if request.user.is_authenticated:
-        services.record_logout(user=request.user)
+        login_service.record_logout(user=request.user)
         logout(request)
         messages.success(request, "您已安全退出。")
     return redirect("accounts:login")
@@ -110,17 +178,6 @@ def token_revoke(request, token_id):
     services.revoke_api_token(actor=request.user, record=record)
     messages.success(request, f"令牌 {record.prefix}… 已吊销。")
     return redirect("accounts:me")
-
-
-def _one_time_password(request, account, password: str, back: str):
-    """Show a new account's (or a reset) password once; never cached by the browser."""
-    response = render(
-        request,
-        "accounts/one_time_password.html",
-        {"account": account, "password": password, "back": back},
-    )
-    add_never_cache_headers(response)
-    return response
 
 
 # --- roles --------------------------------------------------------------------------------
@@ -178,7 +235,7 @@ def grant(request):
     form = GrantForm(request.POST or None, roles=roles_here)
     if request.method == "POST" and form.is_valid():
         try:
-            assignment, password = services.grant_role_by_mobile(
+            assignment, sent = services.grant_role_by_mobile(
                 actor=request.user,
                 mobile=form.cleaned_data["mobile"],
                 name=form.cleaned_data["name"],
@@ -188,13 +245,12 @@ def grant(request):
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(
-                request, f"已授予 {assignment.user.name} {assignment.get_role_display()}。"
-            )
-            back = f"{reverse('accounts:roles')}?unit={unit.pk}"
-            if password:
-                return _one_time_password(request, assignment.user, password, back)
-            return redirect(back)
+            who, role = assignment.user.name, assignment.get_role_display()
+            done = f"已授予 {who} {role}。"
+            if sent is not None:
+                done = f"已为 {who} 新建账号并授予{role}。{sent.text}"
+            messages.success(request, done)
+            return redirect(f"{reverse('accounts:roles')}?unit={unit.pk}")
     return render(request, "accounts/grant.html", {"form": form, "unit": unit})
 
 
@@ -272,16 +328,13 @@ def account_action(request, user_id, action):
             services.enable_account(actor=request.user, user=account)
             messages.success(request, "账号已启用。")
         elif action == "unlock":
-            services.unlock_login(actor=request.user, user=account)
+            login_service.unlock_login(actor=request.user, user=account)
             messages.success(request, "已解除登录锁定。")
         elif action == "reset":
-            password = services.reset_password(actor=request.user, user=account)
-            back = reverse("accounts:account", args=[account.pk])
-            return _one_time_password(request, account, password, back)
+            sent = services.reset_password(actor=request.user, user=account)
+            messages.success(request, f"已重置：原密码和所有登录已失效。{sent.text}")
         else:
             raise NotFound()
     except DomainError as exc:
-        if exc.status == 404:
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     return redirect("accounts:account", user_id=account.pk)

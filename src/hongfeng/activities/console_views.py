@@ -22,7 +22,7 @@ from hongfeng.activities import forms, qr, selectors, services
 from hongfeng.activities.models import ActivityStatus, ParticipationStatus, Quality
 from hongfeng.activities.services.publishing import PUBLISHER_KINDS
 from hongfeng.core.errors import DomainError, NotFound
-from hongfeng.core.forms import add_domain_error
+from hongfeng.core.forms import add_domain_error, flash_domain_error
 from hongfeng.core.masking import mask_name
 from hongfeng.members.selectors import get_member_for_user
 from hongfeng.orgs.models import Unit
@@ -255,7 +255,7 @@ def _act(request, activity, action, success: str):
     try:
         action()
     except DomainError as exc:
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, success)
     return redirect("activities:console", activity_id=activity.pk)

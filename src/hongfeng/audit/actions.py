@@ -17,6 +17,11 @@ ACTIONS: dict[str, str] = {
     "account.disabled": "停用账号",
     "account.enabled": "启用账号",
     "account.password_reset": "重置密码",
+    # activation codes (sent to the holder's own phone; issue 15, 2.2)
+    "account.activation_sent": "发送账号激活码",
+    "account.activation_requested": "申请账号激活码（未发送）",
+    "account.activation_failed": "激活码错误",
+    "account.activated": "激活账号（本人设置密码）",
     "role.granted": "授予角色",
     "role.revoked": "撤销角色",
     # organisation tower (5.1)

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hongfeng.accounts import access
-from hongfeng.accounts.models import LoginThrottle, Role, RoleAssignment
+from hongfeng.accounts import selectors as account_selectors
+from hongfeng.accounts.models import Role, RoleAssignment
 from hongfeng.core.pagination import LARGE_COUNT, LARGE_COUNT_SECONDS
 from hongfeng.orgs import selectors as org_selectors
 from hongfeng.orgs.models import UnitKind
@@ -175,7 +176,7 @@ def _global_card(user, roles: set[str]) -> Card:
         accounts = reverse("accounts:accounts")
         card.stats.append(Stat("账号", access.visible_users(user).count(), "个", accounts))
     if Role.SECURITY_ADMIN in roles:
-        locked = LoginThrottle.objects.filter(locked_until__gt=timezone.now()).count()
+        locked = account_selectors.locked_account_count()
         card.stats.append(
             Stat("锁定中的手机号", locked, "个", f"{reverse('accounts:accounts')}?locked=1")
         )

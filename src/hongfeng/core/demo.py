@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from hongfeng.accounts.models import Role, User
-from hongfeng.accounts.services import bootstrap_three_powers_account, grant_role_by_mobile
+from hongfeng.accounts.services import bootstrap_three_powers_account, grant_role
 from hongfeng.orgs.models import SpecialTag, Unit, UnitKind
 from hongfeng.orgs.services import GroupSpec, SquadSpec, create_unit, onboard_team
 
@@ -232,17 +232,14 @@ def build(password: str = DEMO_PASSWORD) -> Cast:
     for account in ACCOUNTS:
         if account.unit_key is None:
             continue
-        assignment, _ = grant_role_by_mobile(
-            actor=security,
-            mobile=account.mobile,
-            name=account.name,
-            role=account.role,
-            unit=cast.units[account.unit_key],
-        )
-        user = assignment.user
-        user.set_password(password)
-        user.must_change_password = False
-        user.save(update_fields=["password", "must_change_password"])
+        # Demo accounts are opened with their known password (README), so no activation code
+        # goes out for them; a real account is opened by `grant_role_by_mobile`.
+        user = User.objects.filter(mobile=account.mobile).first()
+        if user is None:
+            user = User.objects.create_user(
+                mobile=account.mobile, name=account.name, password=password
+            )
+        grant_role(actor=security, user=user, role=account.role, unit=cast.units[account.unit_key])
     cast = load()
     from hongfeng.members import demo as member_demo
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError
-from hongfeng.core.forms import add_domain_error, paginate
+from hongfeng.core.forms import add_domain_error, flash_domain_error, paginate
 from hongfeng.honours import forms, selectors, services
 from hongfeng.honours.api import base_url
 from hongfeng.honours.models import ProposalStatus
@@ -28,12 +28,10 @@ def _pick(rows, raw):
 
 
 def _fail(request, exc: DomainError, form=None):
-    if exc.status in (403, 404):
-        raise exc
     if form is not None:
         add_domain_error(form, exc)
     else:
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
 
 
 @login_required

@@ -153,8 +153,6 @@ def review(request, application_id):
                 messages.success(request, "已记录未通过及原因，申请人可凭申请编号查询。")
                 return redirect("members:applications")
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
             add_domain_error(approve_form if "approve" in request.POST else reject_form, exc)
     return render(
         request,

@@ -2,7 +2,6 @@
 
 from urllib.parse import quote
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError, NotFound
+from hongfeng.core.forms import flash_domain_error, raise_refusal
 from hongfeng.members import importing, spreadsheets
 from hongfeng.members.roster import MAX_BYTES
 from hongfeng.orgs.models import UnitKind
@@ -58,6 +58,7 @@ def upload(request):
                 consent_confirmed=request.POST.get("consent") == "on",
             )
         except DomainError as exc:
+            raise_refusal(exc)
             error = exc.message
         else:
             return redirect("members:roster_import", import_id=roster_import.pk)
@@ -102,9 +103,7 @@ def confirm(request, import_id):
             valid_only=request.POST.get("valid_only") == "1",
         )
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     return redirect("members:roster_import", import_id=roster_import.pk)
 
 
@@ -133,9 +132,7 @@ def export(request):
             actor=request.user, unit=unit, reveal=reveal, reason=request.POST.get("reason", "")
         )
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
         return redirect(f"/members/?unit={unit.pk}")
     stamp = timezone.localtime().strftime("%Y%m%d")
     return _download(content, f"{unit.name}-队员名册-{stamp}.xlsx")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from hongfeng.accounts import access
 from hongfeng.activities.selectors import service_record
 from hongfeng.core.errors import DomainError, NotFound
-from hongfeng.core.forms import add_domain_error, paginate
+from hongfeng.core.forms import add_domain_error, flash_domain_error, paginate, raise_refusal
 from hongfeng.members import forms, selectors, services
 from hongfeng.members.models import (
     Category,
@@ -112,7 +112,7 @@ def pre_job_training(request, member_id):
             actor=request.user, member=member, completed_on=completed_on
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(
             request, "岗前培训记录已更新。" if completed_on else "已清除岗前培训记录。"
@@ -278,8 +278,7 @@ def reveal(request, member_id):
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
+            raise_refusal(exc)
             error = exc.message
     else:
         error = "请写明查看原因。"
@@ -334,9 +333,7 @@ def return_equipment(request, member_id, issue_id):
     try:
         services.return_equipment(actor=request.user, issue=issue, returned_on=timezone.localdate())
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, "已登记归还。")
     return redirect("members:file", member_id=member.pk)
@@ -381,9 +378,7 @@ def upload_photo(request, member_id):
             actor=request.user, member=member, content=upload.read() if upload else b""
         )
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, "照片已更新（已去除拍摄位置等元数据）。")
     if request.POST.get("back") == "me":
@@ -399,9 +394,7 @@ def move(request, member_id):
         unit = access.get_unit_for_user(request.user, request.POST.get("unit"))
         services.move_member(actor=request.user, member=member, unit=unit)
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, f"已调整到{unit.name}。")
     return redirect("members:file", member_id=member.pk)
@@ -416,9 +409,7 @@ def partner(request, member_id):
         mate = selectors.get_member_for_user(request.user, raw) if raw else None
         services.set_partner(actor=request.user, member=member, partner=mate)
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, "已更新 1+1 结对。")
     return redirect("members:file", member_id=member.pk)

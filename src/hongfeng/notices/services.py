@@ -145,6 +145,29 @@ def queue_pending(ref: str) -> int:
     return len(ids)
 
 
+@transaction.atomic
+def send_secret(
+    *, recipient, kind: str, title: str, body: str, secret: str, channel: str = Channel.SMS
+) -> Notice:
+    """A notice to `recipient`'s own phone whose text carries a secret (an activation code).
+    The row keeps the text with the secret masked; the full text exists only in memory and goes
+    to the channel right after the commit — never through the task queue, whose rows live in the
+    database like everything else. A failed send is recorded on the notice like any other."""
+    if not secret or secret not in body:
+        raise ValueError("send_secret needs the secret inside the body")
+    notice = Notice.objects.create(
+        recipient=recipient,
+        mobile=recipient.mobile,
+        channel=channel,
+        kind=kind,
+        title=title[:60],
+        body=body.replace(secret, "*" * len(secret))[:500],
+        status=NoticeStatus.PENDING,
+    )
+    transaction.on_commit(lambda: _send_once(notice.pk, body=body, secret=secret))
+    return notice
+
+
 def deliver(notice_id: int) -> None:
     """Send a pending notice once."""
     deliver_many([notice_id])
@@ -154,20 +177,25 @@ def deliver_many(notice_ids: list[int]) -> None:
     """Send pending notices once each: claimed by a conditional update (a retried or duplicated
     task finds them claimed), every outcome recorded on the notice."""
     for notice_id in notice_ids:
-        claimed = Notice.objects.filter(
-            pk=notice_id, status=NoticeStatus.PENDING, attempts=0
-        ).update(attempts=1)
-        if not claimed:
-            continue
-        notice = Notice.objects.get(pk=notice_id)
-        try:
-            backend_for(notice.channel).send(notice)
-        except Exception as exc:  # any failure is recorded on the notice, never lost silently
-            Notice.objects.filter(pk=notice_id).update(
-                status=NoticeStatus.FAILED, error=str(exc)[:200]
-            )
-            continue
-        Notice.objects.filter(pk=notice_id).update(status=NoticeStatus.SENT, sent_at=timezone.now())
+        _send_once(notice_id)
+
+
+def _send_once(notice_id: int, *, body: str | None = None, secret: str = "") -> None:
+    claimed = Notice.objects.filter(pk=notice_id, status=NoticeStatus.PENDING, attempts=0).update(
+        attempts=1
+    )
+    if not claimed:
+        return
+    notice = Notice.objects.get(pk=notice_id)
+    if secret:
+        # In memory only: this instance is never saved (the updates below name their columns).
+        notice.body, notice.secret = body, secret
+    try:
+        backend_for(notice.channel).send(notice)
+    except Exception as exc:  # any failure is recorded on the notice, never lost silently
+        Notice.objects.filter(pk=notice_id).update(status=NoticeStatus.FAILED, error=str(exc)[:200])
+        return
+    Notice.objects.filter(pk=notice_id).update(status=NoticeStatus.SENT, sent_at=timezone.now())
 
 
 def inbox_of(user):

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from hongfeng.accounts import access
 from hongfeng.accounts.models import RoleAssignment
 from hongfeng.core.errors import DomainError
-from hongfeng.core.forms import add_domain_error, paginate
+from hongfeng.core.forms import add_domain_error, paginate, raise_refusal
 from hongfeng.orgs import forms, selectors, services
 from hongfeng.orgs.models import ALLOWED_PARENT_KINDS, SPECIAL_GROUP_PARENT_KINDS, Unit, UnitKind
 
@@ -255,6 +255,7 @@ def unit_archive(request, unit_id, action):
                 actor=request.user, unit=unit, expected_version=form.cleaned_data["version"]
             )
         except DomainError as exc:
+            raise_refusal(exc)
             error = exc.message
         else:
             messages.success(request, f"已{'恢复' if restoring else '归档'} {count} 个单位。")

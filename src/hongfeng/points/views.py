@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from hongfeng.accounts import access
-from hongfeng.core.forms import paginate
+from hongfeng.core.forms import flash_domain_error, paginate
 from hongfeng.members.selectors import own_member
 from hongfeng.points import selectors, services
 from hongfeng.points.rules import LEVELS
@@ -57,8 +57,10 @@ def ranking(request):
             )
             if request.POST.get("publish"):
                 services.publish_rating(actor=user, run=run)
-        except (DomainError, ValueError) as exc:
-            messages.error(request, getattr(exc, "message", "年份不合理。"))
+        except ValueError:
+            messages.error(request, "年份不合理。")
+        except DomainError as exc:
+            flash_domain_error(request, exc)
         else:
             messages.success(request, f"已完成 {run.year} 年星级评定。")
             # The run's page: its results, 复核 against the ledger, 公布 when ready.

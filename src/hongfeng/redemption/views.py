@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError
-from hongfeng.core.forms import add_domain_error, paginate
+from hongfeng.core.forms import add_domain_error, flash_domain_error, paginate
 from hongfeng.members.selectors import own_member
 from hongfeng.points import selectors as points_selectors
 from hongfeng.redemption import forms, selectors, services
@@ -100,7 +100,7 @@ def cancel_mine(request, order_id):
     try:
         services.cancel_order(actor=request.user, order=found, reason="")
     except DomainError as exc:
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, f"已取消，{found.points} 分已退回您的余额。")
     return redirect("redemption:mine")
@@ -215,7 +215,7 @@ def hand_over(request, order_id):
     try:
         services.hand_over_order(actor=request.user, order=found)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, f"已记录交付：订单 {found.pk}「{found.item.name}」。")
     return redirect(f"{_orders_url()}?status={OrderStatus.RESERVED}")
@@ -234,7 +234,7 @@ def cancel(request, order_id):
     try:
         services.cancel_order(actor=request.user, order=found, reason=form.cleaned_data["reason"])
     except DomainError as exc:
-        messages.error(request, exc.message)
+        flash_domain_error(request, exc)
     else:
         messages.success(request, f"已取消订单 {found.pk}，{found.points} 分已退回队员余额。")
     return redirect(f"{_orders_url()}?status={OrderStatus.RESERVED}")
