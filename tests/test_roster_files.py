@@ -140,7 +140,7 @@ class TestUnreadableFiles:
 
 
 class TestBoundedRows:
-    def test_a_million_rows_below_one_data_row(self, cast):
+    def test_a_million_rows_below_one_data_row(self, cast, page_as):
         """One data row, a stored size of a million rows by 16,384 columns, and a cell in the
         last row: read in well under a second, the rest left unread and said so."""
         content = crafted_roster(
@@ -154,6 +154,8 @@ class TestBoundedRows:
         assert "连续 1000 行为空，已视为名册结束" in result.notice
         roster_import = _validated(cast, content)
         assert roster_import.total_rows == 1 and "已视为名册结束" in roster_import.message
+        page = page_as("captain").get(f"/members/roster/{roster_import.pk}/").content.decode()
+        assert "已视为名册结束" in page  # said where the office decides to import
 
     def test_formatted_blank_rows_stop_reading(self, cast):
         """LibreOffice writes every formatted row, empty or not."""
