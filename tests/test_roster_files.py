@@ -53,6 +53,12 @@ def _laughs_in_another_part() -> bytes:
     )
 
 
+def _padded_doctype() -> str:
+    """No XML declaration, 100 KB of whitespace, then the DOCTYPE: well-formed XML."""
+    xml = sheet_xml([(1, ["姓名", "&lol4;"])], prolog=BILLION_LAUGHS)
+    return " " * 100_000 + xml.split("?>", 1)[1]
+
+
 HOSTILE = {
     "billion laughs in the sheet": crafted_roster(
         [(2, ["&lol4;", make_id(1), "13512345678"])], prolog=BILLION_LAUGHS
@@ -63,6 +69,10 @@ HOSTILE = {
     ),
     "a UTF-16 sheet with a DOCTYPE": package(_utf16_sheet_with_doctype()),
     "a DOCTYPE in a part openpyxl does not need": _laughs_in_another_part(),
+    "a DOCTYPE after 100 KB of whitespace": package(_padded_doctype()),
+    "a DOCTYPE in a sheet not named .xml": package(
+        _padded_doctype(), sheet_part="worksheets/sheet1.bin"
+    ),
 }
 
 
@@ -130,6 +140,19 @@ class TestUnreadableFiles:
         roster_import = _validated(cast, bomb)
         assert roster_import.status == ImportStatus.FAILED
         assert roster_import.error_code == "file_too_large" and "解压后" in roster_import.message
+
+    def test_binary_parts_are_left_alone(self, cast):
+        """Pictures and printer settings are not XML and do not make a file corrupt."""
+        content = crafted_roster(
+            [(2, ["张三丰", make_id(1), "13512345678"])],
+        )
+        buffer = io.BytesIO(content)
+        with zipfile.ZipFile(buffer, "a") as archive:
+            archive.writestr("xl/media/image1.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+            archive.writestr("xl/printerSettings/printerSettings1.bin", b"M\x00S\x00<\x00\x01")
+        assert len(zipfile.ZipFile(buffer).namelist()) == 7
+        (row,) = read_rows(buffer.getvalue(), cast.units["hongfeng"])
+        assert row.ok, row.errors
 
     def test_too_many_parts(self, cast):
         parts = {f"xl/junk/{n}.bin": b"x" for n in range(sheet_reader.MAX_PARTS + 1)}

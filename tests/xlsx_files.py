@@ -84,15 +84,24 @@ def sheet_xml(rows, *, prolog: str = "", dimension: str | None = None) -> str:
     )
 
 
-def package(sheet: str | bytes, *, extra: dict | None = None, workbook_prolog: str = "") -> bytes:
-    """The zip around a worksheet part."""
+def package(
+    sheet: str | bytes,
+    *,
+    extra: dict | None = None,
+    workbook_prolog: str = "",
+    sheet_part: str = "worksheets/sheet1.xml",
+) -> bytes:
+    """The zip around a worksheet part (named `sheet_part` under xl/)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", CONTENT_TYPES)
         archive.writestr("_rels/.rels", ROOT_RELS)
         archive.writestr("xl/workbook.xml", WORKBOOK.replace("?>", "?>" + workbook_prolog, 1))
-        archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
-        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            WORKBOOK_RELS.replace("worksheets/sheet1.xml", sheet_part),
+        )
+        archive.writestr(f"xl/{sheet_part}", sheet)
         for name, data in (extra or {}).items():
             archive.writestr(name, data)
     return out.getvalue()

@@ -110,22 +110,23 @@ def _stop(*_args):
     raise _Stop
 
 
-def _looks_xml(name: str, head: bytes) -> bool:
-    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return name.lower().endswith(_XML_NAMES) or head.startswith(
-        (b"<", b"\x00<", b"\xff\xfe", b"\xfe\xff")
-    )
+def _starts_like_xml(head: bytes) -> bool:
+    """Whether a part may be XML whatever its name: after byte-order marks, whitespace and the
+    zero bytes of UTF-16, it starts with "<" — or it is all padding so far."""
+    rest = head.lstrip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe")
+    return not rest or rest.startswith(b"<")
 
 
 def _check_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    xml_named = info.filename.lower().endswith(_XML_NAMES)
     parser = expat.ParserCreate()
     parser.StartDoctypeDeclHandler = _refuse
     parser.EntityDeclHandler = _refuse
     parser.StartElementHandler = _stop
     with archive.open(info) as stream:
         head = stream.read(_CHUNK)
-        if not _looks_xml(info.filename, head):
-            return  # a picture or another binary part: openpyxl does not parse it as XML
+        if not head or not (xml_named or _starts_like_xml(head)):
+            return  # empty, a picture or another binary part: nothing a DOCTYPE can hide in
         try:
             chunk = head
             while chunk:
@@ -140,7 +141,10 @@ def _check_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
                 "已拒绝读取。请在 Excel 中打开并另存为 .xlsx 后重新上传。"
             ) from None
         except expat.ExpatError:
-            raise _corrupt() from None
+            # Not XML before any DOCTYPE, so no parser can expand one. An XML part that is not
+            # XML is a damaged file; a binary part (a picture…) is none of our business.
+            if xml_named:
+                raise _corrupt() from None
 
 
 def check_package(content: bytes) -> None:
