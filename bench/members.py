@@ -147,11 +147,11 @@ def bench_search(server, db: RawDatabase, cast, *, samples: int, clients: int) -
 def roster_xlsx(cast, rows: int) -> bytes:
     """A roster as offices send it: one sheet, a header, `rows` fresh people for the sign-up
     team's second squad (the same people every run: each run is rolled back)."""
-    from openpyxl import Workbook
+    from hongfeng.core.workbooks import Column, Kind, WorkbookWriter
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["姓名", "身份证号", "手机号", "分队", "小组", "人员类别", "专业技能"])
+    book = WorkbookWriter()
+    headers = ["姓名", "身份证号", "手机号", "分队", "小组", "人员类别", "专业技能"]
+    sheet = book.add_sheet("Sheet1", [Column(h, Kind.GENERAL) for h in headers])
     for i in range(rows):
         n = FIRST_IMPORT + i
         sheet.append(
@@ -165,9 +165,7 @@ def roster_xlsx(cast, rows: int) -> bytes:
                 "急救",
             ]
         )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return book.to_bytes()
 
 
 class _RollBack(Exception):

@@ -185,7 +185,7 @@ class TestReading:
     @pytest.mark.parametrize(
         ("content", "code"),
         [
-            (b"", "not_xlsx"),
+            (b"", "empty_file"),
             (b"name,id\n", "not_xlsx"),
             (b"PK\x03\x04broken", "corrupt_file"),
             (xlsx([], headers=["编号", "备注"]), "no_header"),
@@ -347,8 +347,9 @@ class TestSpreadsheets:
             members, viewer=cast.users["captain"], reveal=False, unit=cast.units["hongfeng"]
         )
         sheet = load_workbook(io.BytesIO(masked)).active
-        assert sheet["D3"].value == "3306**********0038" and sheet["E3"].value == "139****0033"
-        assert "楼红枫" in sheet["A1"].value  # watermark: who exported, when
+        # row 1: title and watermark (who exported, when); row 2: which members; row 3: header
+        assert sheet["D4"].value == "3306**********0038" and sheet["E4"].value == "139****0033"
+        assert "楼红枫" in sheet["A1"].value and "不含暂停、已退出" in sheet["A2"].value
 
 
 class TestPagesAndApi:
@@ -386,7 +387,8 @@ class TestPagesAndApi:
             f"/members/roster/?team={team.pk}",
             {"file": SimpleUploadedFile("名册.csv", b"a,b"), "consent": "on"},
         )
-        assert "请上传 .xlsx" in response.content.decode()
+        # what the file really is, from its bytes (3.4)
+        assert "这是一个 CSV 文本文件" in response.content.decode()
         assert page_as("squad_leader").get(f"/members/roster/?team={team.pk}").status_code == 404
         assert page_as("group_leader").get(f"/members/roster/?team={team.pk}").status_code == 404
 
@@ -457,19 +459,30 @@ class TestPagesAndApi:
 
 def test_database_queue_and_worker(live_cast, settings):
     """The real background path: the upload queues a task in the database; `hongfeng
-    db_worker` picks it up (here in batch mode) and the import is validated."""
+    db_worker` picks it up (here in batch mode) and the import is validated — and a file with a
+    DOCTYPE (billion laughs) ends failed with `corrupt_file`, never stuck "in progress" (2.6)."""
     from django.core.management import call_command
 
     from hongfeng.members.models import RosterImport
+    from tests.xlsx_files import BILLION_LAUGHS
+    from tests.xlsx_files import roster as crafted_roster
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    roster_import = importing.start_import(
-        actor=live_cast.users["captain"],
-        team=live_cast.units["hongfeng"],
-        filename="名册.xlsx",
-        content=xlsx(good_rows(2)),
-        consent_confirmed=True,
-    )
-    assert RosterImport.objects.get(pk=roster_import.pk).status == ImportStatus.UPLOADED
+    uploads = [
+        importing.start_import(
+            actor=live_cast.users["captain"],
+            team=live_cast.units["hongfeng"],
+            filename="名册.xlsx",
+            content=content,
+            consent_confirmed=True,
+        )
+        for content in (
+            xlsx(good_rows(2)),
+            crafted_roster([(2, ["&lol4;", make_id(1), "13512345678"])], prolog=BILLION_LAUGHS),
+        )
+    ]
+    assert {RosterImport.objects.get(pk=u.pk).status for u in uploads} == {ImportStatus.UPLOADED}
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    assert RosterImport.objects.get(pk=roster_import.pk).status == ImportStatus.VALIDATED
+    good, hostile = (RosterImport.objects.get(pk=u.pk) for u in uploads)
+    assert good.status == ImportStatus.VALIDATED
+    assert hostile.status == ImportStatus.FAILED and hostile.error_code == "corrupt_file"

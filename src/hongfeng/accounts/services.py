@@ -31,6 +31,7 @@ from hongfeng.accounts.sessions import end_sessions
 from hongfeng.audit.services import record_event
 from hongfeng.core import hotpath
 from hongfeng.core.errors import Conflict, DomainError, Forbidden
+from hongfeng.core.workbooks import looks_like_formula
 from hongfeng.orgs.models import Unit, UnitKind
 
 TOKEN_PREFIX = "hf_"  # noqa: S105 — a public marker that makes leaked tokens greppable
@@ -42,6 +43,8 @@ def _clean_person_name(raw: str | None) -> str:
         raise DomainError("请填写姓名。", code="name_required", field="name")
     if len(name) > 50:
         raise DomainError("姓名不能超过50个字。", code="name_too_long", field="name")
+    if looks_like_formula(name):  # it would be a live formula in every workbook (2.1)
+        raise DomainError("姓名不能以 =、+、-、@ 开头。", code="invalid_name", field="name")
     return name
 
 

@@ -8,7 +8,7 @@ locks or checks a capacity never sees the replica's lag. Without HONGFENG_REPLIC
 is not installed and `using_replica()` changes nothing.
 
 Used today by the points leaderboards and level statistics (points.selectors) and the roster
-export (members.importing.export_roster): big aggregates over a whole subtree whose answer may
+export (members.exporting.export_roster): big aggregates over a whole subtree whose answer may
 trail the primary by the replica's lag (normally well under a second).
 """
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from hongfeng.core.idnumber import check_character
+from hongfeng.core.workbooks import Column, Kind, WorkbookWriter
 from hongfeng.members import services
 from hongfeng.members.catalogue import SKILLS
 from hongfeng.members.models import Category, EquipmentKind, MemberStatus, PoliticalStatus, Skill
@@ -270,29 +271,16 @@ def build_roster_import(cast) -> None:
     """暨阳义警总队 onboards through the Excel path: a real office file (title row, a number
     typed with full-width digits, a date as an Excel serial) with one row whose ID number Excel
     turned into 3.30681E+17 — reported, not guessed; the valid rows imported."""
-    import io
-
-    from openpyxl import Workbook
-
     from hongfeng.members import importing
 
     rng = random.Random(11)  # noqa: S311 — demo data
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(["暨阳义警总队队员名册（2026年11月）"])
-    sheet.merge_cells("A1:I1")
-    sheet.append(
-        [
-            "姓名",
-            "身份证号",
-            "手机号",
-            "分队",
-            "小组",
-            "人员类别",
-            "政治面貌",
-            "专业技能",
-            "入队日期",
-        ]
+    headers = ["姓名", "身份证号", "手机号", "分队", "小组", "人员类别", "政治面貌", "专业技能"]
+    book = WorkbookWriter()
+    # GENERAL columns keep each value as typed: numbers stay numbers, as in the office's file.
+    sheet = book.add_sheet(
+        "Sheet1",
+        [Column(h, Kind.GENERAL) for h in [*headers, "入队日期"]],
+        title="暨阳义警总队队员名册（2026年11月）",
     )
     for index in range(12):
         name, _mobile, born, male = _person(rng, 500 + index)
@@ -313,12 +301,10 @@ def build_roster_import(cast) -> None:
             ]
         )
     sheet.append(["丁一", 3.30681199001011e17, "13600000099", "第一分队", "", "学生", "", "", ""])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
     importing.import_synchronously(
         actor=cast.users["county_admin"],
         team=cast.units["jiyang_team"],
         filename="暨阳义警总队队员名册.xlsx",
-        content=buffer.getvalue(),
+        content=book.to_bytes(),
         valid_only=True,
     )

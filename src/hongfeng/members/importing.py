@@ -3,6 +3,8 @@ then import all of it — or, only when the user asks, just the valid rows — t
 path that writes the same rows as registering members one by one (file, account, 队员 role,
 status history, audit event), fast enough for thousands of rows."""
 
+import logging
+
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,6 +16,7 @@ from hongfeng.core import crypto
 from hongfeng.core.errors import DomainError
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.core.masking import mask_name
+from hongfeng.core.sheet_reader import check_is_xlsx
 from hongfeng.members.catalogue import PRIVACY_NOTICE_VERSION
 from hongfeng.members.models import (
     Consent,
@@ -24,11 +27,18 @@ from hongfeng.members.models import (
     RosterImport,
     StatusChange,
 )
-from hongfeng.members.roster import RosterRow, read_rows
+from hongfeng.members.roster import RosterRow, read_roster
 from hongfeng.members.services.files import ID_INDEX, id_number_index, pinyin_of
 
+logger = logging.getLogger(__name__)
 _CHUNK = 500
+UNEXPECTED_FAILURE = (
+    "校验或导入时出错，未导入任何队员。请检查文件后重新上传；如仍失败，请联系系统管理员。"
+)
 IMPORT_REASON = "名册导入（队伍一键入驻）"
+REPORT_NAME_CHARS = 32
+REPORT_TEXT_CHARS = 200
+REPORT_ITEMS = 20
 
 
 def _chunks(items, size=_CHUNK):
@@ -36,19 +46,45 @@ def _chunks(items, size=_CHUNK):
         yield items[start : start + size]
 
 
-def check_against_file_and_database(rows: list[RosterRow]) -> None:
-    """Duplicates inside the file, and people or numbers already registered."""
-    seen_ids: dict[str, RosterRow] = {}
-    seen_mobiles: dict[str, RosterRow] = {}
+def _same_in_file(rows: list[RosterRow], key: str) -> dict[str, list[RosterRow]]:
+    groups: dict[str, list[RosterRow]] = {}
     for row in rows:
-        if row.id_number:
-            first = seen_ids.setdefault(row.id_number, row)
-            if first is not row:
-                row.errors.append(f"与第 {first.number} 行身份证号重复（同一人）")
-        if row.mobile:
-            first = seen_mobiles.setdefault(row.mobile, row)
-            if first is not row:
-                row.errors.append(f"与第 {first.number} 行手机号重复")
+        value = getattr(row, key)
+        if value:
+            groups.setdefault(value, []).append(row)
+    return {value: group for value, group in groups.items() if len(group) > 1}
+
+
+def _others(row: RosterRow, group: list[RosterRow]) -> str:
+    return "、".join(str(other.number) for other in group if other is not row)
+
+
+def check_within_file(rows: list[RosterRow]) -> None:
+    """Rows of one file that clash (3.1). One ID number under two names: which is right cannot
+    be told, so every such row is flagged and none imported. The same person twice (same ID,
+    same name): the first row stands, the repeats are flagged. One mobile for two people: it
+    is a login, so both are flagged."""
+    for group in _same_in_file(rows, "id_number").values():
+        if len({row.name for row in group}) > 1:
+            for row in group:
+                row.errors.append(
+                    f"与第 {_others(row, group)} 行：两行身份证号相同而姓名不同，请核对"
+                )
+        else:
+            for row in group[1:]:
+                row.errors.append(f"与第 {group[0].number} 行身份证号重复（同一人），此行不导入")
+    for group in _same_in_file(rows, "mobile").values():
+        people = {row.id_number or row.number for row in group}
+        if len(people) > 1:
+            for row in group:
+                row.errors.append(
+                    f"与第 {_others(row, group)} 行手机号相同，一个手机号只能登记一人，请核对"
+                )
+
+
+def check_against_file_and_database(rows: list[RosterRow]) -> None:
+    """Clashes inside the file, and people or numbers already registered."""
+    check_within_file(rows)
     indexes = {id_number_index(r.id_number): r for r in rows if r.id_number}
     for chunk in _chunks(list(indexes)):
         for index in Member.objects.filter(id_number_index__in=chunk).values_list(
@@ -67,15 +103,20 @@ def check_against_file_and_database(rows: list[RosterRow]) -> None:
                 row.errors.append("该手机号已注册账号，但姓名不一致")
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def report_of(rows: list[RosterRow]) -> list[dict]:
-    """The report kept with the import: names masked (it is shown and downloaded)."""
+    """The report kept with the import: names masked (it is shown and downloaded), every text
+    cut short — whatever a cell held, the report stays small (2.6)."""
     return [
         {
             "row": r.number,
-            "name": mask_name(r.name),
-            "unit": r.unit_label,
-            "errors": r.errors,
-            "notes": r.notes,
+            "name": _cut(mask_name(r.name), REPORT_NAME_CHARS),
+            "unit": _cut(r.unit_label, REPORT_TEXT_CHARS),
+            "errors": [_cut(e, REPORT_TEXT_CHARS) for e in r.errors[:REPORT_ITEMS]],
+            "notes": [_cut(n, REPORT_TEXT_CHARS) for n in r.notes[:REPORT_ITEMS]],
         }
         for r in rows
         if r.errors or r.notes
@@ -83,19 +124,11 @@ def report_of(rows: list[RosterRow]) -> list[dict]:
 
 
 def validate(roster_import: RosterImport) -> list[RosterRow]:
-    """Read and check every row; store the counts and the report. Nothing else is written."""
-    team = roster_import.team
-    try:
-        rows = read_rows(bytes(roster_import.content), team)
-    except DomainError as exc:
-        RosterImport.objects.filter(pk=roster_import.pk).update(
-            status=ImportStatus.FAILED,
-            message=exc.message,
-            finished_at=timezone.now(),
-            content=b"",  # the upload is not kept once it is of no use
-        )
-        raise
-    check_against_file_and_database(rows)
+    """Read and check every row; store the counts, the report and any notice about the file.
+    Nothing else is written. A file that cannot be read raises a DomainError."""
+    roster = read_roster(bytes(roster_import.content), roster_import.team)
+    check_against_file_and_database(roster.rows)
+    rows = roster.rows
     valid = sum(1 for r in rows if r.ok)
     RosterImport.objects.filter(pk=roster_import.pk).update(
         status=ImportStatus.VALIDATED,
@@ -103,8 +136,29 @@ def validate(roster_import: RosterImport) -> list[RosterRow]:
         valid_rows=valid,
         error_rows=len(rows) - valid,
         report=report_of(rows),
+        message=roster.notice[:300],
     )
     return rows
+
+
+def _fail(import_id: int, exc: Exception, *, status=None) -> None:
+    """Mark an import failed with a message and a code, and drop the upload: whatever went
+    wrong, an import never stays "in progress" (2.6)."""
+    if isinstance(exc, DomainError):
+        message, code = exc.message, exc.code
+    else:
+        logger.error("roster import %s failed: %s", import_id, type(exc).__name__, exc_info=exc)
+        message, code = UNEXPECTED_FAILURE, "import_failed"
+    rows = RosterImport.objects.filter(pk=import_id)
+    if status is not None:
+        rows = rows.filter(status=status)
+    rows.update(
+        status=ImportStatus.FAILED,
+        message=message[:300],
+        error_code=code[:40],
+        content=b"",  # the upload is not kept once it is of no use
+        finished_at=timezone.now(),
+    )
 
 
 def _member(row: RosterRow, user: User, now) -> Member:
@@ -262,19 +316,12 @@ def start_import(
             code="consent_required",
             field="consent",
         )
-    name = (filename or "").strip()[:200]
-    if not name.lower().endswith(".xlsx"):
-        raise DomainError(
-            "请上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）。",
-            code="not_xlsx",
-            field="file",
-        )
-    if not content:
-        raise DomainError("文件是空的。", code="empty_file", field="file")
+    name = (filename or "").strip()[:200] or "名册.xlsx"
     if len(content) > MAX_BYTES:
         raise DomainError(
             "文件过大（上限 10 MB）。请拆分后分批导入。", code="file_too_large", field="file"
         )
+    check_is_xlsx(content)  # what the file really is, by its bytes, not by its name (3.4)
     roster_import = RosterImport.objects.create(
         team=team, filename=name, content=content, created_by=actor
     )
@@ -302,9 +349,10 @@ def run_validation(import_id: int) -> None:
         if roster_import is None:
             return  # already validated (a retried task): nothing to do
         try:
-            validate(roster_import)
-        except DomainError:
-            return  # the failure and its reason are stored on the import
+            with transaction.atomic():  # a savepoint: a failure leaves nothing half-written
+                validate(roster_import)
+        except Exception as exc:  # any failure at all ends the import, with its reason
+            _fail(import_id, exc)
 
 
 @transaction.atomic
@@ -358,8 +406,7 @@ def run_import(import_id: int) -> None:
                 return  # done already, or never confirmed
             if roster_import.team.is_archived:
                 raise DomainError("该队伍已归档，未导入任何队员。", code="unit_archived")
-            rows = read_rows(bytes(roster_import.content), roster_import.team)
-            check_against_file_and_database(rows)  # again: others may have registered since
+            rows = _read_again(roster_import)
             bad = sum(1 for r in rows if not r.ok)
             if bad and not roster_import.valid_only:
                 raise DomainError(
@@ -376,58 +423,39 @@ def run_import(import_id: int) -> None:
                 finished_at=timezone.now(),
                 message=f"已导入 {count} 名队员" + (f"，跳过 {bad} 行" if bad else "") + "。",
             )
-    except (DomainError, IntegrityError) as exc:
-        message = (
-            exc.message
-            if isinstance(exc, DomainError)
-            else "导入时有人同时登记了其中的队员，未导入任何队员；请重新上传名册。"
+    except IntegrityError:
+        _fail(
+            import_id,
+            DomainError(
+                "导入时有人同时登记了其中的队员，未导入任何队员；请重新上传名册。",
+                code="concurrent_registration",
+            ),
+            status=ImportStatus.IMPORTING,
         )
-        RosterImport.objects.filter(pk=import_id, status=ImportStatus.IMPORTING).update(
-            status=ImportStatus.FAILED,
-            message=message[:300],
-            content=b"",
-            finished_at=timezone.now(),
-        )
+    except DomainError as exc:
+        _fail(import_id, exc, status=ImportStatus.IMPORTING)
+    # Anything else (a database restart, a killed worker) rolls back and leaves the import
+    # "importing", so the task can simply run again.
+
+
+def _read_again(roster_import: RosterImport) -> list[RosterRow]:
+    """The rows read and checked again under the import's lock (others may have registered
+    since). Reading the same bytes fails the same way every time, so any failure here ends the
+    import (as a DomainError) instead of leaving a task that can never succeed."""
+    try:
+        rows = read_roster(bytes(roster_import.content), roster_import.team).rows
+        check_against_file_and_database(rows)
+    except DomainError:
+        raise
+    except Exception as exc:
+        logger.error("roster import %s: reading failed", roster_import.pk, exc_info=exc)
+        raise DomainError(UNEXPECTED_FAILURE, code="import_failed") from None
+    return rows
 
 
 def visible_imports(user):
     """Imports of the teams the user keeps (the access choke point for rosters)."""
     return RosterImport.objects.filter(access.scope_q(user, "members.manage", "team"))
-
-
-def export_roster(*, actor, unit, reveal: bool = False, reason: str = "") -> bytes:
-    """The roster of a unit as .xlsx: masked; in clear only with the reveal permission and a
-    reason (security.md: exports are scoped, masked unless approved, watermarked, audited).
-
-    A whole unit's roster is the heaviest read of the members pages, so its rows come from the
-    replica when one is configured (docs/scaling.md). That is why this is not one transaction:
-    the permission checks read the primary, the rows are read outside any transaction (the
-    router keeps reads inside one on the primary), and the audit row is written on the primary
-    before the file is handed back — an export that cannot be audited is not returned."""
-    from hongfeng.core.db_routing import using_replica
-    from hongfeng.members.selectors import members_for
-    from hongfeng.members.spreadsheets import roster_export
-
-    access.require(actor, "members.view", unit, "您无权导出该单位的队员名册。")
-    reason = " ".join((reason or "").split())
-    if reveal:
-        access.require(actor, "members.reveal", unit, "您无权导出明文名册。")
-        if len(reason) < 4:
-            raise DomainError(
-                "导出明文名册须写明原因（至少4个字）。", code="reason_required", field="reason"
-            )
-    with using_replica():
-        members = list(members_for(actor, unit=unit, status="serving"))
-        content = roster_export(members, viewer=actor, reveal=reveal, unit=unit)
-    with transaction.atomic():
-        record_event(
-            action="member.exported",
-            actor=actor,
-            target=unit,
-            unit=unit,
-            summary={"rows": len(members), "reveal": reveal, "reason": reason},
-        )
-    return content
 
 
 def import_synchronously(

@@ -532,6 +532,8 @@ class RosterImport(models.Model):
     imported_rows = models.PositiveIntegerField("已导入", default=0)
     report = models.JSONField("校验报告", default=list, blank=True)
     message = models.CharField("说明", max_length=300, blank=True)
+    # Why it failed, for programs (the API's stable code: corrupt_file, not_xlsx, …).
+    error_code = models.CharField("失败原因代码", max_length=40, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -280,6 +280,7 @@ class RosterImportOut(Schema):
     error_rows: int
     imported_rows: int
     message: str
+    error_code: str = Field(description="失败时的原因代码，如 corrupt_file、not_xlsx；否则为空")
     report: list[RosterReportEntry]
     created_at: datetime
     finished_at: datetime | None

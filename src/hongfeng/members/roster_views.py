@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import flash_domain_error, raise_refusal
-from hongfeng.members import importing, spreadsheets
+from hongfeng.members import exporting, importing, spreadsheets
 from hongfeng.members.roster import MAX_BYTES
 from hongfeng.orgs.models import UnitKind
 
@@ -128,8 +128,12 @@ def export(request):
     unit = access.get_unit_for_user(request.user, request.POST.get("unit"))
     reveal = request.POST.get("reveal") == "1"
     try:
-        content = importing.export_roster(
-            actor=request.user, unit=unit, reveal=reveal, reason=request.POST.get("reason", "")
+        content = exporting.export_roster(
+            actor=request.user,
+            unit=unit,
+            reveal=reveal,
+            reason=request.POST.get("reason", ""),
+            include_left=request.POST.get("include_left") == "1",
         )
     except DomainError as exc:
         flash_domain_error(request, exc)

@@ -24,6 +24,7 @@ from hongfeng.members.models import (
     MemberStatus,
     Skill,
 )
+from hongfeng.members.spreadsheets import scope_note
 
 
 def _require(user, capability: str):
@@ -61,6 +62,7 @@ def member_list(request):
             "can_register": unit is not None and access.can(request.user, "members.manage", unit),
             "can_review": access.has_capability(request.user, "members.manage"),
             "can_reveal": unit is not None and access.can(request.user, "members.reveal", unit),
+            "export_scope": scope_note(include_left=False, left_out=0),
             "pending": services.reviewable_applications(request.user)
             .filter(status="applied")
             .count(),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from hongfeng.accounts import access
 from hongfeng.audit.services import record_event
 from hongfeng.core.errors import Conflict, DomainError, Forbidden, check_version
+from hongfeng.core.workbooks import looks_like_formula
 from hongfeng.orgs.models import SpecialTag, Unit, UnitKind
 
 NAME_MAX = 100
@@ -32,6 +33,8 @@ def clean_name(raw: str | None, *, field_name: str = "name") -> str:
         raise DomainError(
             f"单位名称不能超过{NAME_MAX}个字。", code="name_too_long", field=field_name
         )
+    if looks_like_formula(name):  # it would be a live formula in every workbook (2.1)
+        raise DomainError("单位名称不能以 =、+、-、@ 开头。", code="invalid_name", field=field_name)
     return name
 
 

@@ -16,6 +16,7 @@ from hongfeng.audit.services import record_event
 from hongfeng.core import crypto
 from hongfeng.core.errors import Conflict, DomainError, Forbidden, check_version
 from hongfeng.core.idnumber import parse_id_number
+from hongfeng.core.workbooks import looks_like_formula
 from hongfeng.members.models import (
     Category,
     Certificate,
@@ -37,9 +38,13 @@ ID_INDEX = "members.id_number"
 
 
 def clean_person_name(raw: str | None, *, field_name: str = "name") -> str:
+    """A real name (5.2.2 实名登记): spaces removed, at most 30 characters, no digits, and not
+    starting like a spreadsheet formula (= + - @), which would be a live formula in exports."""
     name = "".join((raw or "").split())
     if not name:
         raise DomainError("请填写真实姓名。", code="name_required", field=field_name)
+    if looks_like_formula(name):
+        raise DomainError("姓名不能以 =、+、-、@ 开头。", code="invalid_name", field=field_name)
     if len(name) > 30 or any(ch.isdigit() for ch in name):
         raise DomainError(
             "姓名应为真实姓名（不超过30个字，不含数字）。", code="invalid_name", field=field_name
@@ -73,6 +78,39 @@ def check_age(born: date, *, field_name: str = "id_number") -> None:
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     if age < MIN_AGE:
         raise DomainError(f"义警须年满{MIN_AGE}周岁。", code="too_young", field=field_name)
+
+
+# *Decision* (issue 15, item 3.2): the standard sets no joining age; a joining date before the
+# member turned 16 is taken for a typing error. (Registering today still needs MIN_AGE.)
+MIN_JOINING_AGE = 16
+
+
+def turned(born: date, years: int) -> date:
+    """The day someone born on `born` turns `years` (29 February → 1 March in common years)."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+def check_joined_on(joined_on: date, born: date | None, *, field_name: str = "joined_on") -> None:
+    """An impossible joining date (5.2.7 一人一档 must be true): not after today, and not before
+    the member turned MIN_JOINING_AGE. Registration, the API, the page form and the roster
+    import all call this one rule."""
+    today = timezone.localdate()
+    if joined_on > today:
+        raise DomainError(
+            f"入队日期（{joined_on:%Y-%m-%d}）不能晚于今天。",
+            code="invalid_joined_on",
+            field=field_name,
+        )
+    if born is not None and joined_on < turned(born, MIN_JOINING_AGE):
+        raise DomainError(
+            f"入队日期（{joined_on:%Y-%m-%d}）早于该队员年满{MIN_JOINING_AGE}周岁的日子"
+            f"（{turned(born, MIN_JOINING_AGE):%Y-%m-%d}），请核对。",
+            code="invalid_joined_on",
+            field=field_name,
+        )
 
 
 def attachable_account(mobile: str, name: str) -> User | None:
@@ -170,6 +208,8 @@ def register_member(
             field="id_number",
         )
     check_age(info.birth_date)
+    if joined_on is not None:
+        check_joined_on(joined_on, info.birth_date)
     user = attachable_account(mobile, name)
     if user is None:
         try:
