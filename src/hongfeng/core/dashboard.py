@@ -140,17 +140,20 @@ def _service_card(user) -> Card | None:
     mine.sort(key=lambda p: p.activity.starts_at)
     start, end = month_bounds(timezone.localdate().replace(day=1))
     hours = activity_selectors.hours_between(member, start, end)
-    open_now = activity_selectors.activities_for(user, upcoming=True).exclude(
-        participations__member=member
-    )
     activities = reverse("activities:list")
     card = Card(title="我的服务", subtitle="下一步做什么", url=f"{activities}?tab=mine")
     card.stats = [
         Stat(
             "本月服务时长", f"{hours:.2f}".rstrip("0").rstrip("."), "小时", f"{activities}?tab=mine"
         ),
-        Stat("未读消息", unread_count(user), "条", reverse("notices:inbox")),
-        Stat("可报名活动", open_now.count(), "个", activities),
+        Stat("未读消息", unread_count(user), "条", f"{reverse('notices:inbox')}?unread=1"),
+        # the same list the activity page's "只看我能报名的" shows (5.5)
+        Stat(
+            "可报名活动",
+            len(activity_selectors.joinable(user)),
+            "个",
+            f"{activities}?tab=open&joinable=1",
+        ),
     ]
     card.links = [
         (

@@ -97,5 +97,23 @@ def get_member_for_user(user, member_id, capability: str = "members.view") -> Me
     return member
 
 
+def names_shown_to(user):
+    """How members' names read on the pages a user runs for them — the organiser console and
+    its API (issue 15, 5.7): in full for the team's own leaders over that member (the captain,
+    or a squad or group leader whose unit holds the member's unit), who know their people by
+    name; masked (张*三) for everyone else, as everywhere by default (security.md). Returns
+    `name(member)`; the member's unit must be loaded with it."""
+    from hongfeng.core.masking import mask_name
+
+    paths = [a.unit.path for a in access.assignments(user) if a.role in _LEADERS]
+
+    def name(member: Member) -> str:
+        if any(member.unit.path.startswith(path) for path in paths):
+            return member.name
+        return mask_name(member.name)
+
+    return name
+
+
 def own_member(user) -> Member | None:
     return with_position(Member.objects.filter(user=user)).select_related("unit", "user").first()
