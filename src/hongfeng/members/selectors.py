@@ -55,6 +55,15 @@ def search_filter(q: str, *, exact: bool = False) -> Q:
     return Q(name__contains=text)
 
 
+def within_unit_q(unit) -> Q:
+    """Member files "within" a unit, as its lists and home-page counts mean it: the unit's
+    subtree — for a police station or bureau, the teams it guides (属地管理 5.1.1), since no
+    volunteer sits in the police tree itself."""
+    if unit.is_police:
+        return access.reach_q(access.Reach.GUIDED, unit, "unit__")
+    return Q(unit__path__startswith=unit.path)
+
+
 def members_for(
     user, *, q=None, unit=None, status=None, category=None, skill=None, capability="members.view"
 ):
@@ -62,7 +71,7 @@ def members_for(
     number of queries whatever the page size."""
     rows = Member.objects.visible_to(user, capability)
     if unit is not None:
-        rows = rows.filter(unit__path__startswith=unit.path)
+        rows = rows.filter(within_unit_q(unit))
     if status in MemberStatus.values:
         rows = rows.filter(status=status)
     elif status == "serving":

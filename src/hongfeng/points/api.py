@@ -172,18 +172,21 @@ class CheckOut(Schema):
 
 
 def _runs(request):
+    """Runs of associations in reach, and published runs that rated a team in reach."""
+    from hongfeng.points.selectors import rating_runs_for
+
+    return rating_runs_for(request.user)
+
+
+def _run(request, run_id: int, *, staff: bool = False):
+    """One run the caller may read; `staff`: only if the association itself is in reach (the
+    re-check reads the whole association's ledger, not just the published result)."""
     from hongfeng.orgs.models import Unit
-    from hongfeng.points.models import RatingRun
 
-    return (
-        RatingRun.objects.filter(association__in=Unit.objects.visible_to(request.user))
-        .select_related("association")
-        .prefetch_related("results__team")
-    )
-
-
-def _run(request, run_id: int):
-    run = _runs(request).filter(pk=run_id).first()
+    rows = _runs(request)
+    if staff:
+        rows = rows.filter(association__in=Unit.objects.visible_to(request.user))
+    run = rows.filter(pk=run_id).first()
     if run is None:
         raise NotFound()
     return run
@@ -216,7 +219,7 @@ def get_rating(request, run_id: Id):
 @router.get("/star-ratings/{run_id}/check", response={200: CheckOut, **ERRORS})
 def check_rating(request, run_id: Id):
     """Re-check a stored run against today's ledger."""
-    problems = services.check_rating(_run(request, run_id))
+    problems = services.check_rating(_run(request, run_id, staff=True))
     return {"consistent": not problems, "problems": problems}
 
 

@@ -151,3 +151,43 @@ def level_distribution(unit) -> list[dict]:
         {"unit": child, "levels": table[child.pk], "with_level": sum(table[child.pk])}
         for child in children
     ]
+
+
+def rating_runs_for(user):
+    """Star-rating runs (7.2.3) the user may read: every run of an association they can see
+    (association staff, published or not), and every *published* run that rated a team they
+    can see or belong to — a captain, a squad leader, a station officer or a volunteer sees
+    their team's published stars
+    although the association itself lies outside their reach (published runs are public
+    anyway). Newest first."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from hongfeng.orgs.models import Unit, UnitKind
+    from hongfeng.points.models import RatingRun, TeamRating
+
+    visible = Unit.objects.visible_to(user)
+    # a team in reach, or the team of a squad or group in reach (a squad leader's own team)
+    ours = Q(team__in=visible.filter(kind=UnitKind.TEAM)) | Q(
+        team__in=visible.filter(team__isnull=False).values("team")
+    )
+    rated_here = TeamRating.objects.filter(ours, run=OuterRef("pk"))
+    return (
+        RatingRun.objects.filter(
+            Q(association__in=Unit.objects.visible_to(user))
+            | Q(published=True) & Exists(rated_here)
+        )
+        .select_related("association")
+        .prefetch_related("results__team")
+    )
+
+
+def latest_published_rating(team):
+    """The team's result in the newest published run (7.2.3), or None."""
+    from hongfeng.points.models import TeamRating
+
+    return (
+        TeamRating.objects.filter(team=team, run__published=True)
+        .select_related("run")
+        .order_by("-run__year", "-run__created_at", "-run_id")
+        .first()
+    )

@@ -43,7 +43,6 @@ def ranking(request):
     from hongfeng.activities.services import parse_month
     from hongfeng.core.errors import DomainError
     from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
-    from hongfeng.points.models import RatingRun
 
     user = request.user
     associations = list(
@@ -63,11 +62,8 @@ def ranking(request):
         else:
             messages.success(request, f"已完成 {run.year} 年星级评定。")
         return redirect("points:ranking")
-    runs = (
-        RatingRun.objects.filter(association__in=associations)
-        .select_related("association")
-        .prefetch_related("results__team")[:6]
-    )
+    # 5.3: a captain or station officer sees their team's published stars too
+    runs = selectors.rating_runs_for(user)[:6]
     member = own_member(user)
     unit = (
         access.get_unit_for_user(user, request.GET["unit"], "members.view")
