@@ -134,11 +134,19 @@ def eligibility_of(user, activity: Activity) -> list[Reason]:
 def eligibility_for_page(member: Member | None, activities) -> dict[int, list[Reason]]:
     """`eligibility` for each of a page of activities (read with their audience unit): the
     member's insurance, skills and equipment once, the activities' skills in two prefetches —
-    five queries whatever the number of activities, never one per card."""
+    at most five queries whatever the number of activities, never one per card. What only a
+    high-risk task needs (required skills, equipment) is read only when the page has one."""
     activities = list(activities)
     if member is not None and activities:
-        prefetch_related_objects([member], "insurances", "skills", "equipment")
-        prefetch_related_objects(activities, "audience_skills", "required_skills")
+        high_risk = any(a.is_high_risk for a in activities)
+        prefetch_related_objects(activities, "audience_skills")
+        facts = ["insurances"]
+        if high_risk or any(a.audience_skills.all() for a in activities):
+            facts.append("skills")
+        if high_risk:
+            facts.append("equipment")
+            prefetch_related_objects(activities, "required_skills")
+        prefetch_related_objects([member], *facts)
     return {a.pk: eligibility(member, a) for a in activities}
 
 
