@@ -100,12 +100,14 @@ class TestPublishing:
         again = api.get(f"/activities/{created.json()['id']}")  # the broadcast ran after commit
         assert again.json()["notified_count"] > 0
 
-    def test_high_risk_needs_a_risk_assessment(self, cast):
+    @pytest.mark.parametrize("difficulty", ["high_risk", "normal"])
+    def test_every_activity_needs_a_risk_assessment(self, cast, difficulty):
+        """5.4.7: not only high-risk ones — an assessment emptied on purpose is refused."""
         activity = services.create_activity(
             actor=cast.users["captain"],
             unit=cast.units["hongfeng"],
             audience_unit=None,
-            data=_data(difficulty="high_risk"),
+            data=_data(difficulty=difficulty, risk_assessment=" "),
         )
         with pytest.raises(DomainError) as error:
             services.publish_activity(actor=cast.users["captain"], activity=activity)

@@ -458,6 +458,7 @@ ACTIVITY_WRITES = {
     "post /api/v1/attendance-notices",
     "post /api/v1/me/inbox/{notice_id}/read",
     "post /api/v1/me/inbox/read-all",
+    "put /api/v1/activity-risk-defaults/{association_id}/{kind}",
 }
 
 
@@ -597,6 +598,13 @@ def test_every_activity_write_leaves_an_audit_row(cast, api_as):
     notice = Notice.objects.filter(recipient=cast.users["volunteer"], channel="inbox").first()
     call("volunteer", "post", f"/me/inbox/{notice.pk}/read", None, "/me/inbox/{notice_id}/read")
     call("volunteer", "post", "/me/inbox/read-all")
+    call(
+        "county_admin",
+        "put",
+        f"/activity-risk-defaults/{cast.units['zhuji'].pk}/patrol",
+        {"text": "夜间巡逻两人一组，穿反光背心。"},
+        "/activity-risk-defaults/{association_id}/{kind}",
+    )
     assert seen == ACTIVITY_WRITES
 
 

@@ -25,7 +25,7 @@ from hongfeng.activities.models import (
     Participation,
     ParticipationStatus,
 )
-from hongfeng.activities.services.publishing import eligibility, eligible_members
+from hongfeng.activities.services.eligibility import eligibility, eligible_members
 from hongfeng.core import seed
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.members.models import (

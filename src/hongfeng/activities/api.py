@@ -29,16 +29,17 @@ from hongfeng.activities.models import (
     Quality,
     ReviewDecision,
 )
+from hongfeng.activities.risk_api import router as risk_router
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
-from hongfeng.core.masking import mask_name
 from hongfeng.core.pagination import Pagination
 from hongfeng.members.models import Category, EquipmentKind
-from hongfeng.members.selectors import get_member_for_user
+from hongfeng.members.selectors import get_member_for_user, names_shown_to
 from hongfeng.notices import services as notices
 from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 
 router = Router()
+router.add_router("/", risk_router)
 public_router = Router()
 
 
@@ -62,8 +63,14 @@ class ActivityIn(Schema):
     audience_categories: list[Category] = Field(default_factory=list, max_length=10)
     required_skills: list[Text] = Field(default_factory=list, max_length=20)
     required_equipment: list[EquipmentKind] = Field(default_factory=list, max_length=10)
-    risk_assessment: Text = Field(
-        "", max_length=2000, description="安全风险评估（高风险必填，5.4.7）"
+    risk_assessment: Text | None = Field(
+        None,
+        max_length=2000,
+        description="安全风险评估（5.4.7，发布前必填）。不传：使用协会为该类活动设定的默认评估"
+        "（修改时保留原有内容）；传空字符串则发布时被拒绝（risk_assessment_required）。",
+    )
+    pre_job_training: bool = Field(
+        False, description="岗前培训（仅培训类活动，5.3.1）：未完成岗前培训的见习队员也可报名"
     )
 
 
@@ -87,6 +94,7 @@ class ActivityListItem(Schema):
     capacity: int
     confirmed_count: int
     waitlist_count: int
+    pre_job_training: bool
     distance_m: float | None = None
 
     @staticmethod
@@ -404,13 +412,15 @@ class ParticipantOut(Schema):
     "/activities/{activity_id}/participants", response={200: list[ParticipantOut], **ERRORS}
 )
 def participants(request, activity_id: Id):
-    """Who signed up and who waits (names masked), with hours so far and ratings."""
+    """Who signed up and who waits, with hours so far and ratings. Names are masked except
+    for the team's own leaders over the member (members.selectors.names_shown_to)."""
     activity = _managed(request, activity_id)
     hours = services.hours_by_member(activity)
+    name = names_shown_to(request.user)
     return [
         {
             "member_id": p.member_id,
-            "name": mask_name(p.member.name),
+            "name": name(p.member),
             "unit": p.member.unit.name,
             "status": p.status,
             "status_label": p.get_status_display(),
@@ -610,8 +620,10 @@ class CheckInRow(CheckInOut):
 
 @router.get("/activities/{activity_id}/checkins", response={200: list[CheckInRow], **ERRORS})
 def list_checkins(request, activity_id: Id, flagged: bool | None = None):
-    """Every check-in record of the activity (names masked), optionally only flagged ones."""
+    """Every check-in record of the activity, optionally only flagged ones (names as in
+    `participants`)."""
     activity = _managed(request, activity_id)
+    name = names_shown_to(request.user)
     rows = []
     for c in selectors.checkins_of(activity, flagged=flagged)[:2000]:
         reviews = list(c.reviews.all())
@@ -619,7 +631,7 @@ def list_checkins(request, activity_id: Id, flagged: bool | None = None):
             {
                 **_checkin_body(c),
                 "member_id": c.member_id,
-                "member_name": mask_name(c.member.name),
+                "member_name": name(c.member),
                 "review": reviews[-1].decision if reviews else None,
             }
         )

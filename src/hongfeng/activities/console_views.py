@@ -19,12 +19,11 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.activities import forms, qr, selectors, services
-from hongfeng.activities.models import ActivityStatus, ParticipationStatus, Quality
+from hongfeng.activities.models import ActivityKind, ActivityStatus, ParticipationStatus, Quality
 from hongfeng.activities.services.publishing import PUBLISHER_KINDS
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, flash_domain_error
-from hongfeng.core.masking import mask_name
-from hongfeng.members.selectors import get_member_for_user
+from hongfeng.members.selectors import get_member_for_user, names_shown_to
 from hongfeng.orgs.models import Unit
 
 UNIT_CHOICES_MAX = 500
@@ -58,11 +57,19 @@ def create(request):
             "您管理的单位中没有可以发布活动的单位（小组须以分队或总队名义发布）。"
         )
     audience = list(_audience_units(request.user))
+    kind = ActivityKind.choices[0][0]  # the form's first kind, shown selected
     form = forms.ActivityForm(
         request.POST or None,
         units=units,
         audience_units=audience,
-        initial={"unit": units[0].pk, "radius_m": 300, "waitlist_limit": 50},
+        initial={
+            "unit": units[0].pk,
+            "kind": kind,
+            "radius_m": 300,
+            "waitlist_limit": 50,
+            # 5.4.7: pre-filled with the default; activity_risk.js follows the kind and unit
+            "risk_assessment": services.default_risk_assessment(unit=units[0], kind=kind),
+        },
     )
     if request.method == "POST" and form.is_valid():
         by_id = {u.pk: u for u in audience + units}
@@ -90,7 +97,13 @@ def create(request):
                 else "草稿已保存，确认无误后点击「发布」。",
             )
             return redirect("activities:console", activity_id=activity.pk)
-    return render(request, "activities/new.html", {"form": form})
+    return render(request, "activities/new.html", _form_context(form, units + audience))
+
+
+def _form_context(form, units, **extra) -> dict:
+    """The publish form and the default risk assessments its script fills in per kind and
+    unit (5.4.7)."""
+    return {"form": form, "risk_defaults": services.risk_defaults_for_units(units), **extra}
 
 
 def _initial(activity) -> dict:
@@ -116,6 +129,7 @@ def _initial(activity) -> dict:
         "audience_categories": activity.audience_categories,
         "required_equipment": activity.required_equipment,
         "risk_assessment": activity.risk_assessment,
+        "pre_job_training": activity.pre_job_training,
     }
 
 
@@ -154,7 +168,7 @@ def edit(request, activity_id):
     return render(
         request,
         "activities/new.html",
-        {"form": form, "activity": activity, "version": version},
+        _form_context(form, [activity.unit, *audience], activity=activity, version=version),
     )
 
 
@@ -164,9 +178,10 @@ def _managed(request, activity_id):
     return activity
 
 
-def _participant_choices(activity) -> list[tuple[int, str]]:
+def _participant_choices(user, activity) -> list[tuple[int, str]]:
+    name = names_shown_to(user)
     return [
-        (p.member_id, f"{mask_name(p.member.name)}（{p.member.unit.name}）")
+        (p.member_id, f"{name(p.member)}（{p.member.unit.name}）")
         for p in selectors.participants(activity, statuses=(ParticipationStatus.CONFIRMED,))
     ]
 
@@ -174,18 +189,19 @@ def _participant_choices(activity) -> list[tuple[int, str]]:
 def _console(request, activity, *, status: int = 200, **bound):
     """The console page; `bound` replaces a default form with the one just submitted."""
     people = list(selectors.participants(activity))
+    name = names_shown_to(request.user)  # full for the team's own leaders, else masked
     choices = [
-        (p.member_id, f"{mask_name(p.member.name)}（{p.member.unit.name}）")
+        (p.member_id, f"{name(p.member)}（{p.member.unit.name}）")
         for p in people
         if p.status == ParticipationStatus.CONFIRMED
     ]
     hours = services.hours_by_member(activity)
     for p in people:
-        p.masked_name = mask_name(p.member.name)
+        p.masked_name = name(p.member)
         p.hours = hours.get(p.member_id)
     checkins = list(selectors.checkins_of(activity)[:500])
     for c in checkins:
-        c.masked_name = mask_name(c.member.name)
+        c.masked_name = name(c.member)
         reviews = list(c.reviews.all())
         c.last_review = reviews[-1] if reviews else None
     review_error = bound.pop("review_error", None)
@@ -331,7 +347,9 @@ def review(request, activity_id, checkin_id):
 @require_POST
 def manual(request, activity_id):
     activity = _managed(request, activity_id)
-    form = forms.ManualCheckInForm(request.POST, participants=_participant_choices(activity))
+    form = forms.ManualCheckInForm(
+        request.POST, participants=_participant_choices(request.user, activity)
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -364,7 +382,7 @@ def _field(exc: DomainError, renames: dict[str, str]) -> DomainError:
 def rate(request, activity_id):
     activity = _managed(request, activity_id)
     ratings = {}
-    for member_id, _label in _participant_choices(activity):
+    for member_id, _label in _participant_choices(request.user, activity):
         value = request.POST.get(f"quality_{member_id}", "")
         if value:
             ratings[member_id] = value
@@ -404,7 +422,9 @@ def evaluate(request, activity_id):
 @require_POST
 def correct(request, activity_id):
     activity = _managed(request, activity_id)
-    form = forms.CorrectionForm(request.POST, participants=_participant_choices(activity))
+    form = forms.CorrectionForm(
+        request.POST, participants=_participant_choices(request.user, activity)
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:

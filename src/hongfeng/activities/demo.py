@@ -191,6 +191,7 @@ def build(cast) -> None:
     now = timezone.now()
     today = timezone.localdate()
     _prepare_members(cast, today)
+    _risk_defaults(cast)
     captain = cast.users["captain"]
     team = cast.units["hongfeng"]
     serving = list(
@@ -244,9 +245,7 @@ def _history(
         ends_at=ends,
         capacity=capacity,
         difficulty=difficulty,
-        risk_assessment="夜间活动两人一组，配备肩灯和对讲机。"
-        if kind == ActivityKind.PATROL
-        else "",
+        risk_assessment=services.default_risk_assessment(unit=team, kind=kind),  # 5.4.7
         status=ActivityStatus.EVALUATED,
         confirmed_count=len(people),
         notified_count=len(serving),
@@ -315,6 +314,21 @@ def _history(
     )
     award_activity_points(activity=activity, actor=captain)  # points, as evaluation gives them
     return activity
+
+
+def _risk_defaults(cast) -> None:
+    """5.4.7: the county association has written its own default for patrols (the other kinds
+    use the built-in texts), so every demo activity carries an assessment."""
+    services.save_risk_default(
+        actor=cast.users["county_admin"],
+        association=cast.units["zhuji"],
+        kind=ActivityKind.PATROL,
+        text=(
+            "主要风险：道路交通、夜间视线差、遇到醉酒或可疑人员。"
+            "措施：两人一组，穿反光背心，夜间配备肩灯和对讲机；沿人行道巡逻，不横穿车道；"
+            "发现情况先报告枫桥派出所，不追捕、不与对方争执。"
+        ),
+    )
 
 
 def _data(kind, title, place, starts, hours, capacity, **extra) -> services.ActivityData:
@@ -446,6 +460,24 @@ def _upcoming(now, cast) -> None:
             6,
         ),
     )
+    # 5.3.1: the probationers who still lack pre-job training are told and may join this one
+    training = services.create_activity(
+        actor=captain,
+        unit=team,
+        audience_unit=team,
+        data=_data(
+            ActivityKind.TRAINING,
+            "岗前培训第三期：义警职责与安全防护",
+            "枫桥镇社区警校",
+            day(7, 8),
+            4,
+            30,
+            pre_job_training=True,
+            description="面向新队员的岗前培训（半天）：义警职责与纪律、法律常识、安全防护与急救。"
+            "完成岗前培训后即可报名参加各类任务。",
+        ),
+    )
+    services.publish_activity(actor=captain, activity=training)
     cancelled = services.create_activity(
         actor=captain,
         unit=team,

@@ -49,6 +49,11 @@ class ActivityForm(TablerFormMixin, forms.Form):
         label="面向单位", required=False, help_text="该单位及其下级的队员可报名；默认为发布单位。"
     )
     kind = forms.ChoiceField(label="活动类型", choices=ActivityKind.choices)
+    pre_job_training = forms.BooleanField(
+        label="岗前培训",
+        required=False,
+        help_text="仅培训类活动可选：还没有完成岗前培训的见习队员也能收到通知并报名（5.3.1）。",
+    )
     title = forms.CharField(label="标题", max_length=80)
     description = forms.CharField(
         label="活动内容",
@@ -79,7 +84,8 @@ class ActivityForm(TablerFormMixin, forms.Form):
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="高风险活动发布前必须填写（5.4.7）。",
+        help_text="已按活动类型填入本协会的默认评估，请按本次活动的实际情况修改；"
+        "每个活动发布前都必须填写（5.4.7）。",
     )
 
     def __init__(self, *args, units, audience_units, **kwargs):
@@ -118,6 +124,7 @@ class ActivityForm(TablerFormMixin, forms.Form):
             required_skills=list(data["required_skills"]),
             required_equipment=list(data["required_equipment"]),
             risk_assessment=data["risk_assessment"],
+            pre_job_training=data["pre_job_training"],
         )
 
 

@@ -184,6 +184,10 @@ class Activity(models.Model):
     )
     required_equipment = models.JSONField("所需装备", default=list, blank=True)
     risk_assessment = models.TextField("安全风险评估", max_length=2000, blank=True)
+    # 5.3.1: a 岗前培训 session is how a probationer gets the pre-job training every other task
+    # requires, so the pre-job condition does not apply to it (see `requires_pre_job_training`).
+    # db_default: rows written outside the ORM (the bench seeder) need no value for it.
+    pre_job_training = models.BooleanField("岗前培训", default=False, db_default=False)
     status = models.CharField(
         "状态",
         max_length=16,
@@ -249,6 +253,11 @@ class Activity(models.Model):
                 name="activities_radius_range",
                 violation_error_message="签到范围须在 20 到 5000 米之间。",
             ),
+            models.CheckConstraint(
+                condition=Q(pre_job_training=False) | Q(kind=ActivityKind.TRAINING),
+                name="activities_pre_job_is_training",
+                violation_error_message="只有培训类活动可以标记为岗前培训。",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -257,6 +266,12 @@ class Activity(models.Model):
     @property
     def is_high_risk(self) -> bool:
         return self.difficulty == Difficulty.HIGH_RISK
+
+    @property
+    def requires_pre_job_training(self) -> bool:
+        """5.3.1 *Decision*: no task before pre-job training — except the pre-job training
+        itself, which a probationer must be able to receive and join."""
+        return not self.pre_job_training
 
     @property
     def spots_left(self) -> int:
@@ -273,6 +288,38 @@ class Activity(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in STATUS_FLOW[self.status]
+
+
+class RiskAssessmentDefault(models.Model):
+    """An association's default safety risk assessment for one kind of activity (5.4.7: every
+    activity has one). It pre-fills the publish form and is used when an API client sends none;
+    the text used is stored on the activity. The nearest association up the tree wins, else a
+    built-in text (services.risk). Edits are audited; `version` refuses a stale form."""
+
+    association = models.ForeignKey(
+        "orgs.Unit", on_delete=models.PROTECT, related_name="risk_assessment_defaults"
+    )
+    kind = models.CharField("活动类型", max_length=24, choices=ActivityKind.choices)
+    text = models.TextField("安全风险评估", max_length=2000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = "安全风险评估模板"
+        verbose_name_plural = "安全风险评估模板"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "kind"],
+                name="risk_default_once_per_kind",
+                violation_error_message="该协会已有此类活动的风险评估模板。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.association_id} {self.kind}"
 
 
 class ActivityStatusChange(models.Model):

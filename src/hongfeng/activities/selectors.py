@@ -16,10 +16,15 @@ from hongfeng.activities.models import (
     Participation,
     ParticipationStatus,
 )
-from hongfeng.activities.services import member_of
+from hongfeng.activities.services import Reason, eligibility_for_page, member_of
 from hongfeng.activities.services.checkins import _still_checked_in
 
 UPCOMING = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS)
+ANSWERED = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
+# "只看我能报名的" judges this many of the soonest open activities in reach (a volunteer sees
+# those addressed to their own units: a few dozen at most in practice).
+JOINABLE_SCAN = 300
+FULL = Reason("activity_full", "名额和候补均已满。")
 
 
 def activities_for(
@@ -45,6 +50,96 @@ def activities_for(
             "starts_at", "id"
         )
     return rows
+
+
+def why_not(user, activities, mine: dict) -> dict[int, list[Reason]]:
+    """For each activity of a page the user has not signed up for or joined the waitlist of
+    (`mine`: their participations by activity id), every reason they cannot sign up — the
+    same eligibility reasons the detail page gives, plus a full activity — in a fixed number
+    of queries whatever the page size (eligibility_for_page)."""
+    member = member_of(user)
+    if member is None:
+        return {}
+    todo = [a for a in activities if a.pk not in mine or mine[a.pk].status not in ANSWERED]
+    reasons = eligibility_for_page(member, todo)
+    for a in todo:
+        if _full(a):
+            reasons[a.pk].append(FULL)
+    return reasons
+
+
+def _full(activity: Activity) -> bool:
+    return (
+        activity.confirmed_count >= activity.capacity
+        and activity.waitlist_count >= activity.waitlist_limit
+    )
+
+
+def joinable(user) -> list[Activity]:
+    """The open activities the user can sign up for now (可报名): eligible, not full, and not
+    already signed up or waiting — the soonest first. The home page counts these and the
+    activity list's filter shows them, so the two always agree."""
+    member = member_of(user)
+    if member is None:
+        return []
+    candidates = list(activities_for(user, upcoming=True)[:JOINABLE_SCAN])
+    answered = set(
+        Participation.objects.filter(
+            member=member, activity__in=[a.pk for a in candidates], status__in=ANSWERED
+        ).values_list("activity_id", flat=True)
+    )
+    candidates = [a for a in candidates if a.pk not in answered]
+    reasons = eligibility_for_page(member, candidates)
+    return [a for a in candidates if not reasons[a.pk] and not _full(a)]
+
+
+def broadcast_answers(user, notices) -> dict:
+    """The inbox's view of activity broadcasts (registered with notices.answers): for each
+    notice whose activity the member already answered, or that is over, where it stands —
+    已报名 / 候补中 / 已婉拒 / 活动已结束 … — so 报名 is offered only while it is the next step.
+    Two queries for the whole page."""
+    from hongfeng.notices.answers import AnswerState
+
+    wanted = {}
+    for notice in notices:
+        prefix, _, raw = notice.ref.partition(":")
+        if prefix == "activity" and raw.isdigit():
+            wanted[notice.pk] = int(raw)
+    if not wanted:
+        return {}
+    found = {
+        a.pk: a
+        for a in Activity.objects.visible_to(user)
+        .filter(pk__in=set(wanted.values()))
+        .only("id", "status", "ends_at")
+    }
+    member = member_of(user)
+    mine = {}
+    if member is not None:
+        rows = Participation.objects.filter(member=member, activity_id__in=list(found))
+        mine = {p.activity_id: p for p in rows}
+    now = timezone.now()
+    states = {}
+    for notice_id, activity_id in wanted.items():
+        activity = found.get(activity_id)
+        state = activity and _answer_state(activity, mine.get(activity_id), now)
+        if state:
+            states[notice_id] = AnswerState(*state)
+    return states
+
+
+def _answer_state(activity: Activity, mine: Participation | None, now) -> tuple | None:
+    if mine is not None and mine.status in ANSWERED:
+        return mine.status, mine.get_status_display()
+    if activity.status == ActivityStatus.CANCELLED:
+        return ActivityStatus.CANCELLED, "活动已取消"
+    if activity.status not in UPCOMING or activity.ends_at <= now:
+        return ActivityStatus.FINISHED, "活动已结束"
+    if mine is not None and mine.status == ParticipationStatus.DECLINED:
+        return mine.status, "已婉拒"
+    if mine is not None:
+        return mine.status, "已取消报名"
+    return None
 
 
 def near(rows, lat: float, lon: float, *, limit: int = 50) -> list[tuple[Activity, float]]:
@@ -173,7 +268,7 @@ def participants(
 def checkins_of(activity: Activity, *, flagged: bool | None = None):
     rows = (
         CheckIn.objects.filter(activity=activity)
-        .select_related("member")
+        .select_related("member__unit")
         .prefetch_related("reviews")
     )
     if flagged is not None:
@@ -190,6 +285,19 @@ def attendance_teams(user):
     )
 
 
+def risk_default_associations(user):
+    """The associations whose default risk assessments (5.4.7) the user may edit: those an
+    association admin reaches for activities.manage (their own and the ones below)."""
+    from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
+
+    return (
+        Unit.objects.visible_to(user, "activities.manage")
+        .active()
+        .filter(kind__in=ASSOCIATION_KINDS)
+        .order_by("path")
+    )
+
+
 def can_manage(user, activity: Activity) -> bool:
     return access.can(user, "activities.manage", activity.unit)
 
@@ -197,10 +305,12 @@ def can_manage(user, activity: Activity) -> bool:
 __all__ = [
     "activities_for",
     "attendance_teams",
+    "broadcast_answers",
     "can_manage",
     "checked_in_now",
     "checkins_of",
     "hours_between",
+    "joinable",
     "live_counts",
     "my_checkins",
     "my_participation",
@@ -208,5 +318,7 @@ __all__ = [
     "my_settled_hours",
     "near",
     "participants",
+    "risk_default_associations",
     "service_record",
+    "why_not",
 ]

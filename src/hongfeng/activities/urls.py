@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hongfeng.activities import attendance_views, console_views, views
+from hongfeng.activities import attendance_views, console_views, risk_views, views
 
 app_name = "activities"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.activity_list, name="list"),
     path("new/", console_views.create, name="new"),
     path("attendance/", attendance_views.attendance, name="attendance"),
+    path("risk-defaults/", risk_views.risk_defaults, name="risk_defaults"),
     path("<str:activity_id>/", views.detail, name="detail"),
     path("<str:activity_id>/signup/", views.sign_up, name="signup"),
     path("<str:activity_id>/signup/cancel/", views.cancel_sign_up, name="cancel_signup"),

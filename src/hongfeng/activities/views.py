@@ -43,11 +43,24 @@ def activity_list(request):
     tab = request.GET.get("tab") or "open"
     if tab not in dict(tabs):
         tab = "open"
-    context = {"tabs": tabs, "tab": tab, "can_manage": can_manage}
+    context = {
+        "tabs": tabs,
+        "tab": tab,
+        "can_manage": can_manage,
+        "can_edit_risk": can_manage and selectors.risk_default_associations(user).exists(),
+    }
     if tab == "open":
-        page = paginate(request, selectors.activities_for(user, upcoming=True), PER_PAGE)
+        # 5.5: every card says why the volunteer cannot sign up, or show only those they can
+        context["joinable_only"] = request.GET.get("joinable") == "1"
+        rows = (
+            selectors.joinable(user)
+            if context["joinable_only"]
+            else selectors.activities_for(user, upcoming=True)
+        )
+        page = paginate(request, rows, PER_PAGE)
         context["page"] = page
         context["mine"] = _my_statuses(user, page)
+        context["why"] = selectors.why_not(user, page, context["mine"])
     elif tab == "near":
         lat = _coordinate(request.GET.get("lat"), 90)
         lon = _coordinate(request.GET.get("lon"), 180)
@@ -55,7 +68,9 @@ def activity_list(request):
         if context["located"]:
             rows = selectors.activities_for(user, upcoming=True)
             context["nearby"] = selectors.near(rows, lat, lon, limit=PER_PAGE)
-            context["mine"] = _my_statuses(user, [a for a, _ in context["nearby"]])
+            nearby = [a for a, _ in context["nearby"]]
+            context["mine"] = _my_statuses(user, nearby)
+            context["why"] = selectors.why_not(user, nearby, context["mine"])
     elif tab == "mine":
         context["page"] = paginate(request, selectors.my_participations(user), PER_PAGE)
     else:

@@ -78,6 +78,7 @@ ACTIONS: dict[str, str] = {
     "activity.evaluated": "活动成效评价",
     "activity.hours_corrected": "更正服务时长",
     "activity.attendance_published": "发布考勤公示",
+    "activity.risk_default_saved": "修改安全风险评估模板",
     "notice.read": "阅读站内消息",
     # Points (5.4.5, 7.2.2)
     "points.awarded": "发放活动积分",

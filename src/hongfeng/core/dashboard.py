@@ -13,7 +13,10 @@ from hongfeng.accounts import selectors as account_selectors
 from hongfeng.accounts.models import Role, RoleAssignment
 from hongfeng.core.pagination import LARGE_COUNT, LARGE_COUNT_SECONDS
 from hongfeng.orgs import selectors as org_selectors
-from hongfeng.orgs.models import UnitKind
+from hongfeng.orgs.models import TEAM_KINDS, Unit, UnitKind
+
+# Teams without a captain named one by one on a card; beyond that, a link to the full list.
+PROBLEMS_LISTED = 5
 
 
 @dataclass
@@ -33,6 +36,8 @@ class Card:
     people: list[tuple[str, str]] = field(default_factory=list)  # (role label, name)
     links: list[tuple[str, str, str]] = field(default_factory=list)  # (when, what, url)
     note: str = ""
+    # (what is wrong, what to do, url or "") — rules of the standard not met, shown in orange
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _unit_card(user, assignment) -> Card:
@@ -71,8 +76,10 @@ def _fresh_unit_card(user, assignment) -> tuple[Card, int]:
     members = 0
     if access.can(user, "members.view", unit):
         from hongfeng.members.models import Member
+        from hongfeng.members.selectors import within_unit_q
 
-        serving = Member.objects.visible_to(user).serving().filter(unit__path__startswith=unit.path)
+        # the members list's own filter: a station counts the teams it guides (5.1.1)
+        serving = Member.objects.visible_to(user).serving().filter(within_unit_q(unit))
         members = serving.count()
         stats.append(
             Stat(
@@ -91,13 +98,61 @@ def _fresh_unit_card(user, assignment) -> tuple[Card, int]:
                 f"{reverse('accounts:roles')}?unit={unit.pk}",
             )
         )
+    if unit.kind in TEAM_KINDS:
+        stats.extend(_team_stars(unit))
     card = Card(
         title=unit.name,
         subtitle=f"{assignment.get_role_display()} · {unit.kind_display}",
         url=unit_url,
         stats=stats,
+        problems=_teams_without_captain(user, unit),
     )
     return card, members
+
+
+def _team_stars(unit) -> list[Stat]:
+    """The team's latest published star rating (7.2.3), for everyone on the team's home."""
+    from hongfeng.points.selectors import latest_published_rating
+
+    rating = latest_published_rating(unit.team_id_or_self)
+    if rating is None:
+        return []
+    url = reverse("public:rating", args=[rating.run_id])
+    return [Stat(f"{rating.run.year} 年度星级", rating.star_text or "未上榜", "", url)]
+
+
+def _teams_without_captain(user, unit) -> list[tuple[str, str, str]]:
+    """5.2.4: every team has exactly one 总队长 (应). A team without one is a problem on the
+    home of its association's admins, of the station that guides it and of its own leaders,
+    with a link to where the captain is granted (or, for those who cannot grant, to its
+    holders)."""
+    if unit.is_association:
+        teams = Unit.objects.visible_to(user).subtree_of(unit)
+    elif unit.is_police:
+        teams = org_selectors.guided_teams(user, unit)
+    else:
+        teams = Unit.objects.filter(pk=unit.team_id_or_self)
+    missing = list(org_selectors.without_captain(teams).order_by("path")[: PROBLEMS_LISTED + 1])
+    problems = [_no_captain(user, team) for team in missing[:PROBLEMS_LISTED]]
+    if len(missing) > PROBLEMS_LISTED:
+        total = org_selectors.without_captain(teams).count()
+        guided = "&guided=1" if unit.is_police else ""
+        url = f"{reverse('orgs:units')}?within={unit.pk}&kind=team&no_captain=1{guided}"
+        problems.append((f"共 {total} 个总队还没有总队长。", "查看全部", url))
+    return problems
+
+
+def _no_captain(user, team) -> tuple[str, str, str]:
+    text = f"「{team.name}」还没有总队长（5.2.4：每个总队应有且只有一名总队长）。"
+    if access.can_grant(user, Role.CAPTAIN, team):
+        return text, "任命总队长", f"{reverse('accounts:grant')}?unit={team.pk}"
+    if access.can(user, "roles.view", team):
+        return (
+            f"{text}请协会管理员任命。",
+            "查看任职人员",
+            f"{reverse('accounts:roles')}?unit={team.pk}",
+        )
+    return f"{text}请联系所属协会管理员任命。", "", ""
 
 
 def _volunteer_card(user, assignment) -> Card:
@@ -141,17 +196,20 @@ def _service_card(user) -> Card | None:
     mine.sort(key=lambda p: p.activity.starts_at)
     start, end = month_bounds(timezone.localdate().replace(day=1))
     hours = activity_selectors.hours_between(member, start, end)
-    open_now = activity_selectors.activities_for(user, upcoming=True).exclude(
-        participations__member=member
-    )
     activities = reverse("activities:list")
     card = Card(title="我的服务", subtitle="下一步做什么", url=f"{activities}?tab=mine")
     card.stats = [
         Stat(
             "本月服务时长", f"{hours:.2f}".rstrip("0").rstrip("."), "小时", f"{activities}?tab=mine"
         ),
-        Stat("未读消息", unread_count(user), "条", reverse("notices:inbox")),
-        Stat("可报名活动", open_now.count(), "个", activities),
+        Stat("未读消息", unread_count(user), "条", f"{reverse('notices:inbox')}?unread=1"),
+        # the same list the activity page's "只看我能报名的" shows (5.5)
+        Stat(
+            "可报名活动",
+            len(activity_selectors.joinable(user)),
+            "个",
+            f"{activities}?tab=open&joinable=1",
+        ),
     ]
     card.links = [
         (

@@ -95,6 +95,12 @@ class MemberQuerySet(models.QuerySet):
     def serving(self):
         return self.filter(status__in=SERVING)
 
+    def pre_job_trained_by(self, day: date):
+        """The SQL twin of `Member.pre_job_trained_by` (5.3.1) — the one place, with it, that
+        says what "pre-job training completed" means. Today: a completion date recorded on or
+        before `day`; the training issue replaces both with "≥ 2 pre-job sessions attended"."""
+        return self.filter(pre_job_training_on__lte=day)
+
     def visible_to(self, user, capability: str = "members.view"):
         """The access choke point for member files: the reach of the user's roles, plus their
         own file — added as an OR only when that file lies outside the reach (see
@@ -242,6 +248,11 @@ class Member(models.Model):
     @property
     def pre_job_trained(self) -> bool:
         return self.pre_job_training_on is not None
+
+    def pre_job_trained_by(self, day: date) -> bool:
+        """Whether the member had completed pre-job training (5.3.1) by `day`; the SQL twin is
+        `MemberQuerySet.pre_job_trained_by` (change both together)."""
+        return self.pre_job_training_on is not None and self.pre_job_training_on <= day
 
     def insured_on(self, day: date) -> bool:
         """Whether an accident insurance policy covers `day` (5.4.3); uses prefetched rows."""

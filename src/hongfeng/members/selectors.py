@@ -55,6 +55,15 @@ def search_filter(q: str, *, exact: bool = False) -> Q:
     return Q(name__contains=text)
 
 
+def within_unit_q(unit) -> Q:
+    """Member files "within" a unit, as its lists and home-page counts mean it: the unit's
+    subtree — for a police station or bureau, the teams it guides (属地管理 5.1.1), since no
+    volunteer sits in the police tree itself."""
+    if unit.is_police:
+        return access.reach_q(access.Reach.GUIDED, unit, "unit__")
+    return Q(unit__path__startswith=unit.path)
+
+
 def members_for(
     user, *, q=None, unit=None, status=None, category=None, skill=None, capability="members.view"
 ):
@@ -62,7 +71,7 @@ def members_for(
     number of queries whatever the page size."""
     rows = Member.objects.visible_to(user, capability)
     if unit is not None:
-        rows = rows.filter(unit__path__startswith=unit.path)
+        rows = rows.filter(within_unit_q(unit))
     if status in MemberStatus.values:
         rows = rows.filter(status=status)
     elif status == "serving":
@@ -95,6 +104,24 @@ def get_member_for_user(user, member_id, capability: str = "members.view") -> Me
     if member is None:
         raise NotFound()
     return member
+
+
+def names_shown_to(user):
+    """How members' names read on the pages a user runs for them — the organiser console and
+    its API (issue 15, 5.7): in full for the team's own leaders over that member (the captain,
+    or a squad or group leader whose unit holds the member's unit), who know their people by
+    name; masked (张*三) for everyone else, as everywhere by default (security.md). Returns
+    `name(member)`; the member's unit must be loaded with it."""
+    from hongfeng.core.masking import mask_name
+
+    paths = [a.unit.path for a in access.assignments(user) if a.role in _LEADERS]
+
+    def name(member: Member) -> str:
+        if any(member.unit.path.startswith(path) for path in paths):
+            return member.name
+        return mask_name(member.name)
+
+    return name
 
 
 def own_member(user) -> Member | None:

@@ -1,5 +1,6 @@
 """消息: the in-app inbox — every logged-in user's notices, newest first, unread highlighted;
-an activity broadcast (一呼百应) offers 报名 / 婉拒 on the activity's page."""
+an activity broadcast (一呼百应) offers 报名 / 婉拒 on the activity's page while the member has
+not answered and it is still open, else shows where their answer stands (notices.answers)."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -8,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.core.forms import paginate
-from hongfeng.notices import services
+from hongfeng.notices import answers, services
 
 
 @login_required
@@ -17,11 +18,13 @@ def inbox(request):
     rows = services.inbox_of(request.user)
     if only_unread:
         rows = rows.filter(read_at__isnull=True)
-    return render(
-        request,
-        "notices/inbox.html",
-        {"page": paginate(request, rows, 30), "only_unread": only_unread},
-    )
+    page = paginate(request, rows, 30)
+    page.object_list = list(page.object_list)
+    # an activity broadcast offers 报名 only while that is still the member's next step
+    states = answers.states_of(request.user, page.object_list)
+    for notice in page.object_list:
+        notice.answer_state = states.get(notice.pk)
+    return render(request, "notices/inbox.html", {"page": page, "only_unread": only_unread})
 
 
 @login_required

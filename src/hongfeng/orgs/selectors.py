@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role, RoleAssignment
@@ -31,6 +31,13 @@ def guided_teams(user, police_unit: Unit):
         .select_related("parent", "guiding_station")
         .order_by("path")
     )
+
+
+def without_captain(units):
+    """The active teams among `units` that have no 总队长 (5.2.4: exactly one per team, 应;
+    a second is refused when granted, so only "none" can happen)."""
+    captain = RoleAssignment.objects.active().filter(role=Role.CAPTAIN, unit=OuterRef("pk"))
+    return units.filter(kind=UnitKind.TEAM, archived_at__isnull=True).exclude(Exists(captain))
 
 
 def with_children_count(units, user):

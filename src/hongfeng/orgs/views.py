@@ -61,6 +61,9 @@ def units(request):
     kind = request.GET.get("kind")
     if kind in UnitKind.values:
         rows = rows.filter(kind=kind)
+    no_captain = request.GET.get("no_captain") == "1"
+    if no_captain:  # the home page's "teams without a captain" (5.2.4)
+        rows = selectors.without_captain(rows)
     special = request.GET.get("special")
     if special in ("0", "1"):
         rows = rows.exclude(special_tag="") if special == "1" else rows.filter(special_tag="")
@@ -79,6 +82,7 @@ def units(request):
             "kind_choices": UnitKind.choices,
             "query": query,
             "guided": request.GET.get("guided") == "1",
+            "no_captain": no_captain,
             "special": special if special in ("0", "1") else "",
             "archived": _show_archived(request),
         },

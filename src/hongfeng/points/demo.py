@@ -30,6 +30,7 @@ from hongfeng.activities.models import (
     ParticipationStatus,
     Quality,
 )
+from hongfeng.activities.services import default_risk_assessment
 from hongfeng.members import services as member_services
 from hongfeng.members.demo import make_id_number
 from hongfeng.orgs.models import UnitKind
@@ -131,6 +132,7 @@ def _history(admin, team, people, day, points: int) -> None:
         kind=ActivityKind.PATROL,
         title=f"{team.name}{day.year}年度平安巡防",
         description="年度平安巡防（历史记录转入）。",
+        risk_assessment=default_risk_assessment(unit=team, kind=ActivityKind.PATROL),  # 5.4.7
         unit=team,
         audience_unit=team,
         place=team.name,

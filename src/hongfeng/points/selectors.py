@@ -181,17 +181,51 @@ def level_distribution(unit) -> list[dict]:
 
 
 def runs_for(user):
-    """Star-rating runs (7.2.3) of the associations the user can see, with their results."""
+    """Star-rating runs (7.2.3) the user may read: every run of an association they can see
+    (association staff, published or not), and every *published* run that rated a team they
+    can see or belong to — a captain, a squad leader, a station officer or a volunteer sees
+    their team's published stars although the association itself lies outside their reach
+    (published runs are public anyway). Newest first."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from hongfeng.orgs.models import UnitKind
+    from hongfeng.points.models import TeamRating
+
+    visible = Unit.objects.visible_to(user)
+    # a team in reach, or the team of a squad or group in reach (a squad leader's own team)
+    ours = Q(team__in=visible.filter(kind=UnitKind.TEAM)) | Q(
+        team__in=visible.filter(team__isnull=False).values("team")
+    )
+    rated_here = TeamRating.objects.filter(ours, run=OuterRef("pk"))
     return (
-        RatingRun.objects.filter(association__in=Unit.objects.visible_to(user))
+        RatingRun.objects.filter(
+            Q(association__in=visible) | Q(published=True) & Exists(rated_here)
+        )
         .select_related("association", "created_by")
         .prefetch_related("results__team")
     )
 
 
-def get_run_for_user(user, run_id):
-    """One run the user can see, else NotFound (404)."""
-    run = runs_for(user).filter(pk=parse_id(run_id)).first()
+def get_run_for_user(user, run_id, *, staff: bool = False):
+    """One run the user may read (`runs_for`), else NotFound (404). `staff`: only if the
+    association itself is in reach — the re-check reads the whole association's ledger, not
+    just the published result."""
+    runs = runs_for(user)
+    if staff:
+        runs = runs.filter(association__in=Unit.objects.visible_to(user))
+    run = runs.filter(pk=parse_id(run_id)).first()
     if run is None:
         raise NotFound()
     return run
+
+
+def latest_published_rating(team):
+    """The team's result in the newest published run (7.2.3), or None."""
+    from hongfeng.points.models import TeamRating
+
+    return (
+        TeamRating.objects.filter(team=team, run__published=True)
+        .select_related("run")
+        .order_by("-run__year", "-run__created_at", "-run_id")
+        .first()
+    )

@@ -11,6 +11,7 @@ from hongfeng.accounts import access
 from hongfeng.core.forms import flash_domain_error, paginate
 from hongfeng.members.selectors import own_member
 from hongfeng.points import selectors, services
+from hongfeng.orgs.models import Unit
 from hongfeng.points.rules import LEVELS
 
 
@@ -41,8 +42,7 @@ def ranking(request):
 
     from hongfeng.activities.services import parse_month
     from hongfeng.core.errors import DomainError
-    from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
-    from hongfeng.points.models import RatingRun
+    from hongfeng.orgs.models import ASSOCIATION_KINDS
 
     user = request.user
     associations = list(
@@ -66,11 +66,8 @@ def ranking(request):
             # The run's page: its results, 复核 against the ledger, 公布 when ready.
             return redirect("points:rating", run.pk)
         return redirect("points:ranking")
-    runs = (
-        RatingRun.objects.filter(association__in=associations)
-        .select_related("association")
-        .prefetch_related("results__team")[:6]
-    )
+    # 5.3: a captain or station officer sees their team's published stars too
+    runs = selectors.runs_for(user)[:6]
     member = own_member(user)
     unit = (
         access.get_unit_for_user(user, request.GET["unit"], "members.view")
@@ -157,13 +154,19 @@ def rating_run(request, run_id):
         services.publish_rating(actor=user, run=run)  # a Forbidden answers 403 (middleware)
         messages.success(request, f"已公布{run.association.name} {run.year} 年度星级评定。")
         return redirect("points:rating", run.pk)
-    problems = services.check_rating(run) if request.GET.get("check") else None
+    # The re-check is the association's: it reads the whole association's ledger. A captain
+    # sees his team's published result, not the check.
+    can_check = Unit.objects.visible_to(user).filter(pk=run.association_id).exists()
+    problems = None
+    if request.GET.get("check") and can_check:
+        problems = services.check_rating(run)
     return render(
         request,
         "points/rating_run.html",
         {
             "run": run,
             "can_rate": access.can(user, "points.rate", run.association),
+            "can_check": can_check,
             "checked": problems is not None,
             "problems": problems or [],
         },

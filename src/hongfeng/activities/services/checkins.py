@@ -30,11 +30,8 @@ from hongfeng.activities.models import (
     ParticipationStatus,
     ReviewDecision,
 )
-from hongfeng.activities.services.publishing import (
-    get_activity_for_user,
-    member_of,
-    require_visible,
-)
+from hongfeng.activities.services.eligibility import member_of
+from hongfeng.activities.services.publishing import get_activity_for_user, require_visible
 from hongfeng.audit.services import (
     guarded_event,
     head_as_it_stands,

@@ -1,11 +1,10 @@
-"""Publishing activities (5.2.3) and who may join them: eligibility with reasons (5.3.1, 5.4.3,
-5.4.7) and the broadcast to every eligible member (4.5 一呼百应)."""
+"""Publishing activities (5.2.3) with their safety risk assessment (5.4.7), and the broadcast to
+every eligible member (4.5 一呼百应; who is eligible: eligibility.py)."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from hongfeng.accounts import access
@@ -22,34 +21,20 @@ from hongfeng.activities.models import (
     Participation,
     ParticipationStatus,
     activity_and_member_file,
-    member_file_of,
 )
+from hongfeng.activities.services.eligibility import eligible_members
+from hongfeng.activities.services.risk import RISK_TEXT_MAX, default_risk_assessment
 from hongfeng.audit.services import record_event
 from hongfeng.core import hotpath
 from hongfeng.core.errors import DomainError, NotFound, check_version
-from hongfeng.members.models import (
-    SERVING,
-    Category,
-    EquipmentIssue,
-    EquipmentKind,
-    InsurancePolicy,
-    Member,
-    MemberStatus,
-    Skill,
-)
+from hongfeng.members.models import Category, EquipmentKind, Skill
 from hongfeng.orgs.models import ASSOCIATION_KINDS, POLICE_KINDS, Unit, UnitKind
 
 __all__ = [
     "ActivityData",
-    "Reason",
     "cancel_activity",
     "create_activity",
-    "eligibility",
-    "eligibility_of",
-    "eligible_members",
     "get_activity_for_user",
-    "load_eligibility_facts",
-    "member_of",
     "publish_activity",
     "queue_broadcast",
     "require_visible",
@@ -62,11 +47,6 @@ __all__ = [
 # Who may publish: associations, bureaus, stations, teams and squads (not a group).
 PUBLISHER_KINDS = ASSOCIATION_KINDS | POLICE_KINDS | {UnitKind.TEAM, UnitKind.SQUAD}
 MAX_DURATION = timedelta(days=7)
-
-
-def member_of(user) -> Member | None:
-    """The user's own member file, or None (read once per request user object)."""
-    return member_file_of(user)
 
 
 def get_activity_for_user(user, activity_id, capability: str = "activities.view") -> Activity:
@@ -123,7 +103,9 @@ class ActivityData:
     audience_categories: list[str] = field(default_factory=list)
     required_skills: list[str] = field(default_factory=list)
     required_equipment: list[str] = field(default_factory=list)
-    risk_assessment: str = ""
+    # None: the default for the kind (services.risk) — on an edit, the text the activity has.
+    risk_assessment: str | None = None
+    pre_job_training: bool = False
 
 
 def _text(value: str, limit: int, name: str, *, required: bool = True) -> str:
@@ -152,7 +134,16 @@ def _clean(data: ActivityData) -> tuple[ActivityData, list[Skill], list[Skill]]:
     data.title = _text(data.title, 80, "title")
     data.place = _text(data.place, 120, "place")
     data.description = _text(data.description, 4000, "description", required=False)
-    data.risk_assessment = _text(data.risk_assessment, 2000, "risk_assessment", required=False)
+    if data.risk_assessment is not None:
+        data.risk_assessment = _text(
+            data.risk_assessment, RISK_TEXT_MAX, "risk_assessment", required=False
+        )
+    if data.pre_job_training and data.kind != ActivityKind.TRAINING:
+        raise DomainError(
+            "只有培训类活动可以标记为岗前培训。",
+            code="pre_job_not_training",
+            field="pre_job_training",
+        )
     if not valid_coordinates(data.latitude, data.longitude):
         raise DomainError(
             "坐标超出范围（纬度 -90~90，经度 -180~180）。",
@@ -218,6 +209,8 @@ def create_activity(
     audience_unit = audience_unit or unit
     _check_units(actor, unit, audience_unit)
     data, audience_skills, required_skills = _clean(data)
+    if data.risk_assessment is None:
+        data.risk_assessment = default_risk_assessment(unit=audience_unit, kind=data.kind)
     activity = Activity.objects.create(
         unit=unit,
         audience_unit=audience_unit,
@@ -267,6 +260,10 @@ def update_activity(
     audience_unit = audience_unit or activity.audience_unit
     _check_units(actor, activity.unit, audience_unit)
     data, audience_skills, required_skills = _clean(data)
+    if data.risk_assessment is None:
+        data.risk_assessment = activity.risk_assessment or default_risk_assessment(
+            unit=audience_unit, kind=data.kind
+        )
     if data.capacity < activity.confirmed_count:
         raise DomainError(
             f"已有 {activity.confirmed_count} 人报名，名额不能少于此数。",
@@ -293,10 +290,15 @@ def update_activity(
 
 
 def _check_publishable(activity: Activity, data=None) -> None:
+    """5.4.7: every activity has a safety risk assessment before it is published (the form and
+    the API fill in the association's default, so only a deliberately emptied one is refused)."""
     source = data or activity
-    if source.difficulty == Difficulty.HIGH_RISK and not source.risk_assessment.strip():
+    if not (source.risk_assessment or "").strip():
+        high_risk = source.difficulty == Difficulty.HIGH_RISK
         raise DomainError(
-            "高风险活动须先填写安全风险评估（5.4.7）后才能发布。",
+            "高风险活动须先填写安全风险评估（5.4.7）后才能发布。"
+            if high_risk
+            else "发布前须填写安全风险评估（5.4.7）：写明主要风险和防护措施。",
             code="risk_assessment_required",
             field="risk_assessment",
         )
@@ -370,189 +372,6 @@ def cancel_activity(*, actor, activity: Activity, reason: str) -> Activity:
 
         transaction.on_commit(lambda: tell_cancellation.enqueue(activity.pk))
     return activity
-
-
-# ---- eligibility -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One unmet condition, as the member reads it."""
-
-    code: str
-    message: str
-
-
-def _days(activity: Activity) -> list[date]:
-    first = timezone.localtime(activity.starts_at).date()
-    last = timezone.localtime(activity.ends_at).date()
-    return [first] if first == last else [first, last]
-
-
-def eligibility(member: Member | None, activity: Activity) -> list[Reason]:
-    """Every condition the member does not meet for this activity (empty = may join). The SQL
-    twin is `eligible_members`; a test checks they agree for every demo member."""
-    if member is None:
-        return [Reason("no_member_file", "您还没有队员档案，不能报名活动。")]
-    reasons = []
-    if not member.unit.path.startswith(activity.audience_unit.path):
-        reasons.append(
-            Reason("not_in_audience", f"该活动面向「{activity.audience_unit.name}」的队员。")
-        )
-    if member.status not in SERVING:
-        reasons.append(
-            Reason(
-                "not_serving", f"您的队员状态为「{member.get_status_display()}」，暂不能参加活动。"
-            )
-        )
-    elif activity.core_only and member.status != MemberStatus.CORE:
-        reasons.append(Reason("core_only", "该活动仅限核心队员参加。"))
-    if not member.health_fit:
-        reasons.append(Reason("health_unfit", "您的档案登记为身体状况暂不适合参加服务。"))
-    wanted = {s.code: s.name for s in activity.audience_skills.all()}
-    # the member's skills matter only for a skill audience or a high-risk task
-    held = {s.code for s in member.skills.all()} if wanted or activity.is_high_risk else set()
-    if wanted and not held & set(wanted):
-        reasons.append(
-            Reason(
-                "skill_not_in_audience",
-                f"该活动面向具备以下技能之一的队员：{'、'.join(wanted.values())}。",
-            )
-        )
-    if activity.audience_categories and member.category not in activity.audience_categories:
-        labels = "、".join(Category(c).label for c in activity.audience_categories)
-        reasons.append(Reason("category_not_in_audience", f"该活动面向：{labels}。"))
-    first_day = _days(activity)[0]
-    if member.pre_job_training_on is None or member.pre_job_training_on > first_day:
-        reasons.append(
-            Reason(
-                "pre_job_training_incomplete", "您尚未完成岗前培训（5.3.1），完成后才能参加任务。"
-            )
-        )
-    if not all(member.insured_on(day) for day in _days(activity)):
-        reasons.append(
-            Reason(
-                "insurance_not_valid", "活动当天您没有有效的人身意外保险（5.4.3），请联系队长办理。"
-            )
-        )
-    if activity.is_high_risk:
-        missing = [s.name for s in activity.required_skills.all() if s.code not in held]
-        if missing:
-            reasons.append(
-                Reason("missing_required_skill", f"高风险任务须具备技能：{'、'.join(missing)}。")
-            )
-        lacking = [
-            EquipmentKind(k).label
-            for k in _needed_equipment(activity)
-            if not _holds(member, k, first_day)
-        ]
-        if lacking:
-            reasons.append(
-                Reason(
-                    "missing_protective_equipment",
-                    f"高风险任务须已领用：{'、'.join(lacking)}（5.4.7）。",
-                )
-            )
-    return reasons
-
-
-def eligibility_of(user, activity: Activity) -> list[Reason]:
-    """`eligibility` for the user's own member file, read with everything the rules look at."""
-    member = member_of(user)
-    if member is not None:
-        load_eligibility_facts(member, activity)
-    return eligibility(member, activity)
-
-
-_SKILLS_OF = "t0.id IN (SELECT skill_id FROM {table} WHERE {column} = %s)"
-
-
-def _skills_of(through, column: str, owner_id: int) -> list[Skill]:
-    where = _SKILLS_OF.format(table=through._meta.db_table, column=column)
-    return hotpath.fetch_all(Skill, where, [owner_id], order="t0.id")
-
-
-def load_eligibility_facts(member: Member, activity: Activity) -> None:
-    """Read, in a few fixed queries (the sign-up hot path: see core.hotpath), everything
-    `eligibility` looks at beyond the two rows themselves: the member's insurance policies, the
-    activity's audience skills and — for a high-risk task only — the required skills, the
-    member's skills and equipment. `eligibility` then answers without a query."""
-    insurances = hotpath.fetch_all(InsurancePolicy, "t0.member_id = %s", [member.pk])
-    hotpath.set_prefetched(member, "insurances", insurances)
-    through = Activity.audience_skills.through
-    hotpath.set_prefetched(
-        activity, "audience_skills", _skills_of(through, "activity_id", activity.pk)
-    )
-    wanted = activity.audience_skills.all()
-    if activity.is_high_risk:
-        through = Activity.required_skills.through
-        hotpath.set_prefetched(
-            activity, "required_skills", _skills_of(through, "activity_id", activity.pk)
-        )
-        equipment = hotpath.fetch_all(EquipmentIssue, "t0.member_id = %s", [member.pk])
-        hotpath.set_prefetched(member, "equipment", equipment)
-    if wanted or activity.is_high_risk:
-        hotpath.set_prefetched(
-            member, "skills", _skills_of(Member.skills.through, "member_id", member.pk)
-        )
-
-
-def _needed_equipment(activity: Activity) -> list[str]:
-    """High-risk tasks always need protective gear (6.1.3), plus whatever the organiser listed."""
-    kinds = list(activity.required_equipment)
-    if activity.is_high_risk and EquipmentKind.PROTECTIVE_GEAR not in kinds:
-        kinds.insert(0, EquipmentKind.PROTECTIVE_GEAR)
-    return kinds
-
-
-def _holds(member: Member, kind: str, day: date) -> bool:
-    return any(
-        e.kind == kind and e.issued_on <= day and (e.returned_on is None or e.returned_on > day)
-        for e in member.equipment.all()
-    )
-
-
-def eligible_members(activity: Activity):
-    """The members who may join, as one query (the broadcast's recipients)."""
-    days = _days(activity)
-    members = Member.objects.filter(
-        unit__path__startswith=activity.audience_unit.path,
-        status__in=[MemberStatus.CORE] if activity.core_only else list(SERVING),
-        health_fit=True,
-        pre_job_training_on__lte=days[0],
-    )
-    for day in days:
-        members = members.filter(
-            Exists(
-                InsurancePolicy.objects.filter(
-                    member=OuterRef("pk"), starts_on__lte=day, ends_on__gte=day
-                )
-            )
-        )
-    wanted = list(activity.audience_skills.values_list("pk", flat=True))
-    if wanted:
-        members = members.filter(
-            Exists(
-                Member.skills.through.objects.filter(member_id=OuterRef("pk"), skill_id__in=wanted)
-            )
-        )
-    if activity.audience_categories:
-        members = members.filter(category__in=activity.audience_categories)
-    if activity.is_high_risk:
-        for skill_id in activity.required_skills.values_list("pk", flat=True):
-            members = members.filter(
-                Exists(
-                    Member.skills.through.objects.filter(
-                        member_id=OuterRef("pk"), skill_id=skill_id
-                    )
-                )
-            )
-        for kind in _needed_equipment(activity):
-            held = EquipmentIssue.objects.filter(
-                member=OuterRef("pk"), kind=kind, issued_on__lte=days[0]
-            ).filter(Q(returned_on__isnull=True) | Q(returned_on__gt=days[0]))
-            members = members.filter(Exists(held))
-    return members
 
 
 def run_broadcast(activity_id: int) -> int:

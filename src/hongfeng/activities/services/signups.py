@@ -12,7 +12,7 @@ from hongfeng.activities.models import (
     Participation,
     ParticipationStatus,
 )
-from hongfeng.activities.services.publishing import (
+from hongfeng.activities.services.eligibility import (
     eligibility,
     load_eligibility_facts,
     member_of,
