@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from hongfeng.accounts import access
 from hongfeng.core.forms import flash_domain_error, paginate
 from hongfeng.members.selectors import own_member
-from hongfeng.points import selectors, services
 from hongfeng.orgs.models import Unit
+from hongfeng.points import selectors, services
 from hongfeng.points.rules import LEVELS
 
 
