@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from hongfeng.activities import services
+from hongfeng.activities.demo import CURRENT_PATROL
 from hongfeng.activities.models import (
     Activity,
     ActivityStatus,
@@ -332,7 +333,11 @@ class TestRiskAssessment:
 
 HIGH_RISK = "枫桥江汛期应急协同处置"  # demo: core members only, high risk
 CARE = "留守儿童课后陪伴"  # demo: open to 张三
-PATROL = "枫桥镇白天街面巡逻"  # demo: 张三 signed up
+
+
+def _patrol() -> str:
+    """The demo's running patrol (张三 signed up), named after the hour the cast was built at."""
+    return Activity.objects.get(title__in=CURRENT_PATROL).title
 
 
 class TestOpenList:
@@ -344,14 +349,14 @@ class TestOpenList:
         assert "暂不能报名" in card and "该活动仅限核心队员参加。" in card
         care = text[text.index(CARE) : text.index("</a>", text.index(CARE))]
         assert "暂不能报名" not in care
-        patrol = text[text.index(PATROL) : text.index("</a>", text.index(PATROL))]
+        patrol = text[text.index(_patrol()) : text.index("</a>", text.index(_patrol()))]
         assert "暂不能报名" not in patrol and "已报名" in patrol  # his own answer, not a reason
 
     def test_filter_shows_only_what_he_can_join(self, cast, page_as):
         text = _text(page_as("volunteer").get("/activities/?tab=open&joinable=1"))
         assert CARE in text
         assert HIGH_RISK not in text  # not eligible
-        assert PATROL not in text  # already signed up
+        assert _patrol() not in text  # already signed up
         assert "暂不能报名" not in text
 
     def test_queries_do_not_grow_with_the_page(self, cast, page_as, django_assert_max_num_queries):
@@ -403,7 +408,7 @@ class TestInboxAnswers:
             start = text.index(f'id="notice-{notice.pk}"')
             return text[start : text.index("</article>", start)]
 
-        patrol = notice_html(PATROL)
+        patrol = notice_html(_patrol())
         assert "已报名" in patrol and ">报名</button>" not in patrol and ">查看</button>" in patrol
         assert ">报名</button>" in notice_html(CARE)
         services.cancel_activity(
@@ -417,8 +422,8 @@ class TestInboxAnswers:
         care = Activity.objects.get(title=CARE)
         services.sign_up(user=user, activity=care)
         services.cancel_sign_up(user=user, activity=care)
-        Activity.objects.filter(title=PATROL).update(status=ActivityStatus.FINISHED)
-        Participation.objects.filter(activity__title=PATROL, member__user=user).update(
+        Activity.objects.filter(title=_patrol()).update(status=ActivityStatus.FINISHED)
+        Participation.objects.filter(activity__title=_patrol(), member__user=user).update(
             status="cancelled"
         )
         text = _text(page_as("volunteer").get("/inbox/"))
@@ -433,7 +438,7 @@ class TestConsoleNames:
         return text.split("<main")[1]
 
     def test_the_captain_sees_his_members_others_see_masks(self, cast, page_as, api_as):
-        patrol = Activity.objects.get(title=PATROL)
+        patrol = Activity.objects.get(title=_patrol())
         people = [
             p.member
             for p in Participation.objects.filter(
