@@ -1,13 +1,13 @@
 // What tests/browser/test_every_page.py checks on every page, run in the page itself.
-// Returns {overflow, offscreen, stacked, texts}: lists of short descriptions, and the visible
-// texts (the test looks for English and raw codes in them).
+// Returns lists of short descriptions of what is wrong (overflow, offscreen, labels, contrast,
+// stacked) and the visible texts (the test looks for English and raw codes in them).
 () => {
   "use strict";
   const vw = window.innerWidth;
   const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
   const SKIP = "script, style, template, noscript, .hf-mono";
   const HIDDEN = ".visually-hidden, .visually-hidden-focusable, .sr-only";
-  const out = { overflow: [], offscreen: [], stacked: [], texts: [] };
+  const out = { overflow: [], offscreen: [], labels: [], contrast: [], stacked: [], texts: [] };
   const describe = (el) => {
     let s = el.tagName.toLowerCase();
     if (el.id) s += "#" + el.id;
@@ -38,7 +38,43 @@
     }
   }
 
-  // 3. Text that wraps one character per line (or, for four or more characters, two).
+  // 3. Every label names a field that exists (a label for="" or for a missing id cannot be
+  // clicked and names nothing for a screen reader).
+  for (const label of document.querySelectorAll("label[for]")) {
+    const target = label.htmlFor && document.getElementById(label.htmlFor);
+    if (!target) {
+      out.labels.push(`label for="${label.htmlFor}" 「${label.innerText.trim().slice(0, 20)}」`);
+    }
+  }
+
+  // 3b. Badges (counts, states) readable: text against its own background at least 4.5:1 (WCAG
+  // AA for small text). Colours are read through a canvas, which understands oklch() too.
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 1;
+  const paint = canvas.getContext("2d", { willReadFrequently: true });
+  const rgb = (colour) => {
+    paint.clearRect(0, 0, 1, 1);
+    paint.fillStyle = colour;
+    paint.fillRect(0, 0, 1, 1);
+    return paint.getImageData(0, 0, 1, 1).data;
+  };
+  const luminance = ([r, g, b]) => {
+    const lin = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  for (const el of document.querySelectorAll(".badge")) {
+    if (el.getClientRects().length === 0 || !el.innerText.trim()) continue;
+    const style = getComputedStyle(el);
+    const back = rgb(style.backgroundColor);
+    if (back[3] < 200) continue;  // see-through: the text sits on the page, not the badge
+    const [l1, l2] = [luminance(rgb(style.color)), luminance(back)].sort((x, y) => y - x);
+    const ratio = (l1 + 0.05) / (l2 + 0.05);
+    if (ratio < 4.5) {
+      out.contrast.push(`${describe(el)} 「${el.innerText.trim().slice(0, 12)}」 ${ratio.toFixed(1)}:1`);
+    }
+  }
+
+  // 4. Text that wraps one character per line (or, for four or more characters, two).
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
   let node;

@@ -43,7 +43,13 @@ def activity_list(request):
     tab = request.GET.get("tab") or "open"
     if tab not in dict(tabs):
         tab = "open"
-    context = {"tabs": tabs, "tab": tab, "can_manage": can_manage}
+    context = {
+        "tabs": tabs,
+        "tab": tab,
+        "can_manage": can_manage,
+        # Stations and bureaus organise activities but do not publish a team's 公示.
+        "can_publish_notice": access.has_capability(user, "activities.publish_notice"),
+    }
     if tab == "open":
         page = paginate(request, selectors.activities_for(user, upcoming=True), PER_PAGE)
         context["page"] = page

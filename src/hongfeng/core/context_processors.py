@@ -28,6 +28,9 @@ BOTTOM_MAX = 5  # ui.md: at most five entries on the phone
 _VOLUNTEER_BOTTOM = ("home", "activities", "inbox", "points", "me")
 # One's own pages: reached through 我的 on the phone, which is highlighted on them.
 _PERSONAL = {"points", "profile", "honours_mine", "me"}
+# Staff on a phone: the daily entries, then the desks they use most (in this order), then 我的.
+_STAFF_DAILY = ("home", "activities", "inbox")
+_STAFF_DESKS = ("members", "accounts", "audit", "roles", "orgs")
 
 
 def _can(user, *capabilities: str) -> bool:
@@ -72,12 +75,12 @@ def _items(user) -> list[NavItem]:
 
 
 def _bottom(items: list[NavItem], volunteer_only: bool) -> list[NavItem]:
-    """A volunteer's five daily entries; staff get 首页, 活动, 消息, their first desks and
+    """A volunteer's five daily entries; staff get 首页, 活动, 消息, their main desks and
     always 我的 (account, log-out) last."""
     by_key = {item.key: item for item in items}
     if volunteer_only:
         return [by_key[key] for key in _VOLUNTEER_BOTTOM if key in by_key]
-    head = [item for item in items if item.key not in _PERSONAL]
+    head = [by_key[key] for key in (*_STAFF_DAILY, *_STAFF_DESKS) if key in by_key]
     return [*head[: BOTTOM_MAX - 1], by_key["me"]]
 
 
