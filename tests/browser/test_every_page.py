@@ -3,7 +3,9 @@
 Each demo account (and an anonymous visitor) signs in once; the pages in its navigation (the
 sidebar and the phone's bottom bar) are opened, then the detail pages they link to (a member
 file, an activity and its organiser console, a unit, an account, …) — one page per URL shape —
-at 390×844 (a phone) and 1366×768. On every page:
+at 390×844 (a phone) and 1366×768. A detail page already opened for an account of the same
+role group is not opened again for the next (another county's admin sees the same template).
+On every page:
 
 - the page does not scroll sideways (`scrollWidth > innerWidth`) and no control sits off screen;
 - no text wraps one character per line (measured per character with Range rects);
@@ -150,8 +152,8 @@ class Visitor:
         return problems
 
     def shoot(self, page, target: Path) -> None:
-        """A full-page PNG through Chromium's own call with fast encoding: about half what
-        Playwright's full_page screenshot costs, on the suite's longest test."""
+        """A full-page PNG through Chromium's own call with its fast encoder: about half the
+        time of Playwright's full_page screenshot, and this is the suite's longest test."""
         target.parent.mkdir(parents=True, exist_ok=True)
         width, height = page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
