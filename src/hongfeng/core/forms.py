@@ -18,7 +18,7 @@ class TablerFormMixin:
             widget = field.widget
             if isinstance(widget, forms.RadioSelect):  # CheckboxSelectMultiple included
                 widget.template_name = CHOICES_TEMPLATE
-                widget.attrs["class"] = "form-selectgroup-input"
+                widget.attrs["class"] = "form-check-input"
                 continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             if isinstance(widget, forms.CheckboxInput):
