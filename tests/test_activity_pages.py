@@ -520,7 +520,7 @@ class TestAttendance:
                 "/activities/attendance/", {"team": cast.units["hongfeng"].pk, "month": "2026/10"}
             )
         )
-        assert "月份格式应为 YYYY-MM" in text
+        assert "月份格式应为“年-月”" in text
 
     @pytest.mark.parametrize("who", ["volunteer", "squad_leader", "auditor"])
     def test_others_are_refused(self, cast, page_as, who):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from hongfeng.core.errors import DomainError
 from hongfeng.core.masking import mask_mobile
+from hongfeng.core.pinyin import pinyin_of
 from hongfeng.orgs.models import ASSOCIATION_KINDS, BUREAU_KINDS, UnitKind
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -85,7 +86,9 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def create_user(self, mobile: str, name: str, password: str | None = None, **extra):
-        user = self.model(mobile=validate_mobile(mobile), name=name.strip(), **extra)
+        name = name.strip()
+        extra.setdefault("name_pinyin", pinyin_of(name)[0])
+        user = self.model(mobile=validate_mobile(mobile), name=name, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -104,6 +107,8 @@ class User(AbstractBaseUser):
 
     mobile = models.CharField("手机号", max_length=11, unique=True)
     name = models.CharField("姓名", max_length=50)
+    # The sort key of account lists (pinyin order, not code point order); set with the name.
+    name_pinyin = models.CharField("姓名拼音", max_length=200, blank=True, editable=False)
     is_active = models.BooleanField("启用", default=True)
     must_change_password = models.BooleanField("须修改密码", default=False)
     # Part of the session hash: rotating it ends every session of the account at once.
@@ -128,6 +133,7 @@ class User(AbstractBaseUser):
                 violation_error_message="手机号格式不正确。",
             ),
         ]
+        indexes = [models.Index(fields=["name_pinyin", "id"], name="accounts_user_pinyin")]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.masked_mobile}）"

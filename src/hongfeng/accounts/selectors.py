@@ -64,7 +64,7 @@ def accounts_for(user, *, q=None, active=None, capability="accounts.view"):
         elif mobile.isdigit() and len(mobile) == 11:
             match |= Q(mobile=mobile)
         users = users.filter(match)
-    return _with_lock_state(users).order_by("name", "id")
+    return _with_lock_state(users).order_by("name_pinyin", "id")
 
 
 def account_detail(user, user_id) -> User:

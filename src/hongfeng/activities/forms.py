@@ -39,7 +39,7 @@ def _checkboxes(label: str, help_text: str = "") -> forms.MultipleChoiceField:
         label=label,
         required=False,
         help_text=help_text,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        widget=forms.CheckboxSelectMultiple,
     )
 
 
@@ -99,9 +99,6 @@ class ActivityForm(TablerFormMixin, forms.Form):
         self.fields["audience_skills"].choices = skills
         self.fields["audience_categories"].choices = Category.choices
         self.fields["required_equipment"].choices = EquipmentKind.choices
-        for name in ("required_skills", "audience_skills", "audience_categories"):
-            self.fields[name].widget.attrs["class"] = "form-check-input"
-        self.fields["required_equipment"].widget.attrs["class"] = "form-check-input"
 
     def activity_data(self) -> ActivityData:
         data = self.cleaned_data
@@ -141,7 +138,7 @@ class ReviewForm(TablerFormMixin, forms.Form):
     decision = forms.ChoiceField(
         label="审核结论",
         choices=ReviewDecision.choices,
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=forms.RadioSelect,
     )
     reason = forms.CharField(label="理由", max_length=200)
 
@@ -181,7 +178,7 @@ class AttendanceForm(TablerFormMixin, forms.Form):
     month = forms.CharField(
         label="月份",
         max_length=7,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "年-月，如 2026-11"}),
         help_text="已结束的月份，如 2026-10。重复发布会生成新版本。",
     )
 

@@ -48,6 +48,8 @@ def activity_list(request):
         "tab": tab,
         "can_manage": can_manage,
         "can_edit_risk": can_manage and selectors.risk_default_associations(user).exists(),
+        # Stations and bureaus organise activities but do not publish a team's 公示.
+        "can_publish_notice": access.has_capability(user, "activities.publish_notice"),
     }
     if tab == "open":
         # 5.5: every card says why the volunteer cannot sign up, or show only those they can

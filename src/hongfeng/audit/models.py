@@ -10,6 +10,7 @@ to a state copied earlier is only caught against an outside record of `audit_ver
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -106,6 +107,23 @@ class AuditEvent(models.Model):
         from hongfeng.audit.actions import action_label
 
         return action_label(self.action)
+
+    @property
+    def channel_label(self) -> str:
+        """Where the request came from, in words (the code stays in the row and the API)."""
+        return CHANNEL_LABELS.get(self.channel, self.channel or "—")
+
+    @property
+    def target_type_label(self) -> str:
+        """The target's kind as its model's Chinese name ("accounts.user" → "用户")."""
+        try:
+            return str(apps.get_model(self.target_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.target_type
+
+
+# core/context.py sets the channel of every request, task and system run.
+CHANNEL_LABELS = {"web": "网页", "api": "接口", "task": "后台任务", "system": "系统"}
 
 
 class AuditChainHead(models.Model):

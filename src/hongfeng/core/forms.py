@@ -4,14 +4,23 @@ from django.core.paginator import Paginator
 
 from hongfeng.core.errors import DomainError
 
+CHOICES_TEMPLATE = "core/widgets/choices.html"
+
 
 class TablerFormMixin:
-    """Tabler/Bootstrap classes on every widget, so templates stay plain."""
+    """Tabler/Bootstrap classes on every widget, so templates stay plain. Checkbox groups and
+    radio buttons render as wrapping chips (core/widgets/choices.html): Django's own markup puts
+    the input's class on the group's <div> too, which collapsed the group to a one-character
+    column on the publish form (issue 15, 5.1)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
+            if isinstance(widget, forms.RadioSelect):  # CheckboxSelectMultiple included
+                widget.template_name = CHOICES_TEMPLATE
+                widget.attrs["class"] = "form-check-input"
+                continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             if isinstance(widget, forms.CheckboxInput):
                 css = "form-check-input"

@@ -40,7 +40,6 @@ class MemberForm(TablerFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["skills"].choices = list(Skill.objects.values_list("code", "name"))
-        self.fields["skills"].widget.attrs["class"] = "form-check-input"
 
     def member_data(self) -> MemberData:
         data = self.cleaned_data

@@ -199,7 +199,12 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
         for u in User.objects.filter(mobile__in=chunk)
     }
     new_users = [
-        User(mobile=r.mobile, name=r.name, password=make_password(None))
+        User(
+            mobile=r.mobile,
+            name=r.name,
+            name_pinyin=pinyin_of(r.name)[0],
+            password=make_password(None),
+        )
         for r in rows
         if r.mobile not in existing
     ]

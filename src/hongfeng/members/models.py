@@ -516,6 +516,12 @@ class Application(models.Model):
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number)
 
+    def skill_names(self) -> list[str]:
+        """The skills the applicant ticked, by their Chinese names (the row keeps the codes);
+        a code no longer in the catalogue is shown as it was stored."""
+        names = dict(Skill.objects.filter(code__in=self.skills).values_list("code", "name"))
+        return [names.get(code, code) for code in self.skills]
+
 
 class ImportStatus(models.TextChoices):
     UPLOADED = "uploaded", "已上传"

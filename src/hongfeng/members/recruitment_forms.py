@@ -49,7 +49,6 @@ class ApplicationForm(TablerFormMixin, forms.Form):
             for u in units
         ]
         self.fields["skills"].choices = list(Skill.objects.values_list("code", "name"))
-        self.fields["skills"].widget.attrs["class"] = "form-check-input"
 
     def clean(self):
         data = super().clean()

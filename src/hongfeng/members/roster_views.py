@@ -12,8 +12,9 @@ from django.views.decorators.http import require_POST
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import flash_domain_error, raise_refusal
-from hongfeng.members import exporting, importing, spreadsheets
+from hongfeng.members import exporting, importing, selectors, spreadsheets
 from hongfeng.members.roster import MAX_BYTES
+from hongfeng.members.views import pick_unit
 from hongfeng.orgs.models import UnitKind
 
 
@@ -37,6 +38,9 @@ def _team(request, raw_id):
 
 @login_required
 def upload(request):
+    if not request.GET.get("team"):
+        teams = selectors.manageable_units(request.user, teams_only=True)
+        return pick_unit(request, teams, param="team", title="名册导入")
     team = _team(request, request.GET.get("team"))
     error = ""
     if request.method == "POST":

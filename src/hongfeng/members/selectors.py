@@ -10,6 +10,7 @@ from hongfeng.core import crypto
 from hongfeng.core.errors import NotFound
 from hongfeng.core.idnumber import normalize_id_number
 from hongfeng.members.models import Member, MemberStatus, Skill
+from hongfeng.orgs.models import Unit, UnitKind
 
 _LEADERS = [Role.CAPTAIN, Role.SQUAD_LEADER, Role.GROUP_LEADER]
 _ASCII_WORD = re.compile(r"^[a-z]+$")
@@ -126,3 +127,15 @@ def names_shown_to(user):
 
 def own_member(user) -> Member | None:
     return with_position(Member.objects.filter(user=user)).select_related("unit", "user").first()
+
+
+def manageable_units(user, *, teams_only: bool = False):
+    """The teams, squads and groups whose files this user keeps (members.manage), in tree
+    order: where 实名登记 (any of them) and 名册导入 (teams only) may go."""
+    kinds = [UnitKind.TEAM] if teams_only else [UnitKind.TEAM, UnitKind.SQUAD, UnitKind.GROUP]
+    return (
+        Unit.objects.visible_to(user, "members.manage")
+        .active()
+        .filter(kind__in=kinds, special_tag="")
+        .order_by("path")
+    )

@@ -25,6 +25,7 @@ from hongfeng.members.models import (
     Skill,
 )
 from hongfeng.members.spreadsheets import scope_note
+from hongfeng.orgs.models import UnitKind
 
 
 def _require(user, capability: str):
@@ -50,6 +51,14 @@ def member_list(request):
     for member in page:
         member.position = selectors.position_label(member)
         member.age = member.age_on(today)
+    if unit is not None:
+        can_register = access.can(request.user, "members.manage", unit)
+        can_import = can_register and unit.kind == UnitKind.TEAM
+    else:  # the sidebar's list: the unit is picked on the next page (pick_unit)
+        can_register = access.has_capability(request.user, "members.manage")
+        can_import = (
+            can_register and selectors.manageable_units(request.user, teams_only=True).exists()
+        )
     return render(
         request,
         "members/list.html",
@@ -59,7 +68,8 @@ def member_list(request):
             "statuses": MemberStatus.choices,
             "categories": Category.choices,
             "skills": Skill.objects.all(),
-            "can_register": unit is not None and access.can(request.user, "members.manage", unit),
+            "can_register": can_register,
+            "can_import": can_import,
             "can_review": access.has_capability(request.user, "members.manage"),
             "can_reveal": unit is not None and access.can(request.user, "members.reveal", unit),
             "export_scope": scope_note(include_left=False, left_out=0),
@@ -182,9 +192,26 @@ def my_profile(request):
     return render(request, "members/me.html", {**_file_context(request, member), "form": form})
 
 
+def pick_unit(request, units, *, param: str, title: str):
+    """Without a unit in the query (from the sidebar's 队员档案): the one unit the user keeps,
+    or a choice among the units in the user's scope (issue 15, 5.4)."""
+    units = list(units.select_related("parent", "team")[:500])
+    if not units:
+        raise PermissionDenied("您的管理范围内没有可操作的单位。")
+    if len(units) == 1:
+        return redirect(f"{request.path}?{param}={units[0].pk}")
+    return render(
+        request, "members/pick_unit.html", {"units": units, "param": param, "title": title}
+    )
+
+
 @login_required
 def register(request):
-    """实名登记 by a captain or association staff, into the unit in `?unit=`."""
+    """实名登记 by a captain or association staff, into the unit in `?unit=` (or a unit the
+    user picks first)."""
+    if not request.GET.get("unit"):
+        units = selectors.manageable_units(request.user)
+        return pick_unit(request, units, param="unit", title="实名登记队员")
     unit = access.get_unit_for_user(request.user, request.GET.get("unit"))
     if not access.can(request.user, "members.manage", unit):
         raise PermissionDenied("您无权在该单位登记队员。")

@@ -32,7 +32,7 @@ def parse_month(raw: str) -> date:
         return date(year, month, 1)
     except (ValueError, TypeError):
         raise DomainError(
-            "月份格式应为 YYYY-MM，例如 2026-10。", code="invalid_month", field="month"
+            "月份格式应为“年-月”，例如 2026-10。", code="invalid_month", field="month"
         ) from None
 
 

@@ -179,6 +179,7 @@ _CHAR_PINYIN = {ch: pinyin_of(ch) for ch in dict.fromkeys(_SURNAMES + _GIVEN)}
 
 
 def seeded_pinyin(name: str) -> tuple[str, str]:
-    """`pinyin_of(name)` for a name made of the seed's characters, by table lookup."""
-    parts = [_CHAR_PINYIN[ch] for ch in name]
+    """`pinyin_of(name)` for a name made of the seed's characters, by table lookup (any other
+    character, as in the seed's own 压测管理员, is read by pypinyin)."""
+    parts = [_CHAR_PINYIN.get(ch) or pinyin_of(ch) for ch in name]
     return "".join(p[0] for p in parts), "".join(p[1] for p in parts)

@@ -116,7 +116,9 @@ class Seeder:
         t = partial(Table, now=now)
         self.t_unit = t(Unit, ("name", "kind", "parent_id", "path", "depth", "team_id",
                                "guiding_station_id"))  # fmt: skip
-        self.t_user = t(User, ("mobile", "name", "password", "security_stamp", "date_joined"))
+        self.t_user = t(
+            User, ("mobile", "name", "name_pinyin", "password", "security_stamp", "date_joined")
+        )
         self.t_role = t(
             RoleAssignment,
             ("user_id", "role", "unit_id", "granted_by_id", "granted_at", "revoked_by_id",
@@ -180,6 +182,7 @@ class Seeder:
             (
                 mobile_for(self.scale, self.seed, n),
                 name,
+                seeded_pinyin(name)[0],
                 self.password,
                 secrets.token_hex(16),  # as new_security_stamp(): never predictable
                 joined_at,

@@ -96,6 +96,16 @@ def difficulty_badge(value, label):
     return format_html('<span class="badge bg-{}-lt">难度：{}</span>', colour, label)
 
 
+@register.simple_tag(takes_context=True)
+def clause(context, number: str, note: str = "") -> str:
+    """「（5.2.6）」 after a heading, for staff only: volunteers and the public read the page
+    without the standard's clause numbers (issue 15, 5.6); staff see which clause it serves."""
+    user = context.get("user")
+    if user is None or not user.is_authenticated or context.get("is_volunteer_only", True):
+        return ""
+    return f"（{number}{' ' + note if note else ''}）"
+
+
 @register.filter
 def cn_hours(value):
     """2.50 → "2.5 小时"; None → "0 小时"."""
@@ -122,6 +132,16 @@ def masked(value):
 def get_item(mapping, key):
     """`mine|get_item:a.pk` — a dict lookup in templates."""
     return (mapping or {}).get(key)
+
+
+@register.filter
+def index(sequence, position):
+    """`levels|index:forloop.counter0` — the item at a position (a column's header for its
+    cell's data-label in a `table.hf-cards`); "" when out of range."""
+    try:
+        return sequence[int(position)]
+    except (IndexError, TypeError, ValueError):
+        return ""
 
 
 @register.filter

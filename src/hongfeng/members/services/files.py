@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from pypinyin import Style, lazy_pinyin
 
 from hongfeng.accounts import access
 from hongfeng.accounts.models import THREE_POWERS, Role, RoleAssignment, User, validate_mobile
@@ -16,6 +15,7 @@ from hongfeng.audit.services import record_event
 from hongfeng.core import crypto
 from hongfeng.core.errors import Conflict, DomainError, Forbidden, check_version
 from hongfeng.core.idnumber import parse_id_number
+from hongfeng.core.pinyin import pinyin_of
 from hongfeng.core.workbooks import looks_like_formula
 from hongfeng.members.models import (
     Category,
@@ -50,13 +50,6 @@ def clean_person_name(raw: str | None, *, field_name: str = "name") -> str:
             "姓名应为真实姓名（不超过30个字，不含数字）。", code="invalid_name", field=field_name
         )
     return name
-
-
-def pinyin_of(name: str) -> tuple[str, str]:
-    """Full pinyin and initials for search: 张三 → ("zhangsan", "zs")."""
-    return "".join(lazy_pinyin(name)).lower(), "".join(
-        lazy_pinyin(name, style=Style.FIRST_LETTER)
-    ).lower()
 
 
 def id_number_index(number: str) -> str:

@@ -31,6 +31,14 @@
   var position = null;
   var next = section.dataset.next; // "in" or "out"
   var LABEL = { "in": "签到", "out": "签退" };
+  // Times are shown on the server's clock (Asia/Shanghai), never the phone's own time zone:
+  // a phone set to another zone showed 16:37 for a check-in at 00:37 (issue 15, 5.7).
+  var CLOCK = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: section.dataset.timeZone || "Asia/Shanghai",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23"
+  });
 
   function csrfToken() {
     try {
@@ -132,8 +140,7 @@
 
   function succeeded(body) {
     var done = LABEL[body.kind] || LABEL[next];
-    var at = new Date(body.at);
-    var time = ("0" + at.getHours()).slice(-2) + ":" + ("0" + at.getMinutes()).slice(-2);
+    var time = CLOCK.format(new Date(body.at));
     var text = done + "成功（" + time + "）";
     if (body.flagged) {
       text += "。该记录需组织者审核：" + body.flag_labels.join("、");
