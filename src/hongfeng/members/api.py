@@ -97,7 +97,7 @@ class MemberListItem(Schema):
         return obj.id_number if own else obj.masked_id_number
 
 
-class CertificateOut(Schema):
+class ProfessionalCertificateOut(Schema):
     id: int
     name: str
     issuer: str
@@ -147,7 +147,7 @@ class MemberDetail(MemberListItem):
     health_fit: bool
     health_declaration: str | None = Field(None, description="仅本人可见；他人需「查看明文」")
     partner: PartnerOut | None
-    certificates: list[CertificateOut]
+    certificates: list[ProfessionalCertificateOut]
     insurances: list[InsuranceOut]
     equipment: list[EquipmentOut]
     history: list[StatusChangeOut]
@@ -443,12 +443,12 @@ def pre_job_training(request, member_id: Id, payload: TrainingIn):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-class MoveIn(Schema):
+class MemberMoveIn(Schema):
     unit_id: Id
 
 
 @router.post("/members/{member_id}/move", response={200: MemberDetail, **ERRORS})
-def move(request, member_id: Id, payload: MoveIn):
+def move(request, member_id: Id, payload: MemberMoveIn):
     """Move a member to another squad or group of the same team (their 队员 role follows)."""
     member = selectors.get_member_for_user(request.user, member_id)
     unit = access.get_unit_for_user(request.user, payload.unit_id)
