@@ -3,11 +3,14 @@ one error format — `{"code": <stable code>, "message": <Chinese>, "field": <op
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from hongfeng.core import uploads
 from hongfeng.core.errors import DomainError, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,26 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _error(request, 404, "not_found", "记录不存在或您无权访问。")
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request, exc):
+    """Django's cap on a body without files (core.uploads), reached while reading it."""
+    message = uploads.too_large_message(uploads.max_form_bytes())
+    return _error(request, 413, "request_too_large", message)
+
+
+@api.exception_handler(MultiPartParserError)
+def malformed_multipart(request, exc):
+    """A multipart body Django cannot split: no boundary, a bad one, a truncated part."""
+    message = "上传请求格式不正确（multipart/form-data 缺少或损坏了分隔符），请重新选择文件上传。"
+    return _error(request, 400, "malformed_multipart", message)
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious_request(request, exc):
+    """Too many fields or files, a forged header: the client's fault, never a 500."""
+    return _error(request, 400, "bad_request", "请求无法处理，请检查后重试。")
 
 
 @api.exception_handler(Exception)

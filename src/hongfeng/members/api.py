@@ -17,7 +17,8 @@ from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.pagination import IdsFirstPagination
-from hongfeng.members import selectors, services
+from hongfeng.core.uploads import check_upload_size
+from hongfeng.members import photos, selectors, services
 from hongfeng.members.models import (
     Category,
     EquipmentKind,
@@ -460,7 +461,6 @@ def move(request, member_id: Id, payload: MemberMoveIn):
 def upload_photo(request, member_id: Id, photo: File[UploadedFile]):
     """Replace the photo (JPEG/PNG/WebP ≤ 5 MB); it is re-encoded without its metadata."""
     member = selectors.get_member_for_user(request.user, member_id)
-    if photo.size > 5 * 1024 * 1024:
-        raise DomainError("照片不能超过 5 MB。", code="file_too_large", field="photo")
+    check_upload_size(photo, max_bytes=photos.MAX_BYTES, field="photo", label="照片")
     services.set_photo(actor=request.user, member=member, content=photo.read())
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError, NotFound
+from hongfeng.core.uploads import accepts_upload, check_upload_size
 from hongfeng.members import importing, spreadsheets
 from hongfeng.members.roster import MAX_BYTES
 from hongfeng.orgs.models import UnitKind
@@ -36,6 +37,7 @@ def _team(request, raw_id):
 
 
 @login_required
+@accepts_upload(MAX_BYTES)
 def upload(request):
     team = _team(request, request.GET.get("team"))
     error = ""
@@ -44,12 +46,7 @@ def upload(request):
         try:
             if upload_file is None:
                 raise DomainError("请选择要上传的名册文件。", code="file_required", field="file")
-            if upload_file.size > MAX_BYTES:
-                raise DomainError(
-                    "文件过大（上限 10 MB）。请拆分后分批导入。",
-                    code="file_too_large",
-                    field="file",
-                )
+            check_upload_size(upload_file, max_bytes=MAX_BYTES, field="file", label="名册文件")
             roster_import = importing.start_import(
                 actor=request.user,
                 team=team,
