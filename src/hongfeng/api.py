@@ -2,15 +2,18 @@
 one error format — `{"code": <stable code>, "message": <Chinese>, "field": <optional>}`."""
 
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 
-from hongfeng.core import uploads
+from hongfeng.core import numbers, uploads
 from hongfeng.core.errors import DomainError, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -52,7 +55,21 @@ class ActiveSessionAuth(SessionAuth):
         return _usable(request, user)
 
 
+class _Encoder(NinjaJSONEncoder):
+    """Decimals without SQLite's trailing zeros (core.numbers): "5.62", not "5.62000000000000"."""
+
+    def default(self, o):
+        if isinstance(o, Decimal):
+            return str(numbers.tidy(o))
+        return super().default(o)
+
+
+class _Renderer(JSONRenderer):
+    encoder_class = _Encoder
+
+
 api = NinjaAPI(
+    renderer=_Renderer(),
     title="红枫义警数字化平台 API",
     version="1",
     description=(

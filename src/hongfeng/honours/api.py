@@ -4,17 +4,17 @@ the violation rule and the exit proposals the captain decides."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_name
+from hongfeng.core.numbers import tidy_strings
 from hongfeng.core.pagination import Pagination
 from hongfeng.honours import selectors, services
 from hongfeng.honours.models import (
@@ -208,6 +208,10 @@ class CertificateOut(Schema):
         return obj.get_kind_display()
 
     @staticmethod
+    def resolve_snapshot(obj):
+        return tidy_strings(obj.snapshot)
+
+    @staticmethod
     def resolve_verify_url(obj, context):
         return services.verify_url(obj, base_url(context["request"]))
 
@@ -251,6 +255,16 @@ def member_certificates(request, member_id: Id):
     return selectors.certificates_for(request.user, member=member)
 
 
+def certificate_download(certificate, pdf: bytes):
+    """The certificate's PDF as a download, named by kind and serial (page and API alike)."""
+    return file_response(
+        pdf,
+        filename=f"{certificate.get_kind_display()}-{certificate.serial}.pdf",
+        content_type="application/pdf",
+        fallback=f"certificate-{certificate.serial}.pdf",
+    )
+
+
 @router.get(
     "/certificates/{certificate_id}/pdf",
     response={200: None, **ERRORS},
@@ -266,11 +280,7 @@ def certificate_pdf(request, certificate_id: Id):
     pdf = services.certificate_pdf(
         actor=request.user, certificate=certificate, base_url=base_url(request)
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"{certificate.get_kind_display()}-{certificate.serial}.pdf"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return certificate_download(certificate, pdf)
 
 
 class HonoursReasonIn(Schema):
@@ -309,7 +319,7 @@ def verify_certificate(request, serial: str, h: str = Query("", max_length=128))
         "message": "真实有效",
         "serial": certificate.serial,
         "kind": certificate.kind,
-        "snapshot": certificate.snapshot,
+        "snapshot": tidy_strings(certificate.snapshot),
     }
 
 

@@ -1,7 +1,5 @@
 """Roster pages (4.5 队伍一键入驻): upload, progress and report, confirm, downloads, export."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.uploads import accepts_upload, check_upload_size
 from hongfeng.members import importing, spreadsheets
@@ -18,15 +17,10 @@ from hongfeng.members.roster import MAX_BYTES
 from hongfeng.orgs.models import UnitKind
 
 
-def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=spreadsheets.XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _quote(name: str) -> str:
-    return quote(name)
+def _download(content: bytes, filename: str, fallback: str) -> HttpResponse:
+    return file_response(
+        content, filename=filename, content_type=spreadsheets.XLSX, fallback=fallback
+    )
 
 
 def _team(request, raw_id):
@@ -111,13 +105,18 @@ def report(request, import_id):
     return _download(
         spreadsheets.import_report(roster_import),
         f"校验报告-{roster_import.team.name}-{roster_import.pk}.xlsx",
+        f"roster-report-{roster_import.pk}.xlsx",
     )
 
 
 @login_required
 def template(request):
     team = _team(request, request.GET.get("team"))
-    return _download(spreadsheets.roster_template(team), f"{team.name}-队员名册模板.xlsx")
+    return _download(
+        spreadsheets.roster_template(team),
+        f"{team.name}-队员名册模板.xlsx",
+        "roster-template.xlsx",
+    )
 
 
 @login_required
@@ -135,4 +134,4 @@ def export(request):
         messages.error(request, exc.message)
         return redirect(f"/members/?unit={unit.pk}")
     stamp = timezone.localtime().strftime("%Y%m%d")
-    return _download(content, f"{unit.name}-队员名册-{stamp}.xlsx")
+    return _download(content, f"{unit.name}-队员名册-{stamp}.xlsx", f"roster-{stamp}.xlsx")

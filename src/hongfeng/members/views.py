@@ -2,7 +2,6 @@
 editing, status changes, the audited reveal, and "my profile" for volunteers."""
 
 from datetime import date
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.activities.selectors import service_record
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, paginate
 from hongfeng.core.member_file import render_sections as render_file_sections
@@ -352,12 +352,12 @@ def file_pdf(request, member_id):
     from hongfeng.members.pdf import member_file_pdf
 
     member = selectors.get_member_for_user(request.user, member_id)
-    response = HttpResponse(
-        member_file_pdf(actor=request.user, member=member), content_type="application/pdf"
+    return file_response(
+        member_file_pdf(actor=request.user, member=member),
+        filename=f"{member.name}-档案.pdf",
+        content_type="application/pdf",
+        fallback=f"member-file-{member.pk}.pdf",
     )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(member.name)}-档案.pdf"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
