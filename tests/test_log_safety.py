@@ -95,3 +95,32 @@ def test_any_application_log_line_is_escaped(app_log):
     (line,) = app_log.getvalue().splitlines()
     assert "login failed for 139****5678\\x0d\\x0a1999-01-01" in line
     assert line.endswith("FORGED login ok\\x00")
+
+
+def test_gunicorn_access_atoms_are_escaped_and_masked_but_the_request_id_stays():
+    """core.server.SafeLogger: what the client sent is made safe; the request id — hex that
+    may hold a run of digits looking like a mobile number — stays whole for matching lines."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from hongfeng.core.server import ACCESS_LOG_FORMAT, SafeLogger
+
+    config = Config()
+    config.set("access_log_format", ACCESS_LOG_FORMAT)
+    config.set("accesslog", None)
+    logger = SafeLogger(config)
+    request_id = "ab13812345678cd0123456789abcdef0"
+    response = SimpleNamespace(status="404 Not Found", headers=[("X-Request-ID", request_id)])
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/apply/{ID_NUMBER}/",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": f"/apply/x\r\n{FORGED}/{ID_NUMBER}\x00",
+    }
+    atoms = logger.atoms(response, SimpleNamespace(headers=[]), environ, timedelta(seconds=1))
+    assert atoms["U"] == f"/apply/x\\x0d\\x0a{FORGED}/1101**********002X\\x00"
+    assert atoms["{x-request-id}o"] == request_id
+    message = ACCESS_LOG_FORMAT % logger.atoms_wrapper_class(atoms)
+    assert "\n" not in message and message.endswith(request_id)

@@ -4,13 +4,13 @@ item 2.5). The limits, outermost first:
 1. The reverse proxy refuses a body above MAX_REQUEST_BYTES (`client_max_body_size 11m` in
    docs/deployment.md) before it reaches a worker.
 2. `RequestSizeLimitMiddleware` refuses by the declared Content-Length before anything reads
-   the body: 413 above MAX_REQUEST_BYTES for any request; 413 above MAX_FORM_BYTES for a body
-   that carries no file (JSON, an ordinary form) and for a multipart body sent to a page that
-   takes no file (the anonymous /apply/ form among them). A page that takes a file says how
-   large with `@accepts_upload(max_bytes)`.
-3. While Django parses a body, DATA_UPLOAD_MAX_MEMORY_SIZE (= MAX_FORM_BYTES) caps the fields
-   that are not files (RequestDataTooBig → 413), and a file above FILE_UPLOAD_MAX_MEMORY_SIZE
-   goes to a temporary file instead of memory.
+   the body: 413 above MAX_REQUEST_BYTES (11 MB) for any request; 413 above the form limit
+   (DATA_UPLOAD_MAX_MEMORY_SIZE, 2 MB) for a body that carries no file (JSON, an ordinary
+   form) and for a multipart body sent to a page that takes no file (the anonymous /apply/
+   form among them). A page that takes a file says how large with `@accepts_upload(…)`.
+3. While Django parses a body, the same DATA_UPLOAD_MAX_MEMORY_SIZE caps the fields that are
+   not files (RequestDataTooBig → 413), and a file above FILE_UPLOAD_MAX_MEMORY_SIZE goes to a
+   temporary file instead of memory.
 4. Each form or endpoint that takes a file checks that file's size with `check_upload_size`
    before reading it: a photo 5 MB, a roster 10 MB.
 """
@@ -61,7 +61,7 @@ def check_upload_size(upload, *, max_bytes: int, field: str, label: str) -> None
 
 def accepts_upload(max_bytes: int):
     """Marks a page view that takes a file of at most `max_bytes`: its multipart body may
-    be that large (plus the form's fields); every other page takes MAX_FORM_BYTES."""
+    be that large (plus the form's fields); every other page takes the form limit."""
 
     def mark(view):
         view.upload_max_bytes = max_bytes
