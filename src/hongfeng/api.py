@@ -2,12 +2,18 @@
 one error format — `{"code": <stable code>, "message": <Chinese>, "field": <optional>}`."""
 
 import logging
+from decimal import Decimal
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 
+from hongfeng.core import numbers, uploads
 from hongfeng.core.errors import DomainError, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -49,7 +55,21 @@ class ActiveSessionAuth(SessionAuth):
         return _usable(request, user)
 
 
+class _Encoder(NinjaJSONEncoder):
+    """Decimals without SQLite's trailing zeros (core.numbers): "5.62", not "5.62000000000000"."""
+
+    def default(self, o):
+        if isinstance(o, Decimal):
+            return str(numbers.tidy(o))
+        return super().default(o)
+
+
+class _Renderer(JSONRenderer):
+    encoder_class = _Encoder
+
+
 api = NinjaAPI(
+    renderer=_Renderer(),
     title="红枫义警数字化平台 API",
     version="1",
     description=(
@@ -103,6 +123,26 @@ def http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _error(request, 404, "not_found", "记录不存在或您无权访问。")
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request, exc):
+    """Django's cap on a body without files (core.uploads), reached while reading it."""
+    message = uploads.too_large_message(uploads.max_form_bytes())
+    return _error(request, 413, "request_too_large", message)
+
+
+@api.exception_handler(MultiPartParserError)
+def malformed_multipart(request, exc):
+    """A multipart body Django cannot split: no boundary, a bad one, a truncated part."""
+    message = "上传请求格式不正确（multipart/form-data 缺少或损坏了分隔符），请重新选择文件上传。"
+    return _error(request, 400, "malformed_multipart", message)
+
+
+@api.exception_handler(SuspiciousOperation)
+def suspicious_request(request, exc):
+    """Too many fields or files, a forged header: the client's fault, never a 500."""
+    return _error(request, 400, "bad_request", "请求无法处理，请检查后重试。")
 
 
 @api.exception_handler(Exception)

@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hongfeng.core.middleware.RequestContextMiddleware",
+    "hongfeng.core.middleware.RequestSizeLimitMiddleware",
     "hongfeng.core.middleware.RejectNullBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -379,6 +380,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's own console handlers (DEBUG only) and runserver's request log print
+        # unfiltered; their records go to the root handlers above instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
     },
 }
 
@@ -427,6 +432,12 @@ NOTICE_BACKENDS = {
     "sms": env_str("HONGFENG_SMS_BACKEND", "hongfeng.notices.channels.LogChannel"),
     "wechat": env_str("HONGFENG_WECHAT_BACKEND", "hongfeng.notices.channels.LogChannel"),
 }
-# Uploaded rosters are read in memory; larger requests are refused before they are read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# Request limits (hongfeng.core.uploads; docs/deployment.md sets the proxy's body limit to
+# MAX_REQUEST_BYTES). A body without a file (JSON, forms) takes at most 2 MB — the largest
+# legitimate one, 5,000 quality ratings, is ~0.3 MB; any body at most 11 MB — the largest file
+# we take, a 10 MB roster, with its form fields. Larger requests are refused by their
+# Content-Length before they are read. A file above 1 MB is spooled to a temporary file while
+# the body is parsed, not held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+MAX_REQUEST_BYTES = 11 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

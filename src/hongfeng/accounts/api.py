@@ -121,7 +121,7 @@ class PasswordIn(Schema):
     new_password: Text = Field(..., max_length=256)
 
 
-class GrantIn(Schema):
+class RoleGrantIn(Schema):
     user_id: Id | None = Field(None, description="已有账号；与 mobile 二选一")
     mobile: Text | None = Field(None, max_length=30, description="按手机号授权；无账号时新建")
     name: Text | None = Field(None, max_length=50, description="新建账号时必填的姓名")
@@ -129,7 +129,7 @@ class GrantIn(Schema):
     unit_id: Id = Field(..., description="范围单位（三权角色只在服务器控制台授予）")
 
 
-class GrantOut(Schema):
+class RoleGrantOut(Schema):
     assignment: AssignmentOut
     account_created: bool
     activation: ActivationSentOut | None = Field(
@@ -137,7 +137,7 @@ class GrantOut(Schema):
     )
 
 
-class ReasonIn(Schema):
+class AccountReasonIn(Schema):
     reason: Text = Field(..., max_length=200)
 
 
@@ -239,8 +239,8 @@ def list_assignments(
     )
 
 
-@router.post("/role-assignments", response={201: GrantOut, **ERRORS})
-def grant(request, payload: GrantIn):
+@router.post("/role-assignments", response={201: RoleGrantOut, **ERRORS})
+def grant(request, payload: RoleGrantIn):
     """Grant a role over a unit in the caller's scope. With `mobile` and `name`, an account is
     created first when none exists; its holder gets an activation code by SMS (the answer says
     where it went, never the code). A number the caller does not manage is refused with one
@@ -277,7 +277,7 @@ def get_assignment(request, assignment_id: Id):
 
 
 @router.post("/role-assignments/{assignment_id}/revoke", response={200: AssignmentOut, **ERRORS})
-def revoke(request, assignment_id: Id, payload: ReasonIn):
+def revoke(request, assignment_id: Id, payload: AccountReasonIn):
     """End a role assignment (kept as history)."""
     assignment = access.get_assignment_for_user(request.user, assignment_id)
     services.revoke_role(actor=request.user, assignment=assignment, reason=payload.reason)
@@ -298,7 +298,7 @@ def get_account(request, user_id: Id):
 
 
 @router.post("/accounts/{user_id}/disable", response={200: AccountOut, **ERRORS})
-def disable(request, user_id: Id, payload: ReasonIn):
+def disable(request, user_id: Id, payload: AccountReasonIn):
     """Disable an account; its sessions and API tokens end at once."""
     user = access.get_user_for_user(request.user, user_id)
     services.disable_account(actor=request.user, user=user, reason=payload.reason)

@@ -263,12 +263,12 @@ def publish(request, activity_id: Id):
     return _detail(request, activity_id)
 
 
-class ReasonIn(Schema):
+class ActivityReasonIn(Schema):
     reason: Text = Field(..., min_length=1, max_length=200)
 
 
 @router.post("/activities/{activity_id}/cancel", response={200: ActivityOut, **ERRORS})
-def cancel(request, activity_id: Id, payload: ReasonIn):
+def cancel(request, activity_id: Id, payload: ActivityReasonIn):
     """Cancel with a reason; participants are told."""
     services.cancel_activity(
         actor=request.user, activity=_managed(request, activity_id), reason=payload.reason
@@ -667,13 +667,13 @@ def review(request, checkin_id: Id, payload: ReviewIn):
     }
 
 
-class RatingIn(Schema):
+class QualityRatingIn(Schema):
     member_id: Id
     quality: Quality
 
 
 class RatingsIn(Schema):
-    ratings: list[RatingIn] = Field(..., min_length=1, max_length=5000)
+    ratings: list[QualityRatingIn] = Field(..., min_length=1, max_length=5000)
 
 
 class CountOut(Schema):

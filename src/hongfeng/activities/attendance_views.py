@@ -2,18 +2,17 @@
 and the public page and workbook anyone may open without logging in (masked names only)."""
 
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from hongfeng.accounts import access
 from hongfeng.activities import forms, selectors, services, spreadsheets
 from hongfeng.activities.models import AttendanceNotice
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import add_domain_error, paginate
 
@@ -73,9 +72,9 @@ def public_attendance(request, public_id):
 
 def public_attendance_xlsx(request, public_id):
     notice = services.public_notice(public_id)
-    response = HttpResponse(
-        spreadsheets.attendance_workbook(notice), content_type=spreadsheets.XLSX
+    return file_response(
+        spreadsheets.attendance_workbook(notice),
+        filename=f"{notice.team.name}-{notice.month:%Y-%m}-考勤公示-v{notice.version}.xlsx",
+        content_type=spreadsheets.XLSX,
+        fallback=f"attendance-{notice.month:%Y-%m}-v{notice.version}.xlsx",
     )
-    name = f"{notice.team.name}-{notice.month:%Y-%m}-考勤公示-v{notice.version}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response

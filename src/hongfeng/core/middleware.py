@@ -2,7 +2,7 @@ import re
 
 from django.conf import settings
 
-from hongfeng.core import context
+from hongfeng.core import context, uploads
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 
@@ -81,3 +81,40 @@ class RejectNullBytesMiddleware:
 
             return error_page(request, 400, "请求中含有不允许的空字符。")
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses an oversized body by its declared length before anything reads it — Django's
+    own limit (RequestDataTooBig) only trips once a view or the CSRF check starts reading, and
+    a multipart body's files are not counted by it at all. The limits: core.uploads."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = (
+            uploads.max_request_bytes()
+            if uploads.is_multipart(request)
+            else uploads.max_form_bytes()
+        )
+        if uploads.declared_length(request) > limit:
+            return _too_large(request, limit)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A page takes a multipart body only as large as its view declared with
+        @accepts_upload; runs before the CSRF check, which would read the body. (The API reads
+        JSON through request.body, capped by Django; its upload endpoints check their file.)"""
+        if request.path.startswith("/api/") or not uploads.is_multipart(request):
+            return None
+        takes = getattr(view_func, "upload_max_bytes", 0)
+        limit = takes + uploads.FORM_ALLOWANCE if takes else uploads.max_form_bytes()
+        if uploads.declared_length(request) > limit:
+            return _too_large(request, limit)
+        return None
+
+
+def _too_large(request, limit: int):
+    from hongfeng.core.views import error_page
+
+    return error_page(request, 413, uploads.too_large_message(limit), code="request_too_large")

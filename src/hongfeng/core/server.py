@@ -5,12 +5,16 @@ import atexit
 import gc
 import logging
 import os
+import re
 import subprocess
 import sys
 
 from django.conf import settings
 from django.db import connections
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from hongfeng.core.logging import MaskPersonalDataFilter, safe_log_text
 
 
 class _Application(BaseApplication):
@@ -26,6 +30,41 @@ class _Application(BaseApplication):
         from hongfeng.wsgi import application
 
         return application
+
+
+# Atoms of gunicorn's access log that carry what the client sent: the path, the request line,
+# the query string, the user name, the referrer, the user agent, the method, any request header.
+_CLIENT_ATOMS = re.compile(r"^([UrqufamH]|\{[^}]+\}i)$")
+
+
+# Paths, never query strings (they may carry a mobile number), and the request id (the proxy's,
+# or ours) that the application log and the audit trail carry too.
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss %({x-request-id}o)s'
+
+
+class SafeLogger(Logger):
+    """gunicorn's logger, made safe (issue 15, item 2.7). gunicorn writes the decoded request
+    path as it came — a line break, a NUL or an ID number in it went to the log as they were.
+    The access log's client-supplied atoms get the application log's treatment (control
+    characters made visible, ID and mobile numbers masked) — only those, so that the request
+    id at the end of the line, hex that may hold a run of digits, stays whole for matching it
+    to the application log. The error log goes through the application log's filter."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        named = re.findall(r"%\(([^)]+)\)s", cfg.access_log_format)
+        # gunicorn keys header atoms in lower case and looks them up case-insensitively
+        named = {name.lower() if name.startswith("{") else name for name in named}
+        self._client_atoms = sorted(name for name in named if _CLIENT_ATOMS.match(name))
+        if not any(isinstance(f, MaskPersonalDataFilter) for f in self.error_log.filters):
+            self.error_log.addFilter(MaskPersonalDataFilter())
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for name in self._client_atoms:
+            if isinstance(atoms.get(name), str):
+                atoms[name] = safe_log_text(atoms[name])
+        return atoms
 
 
 def _leave_without_finalizing(arbiter, worker) -> None:
@@ -105,8 +144,8 @@ def run_gunicorn(*, host: str, port: int, workers: int, timeout: int = 30) -> No
             "timeout": timeout,
             "graceful_timeout": 10,
             "accesslog": "-",
-            # The access log shows paths, never query strings (they may carry a mobile number).
-            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+            "logger_class": SafeLogger,
+            "access_log_format": ACCESS_LOG_FORMAT,
             "post_worker_init": _freeze_what_is_loaded,
             "worker_exit": _leave_without_finalizing,
             # gunicorn's control socket (~/.gunicorn/gunicorn.ctl, one path for every gunicorn

@@ -3,6 +3,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -10,7 +11,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from hongfeng.core import dashboard
+from hongfeng.core import dashboard, uploads
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +42,41 @@ def healthz(request):
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 500: "server_error"}
+_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    413: "request_too_large",
+    500: "server_error",
+}
 
 
-def _error(request, status: int, title: str, message: str):
+def _error(request, status: int, title: str, message: str, code: str | None = None):
     if request.path.startswith("/api/"):
-        code = _CODES.get(status, f"http_{status}")
+        code = code or _CODES.get(status, f"http_{status}")
         return JsonResponse({"code": code, "message": message}, status=status)
     return render(request, "core/error.html", {"title": title, "message": message}, status=status)
 
 
-_TITLES = {400: "请求有误", 403: "无权操作", 404: "页面不存在", 409: "操作冲突", 429: "请稍后再试"}
+_TITLES = {
+    400: "请求有误",
+    403: "无权操作",
+    404: "页面不存在",
+    409: "操作冲突",
+    413: "提交内容过大",
+    429: "请稍后再试",
+}
 
 
-def error_page(request, status: int, message: str):
-    return _error(request, status, _TITLES.get(status, "无法完成操作"), message)
+def error_page(request, status: int, message: str, code: str | None = None):
+    return _error(request, status, _TITLES.get(status, "无法完成操作"), message, code)
 
 
 def bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):
+        # Django's own cap on the fields of a body (DATA_UPLOAD_MAX_MEMORY_SIZE), reached
+        # while parsing: the body was too large, not malformed.
+        return error_page(request, 413, uploads.too_large_message(uploads.max_form_bytes()))
     return _error(request, 400, "请求有误", "请求无法处理，请返回上一页重试。")
 
 

@@ -4,17 +4,17 @@ the violation rule and the exit proposals the captain decides."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.conf import settings
-from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_name
+from hongfeng.core.numbers import tidy_strings
 from hongfeng.core.pagination import Pagination
 from hongfeng.honours import selectors, services
 from hongfeng.honours.models import (
@@ -120,13 +120,13 @@ def apply_rules(request, unit_id: Id):
 # ---- grants --------------------------------------------------------------------------------
 
 
-class GrantIn(Schema):
+class HonourGrantIn(Schema):
     member_id: Id
     title_id: Id
     reason: Text = Field(..., min_length=1, max_length=200)
 
 
-class GrantOut(Schema):
+class HonourGrantOut(Schema):
     id: int
     member_id: int
     member_name: str
@@ -155,8 +155,8 @@ class GrantOut(Schema):
         return obj.granted_by.name if obj.granted_by_id else None
 
 
-@router.post("/honour-grants", response={201: GrantOut, **ERRORS})
-def grant_honour(request, payload: GrantIn):
+@router.post("/honour-grants", response={201: HonourGrantOut, **ERRORS})
+def grant_honour(request, payload: HonourGrantIn):
     """Grant a title to a member in scope, with a reason (association admins and captains)."""
     member = get_member_for_user(request.user, payload.member_id)
     title = selectors.get_title_for_user(request.user, payload.title_id)
@@ -166,13 +166,13 @@ def grant_honour(request, payload: GrantIn):
     return Status(201, selectors.grants_for(request.user).get(pk=grant.pk))
 
 
-@router.get("/me/honours", response=list[GrantOut])
+@router.get("/me/honours", response=list[HonourGrantOut])
 @paginate(Pagination)
 def my_honours(request):
     return selectors.grants_for(request.user, member=_own(request))
 
 
-@router.get("/members/{member_id}/honours", response=list[GrantOut])
+@router.get("/members/{member_id}/honours", response=list[HonourGrantOut])
 @paginate(Pagination)
 def member_honours(request, member_id: Id):
     member = get_member_for_user(request.user, member_id)
@@ -206,6 +206,10 @@ class CertificateOut(Schema):
     @staticmethod
     def resolve_kind_label(obj):
         return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_snapshot(obj):
+        return tidy_strings(obj.snapshot)
 
     @staticmethod
     def resolve_verify_url(obj, context):
@@ -251,6 +255,16 @@ def member_certificates(request, member_id: Id):
     return selectors.certificates_for(request.user, member=member)
 
 
+def certificate_download(certificate, pdf: bytes):
+    """The certificate's PDF as a download, named by kind and serial (page and API alike)."""
+    return file_response(
+        pdf,
+        filename=f"{certificate.get_kind_display()}-{certificate.serial}.pdf",
+        content_type="application/pdf",
+        fallback=f"certificate-{certificate.serial}.pdf",
+    )
+
+
 @router.get(
     "/certificates/{certificate_id}/pdf",
     response={200: None, **ERRORS},
@@ -266,19 +280,15 @@ def certificate_pdf(request, certificate_id: Id):
     pdf = services.certificate_pdf(
         actor=request.user, certificate=certificate, base_url=base_url(request)
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"{certificate.get_kind_display()}-{certificate.serial}.pdf"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return certificate_download(certificate, pdf)
 
 
-class ReasonIn(Schema):
+class HonoursReasonIn(Schema):
     reason: Text = Field(..., min_length=1, max_length=200)
 
 
 @router.post("/certificates/{certificate_id}/revoke", response={200: CertificateOut, **ERRORS})
-def revoke_certificate(request, certificate_id: Id, payload: ReasonIn):
+def revoke_certificate(request, certificate_id: Id, payload: HonoursReasonIn):
     """Withdraw a certificate: its verification page stops confirming it."""
     certificate = selectors.get_certificate_for_user(request.user, certificate_id)
     return services.revoke_certificate(
@@ -309,19 +319,19 @@ def verify_certificate(request, serial: str, h: str = Query("", max_length=128))
         "message": "真实有效",
         "serial": certificate.serial,
         "kind": certificate.kind,
-        "snapshot": certificate.snapshot,
+        "snapshot": tidy_strings(certificate.snapshot),
     }
 
 
 # ---- violations ----------------------------------------------------------------------------
 
 
-class RuleIn(Schema):
+class ViolationRuleIn(Schema):
     warnings: int = Field(2, ge=1, le=10, description="期间内第几次警告时建议退出")
     window_months: int = Field(12, ge=1, le=60, description="期间（月）")
 
 
-class RuleOut(Schema):
+class ViolationRuleOut(Schema):
     association_id: int
     warnings: int
     window_months: int
@@ -329,7 +339,7 @@ class RuleOut(Schema):
     default: bool
 
 
-@router.get("/associations/{unit_id}/violation-rule", response={200: RuleOut, **ERRORS})
+@router.get("/associations/{unit_id}/violation-rule", response={200: ViolationRuleOut, **ERRORS})
 def get_violation_rule(request, unit_id: Id):
     unit = access.get_unit_for_user(request.user, unit_id)
     warnings, months, label = services.violation_rule_for(unit)
@@ -343,8 +353,8 @@ def get_violation_rule(request, unit_id: Id):
     }
 
 
-@router.put("/associations/{unit_id}/violation-rule", response={200: RuleOut, **ERRORS})
-def set_violation_rule(request, unit_id: Id, payload: RuleIn):
+@router.put("/associations/{unit_id}/violation-rule", response={200: ViolationRuleOut, **ERRORS})
+def set_violation_rule(request, unit_id: Id, payload: ViolationRuleIn):
     """Set the association's rule for proposing exit (association admins)."""
     unit = access.get_unit_for_user(request.user, unit_id)
     rule = services.set_violation_rule(
@@ -456,7 +466,7 @@ def list_proposals(request, status: ProposalStatus | None = None):
 
 
 @router.post("/exit-proposals/{proposal_id}/confirm", response={200: ProposalOut, **ERRORS})
-def confirm_exit(request, proposal_id: Id, payload: ReasonIn):
+def confirm_exit(request, proposal_id: Id, payload: HonoursReasonIn):
     """The captain confirms: the member's status becomes 已退出 (with its history row)."""
     proposal = selectors.get_proposal_for_user(request.user, proposal_id)
     services.decide_exit(actor=request.user, proposal=proposal, confirm=True, reason=payload.reason)
@@ -464,7 +474,7 @@ def confirm_exit(request, proposal_id: Id, payload: ReasonIn):
 
 
 @router.post("/exit-proposals/{proposal_id}/reject", response={200: ProposalOut, **ERRORS})
-def reject_exit(request, proposal_id: Id, payload: ReasonIn):
+def reject_exit(request, proposal_id: Id, payload: HonoursReasonIn):
     """The captain rejects the proposal with a reason; the member stays."""
     proposal = selectors.get_proposal_for_user(request.user, proposal_id)
     services.decide_exit(

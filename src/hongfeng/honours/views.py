@@ -2,12 +2,9 @@
 (grant honours, issue certificates and statements, titles and rules; warnings and the exit
 proposals queue); and the public verification page behind every certificate's QR code."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,7 +12,7 @@ from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import add_domain_error, flash_domain_error, paginate
 from hongfeng.honours import forms, selectors, services
-from hongfeng.honours.api import base_url
+from hongfeng.honours.api import base_url, certificate_download
 from hongfeng.honours.models import ProposalStatus
 from hongfeng.members.selectors import members_for, own_member
 from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
@@ -84,11 +81,7 @@ def certificate_pdf(request, certificate_id):
     pdf = services.certificate_pdf(
         actor=request.user, certificate=certificate, base_url=base_url(request)
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"{certificate.get_kind_display()}-{certificate.serial}.pdf"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    response["Cache-Control"] = "no-store"
-    return response
+    return certificate_download(certificate, pdf)
 
 
 @login_required

@@ -17,7 +17,8 @@ from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.pagination import IdsFirstPagination
-from hongfeng.members import selectors, services
+from hongfeng.core.uploads import check_upload_size
+from hongfeng.members import photos, selectors, services
 from hongfeng.members.models import (
     Category,
     EquipmentKind,
@@ -97,7 +98,7 @@ class MemberListItem(Schema):
         return obj.id_number if own else obj.masked_id_number
 
 
-class CertificateOut(Schema):
+class ProfessionalCertificateOut(Schema):
     id: int
     name: str
     issuer: str
@@ -147,7 +148,7 @@ class MemberDetail(MemberListItem):
     health_fit: bool
     health_declaration: str | None = Field(None, description="仅本人可见；他人需「查看明文」")
     partner: PartnerOut | None
-    certificates: list[CertificateOut]
+    certificates: list[ProfessionalCertificateOut]
     insurances: list[InsuranceOut]
     equipment: list[EquipmentOut]
     history: list[StatusChangeOut]
@@ -443,12 +444,12 @@ def pre_job_training(request, member_id: Id, payload: TrainingIn):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-class MoveIn(Schema):
+class MemberMoveIn(Schema):
     unit_id: Id
 
 
 @router.post("/members/{member_id}/move", response={200: MemberDetail, **ERRORS})
-def move(request, member_id: Id, payload: MoveIn):
+def move(request, member_id: Id, payload: MemberMoveIn):
     """Move a member to another squad or group of the same team (their 队员 role follows)."""
     member = selectors.get_member_for_user(request.user, member_id)
     unit = access.get_unit_for_user(request.user, payload.unit_id)
@@ -460,7 +461,6 @@ def move(request, member_id: Id, payload: MoveIn):
 def upload_photo(request, member_id: Id, photo: File[UploadedFile]):
     """Replace the photo (JPEG/PNG/WebP ≤ 5 MB); it is re-encoded without its metadata."""
     member = selectors.get_member_for_user(request.user, member_id)
-    if photo.size > 5 * 1024 * 1024:
-        raise DomainError("照片不能超过 5 MB。", code="file_too_large", field="photo")
+    check_upload_size(photo, max_bytes=photos.MAX_BYTES, field="photo", label="照片")
     services.set_photo(actor=request.user, member=member, content=photo.read())
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from hongfeng.accounts import access
 from hongfeng.activities.selectors import service_record
 from hongfeng.audit.services import record_event
+from hongfeng.core import member_file
 from hongfeng.core.errors import Forbidden
 from hongfeng.members.models import Member
 from hongfeng.members.selectors import position_label
@@ -34,6 +35,7 @@ def member_file_pdf(*, actor, member: Member) -> bytes:
             "equipment": member.equipment.all(),
             "history": member.status_changes.select_related("changed_by")[:30],
             "service": service_record(member),
+            "file_sections": member_file.render_sections(member=member, viewer=actor, pdf=True),
             "printed_by": actor.name,
             "printed_at": timezone.localtime(),
             "today": today,

@@ -9,10 +9,11 @@ from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
-from hongfeng.core.errors import DomainError, NotFound
+from hongfeng.core.errors import NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.middleware import client_ip
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.uploads import check_upload_size
 from hongfeng.members import importing, services
 from hongfeng.members.models import Application, ApplicationStatus, Charter, RosterImport
 from hongfeng.members.roster import MAX_BYTES
@@ -312,8 +313,7 @@ def upload_roster(
 ):
     """Upload a team roster (.xlsx, multipart); validation runs in the background."""
     team = access.get_unit_for_user(request.user, team_id)
-    if file.size > MAX_BYTES:
-        raise DomainError("文件过大（上限 10 MB）。", code="file_too_large", field="file")
+    check_upload_size(file, max_bytes=MAX_BYTES, field="file", label="名册文件")
     roster_import = importing.start_import(
         actor=request.user,
         team=team,

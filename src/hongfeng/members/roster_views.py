@@ -1,7 +1,5 @@
 """Roster pages (4.5 队伍一键入驻): upload, progress and report, confirm, downloads, export."""
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -10,23 +8,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import flash_domain_error, raise_refusal
+from hongfeng.core.uploads import accepts_upload, check_upload_size
 from hongfeng.members import exporting, importing, selectors, spreadsheets
 from hongfeng.members.roster import MAX_BYTES
 from hongfeng.members.views import pick_unit
 from hongfeng.orgs.models import UnitKind
 
 
-def _download(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=spreadsheets.XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _quote(name: str) -> str:
-    return quote(name)
+def _download(content: bytes, filename: str, fallback: str) -> HttpResponse:
+    return file_response(
+        content, filename=filename, content_type=spreadsheets.XLSX, fallback=fallback
+    )
 
 
 def _team(request, raw_id):
@@ -37,6 +32,7 @@ def _team(request, raw_id):
 
 
 @login_required
+@accepts_upload(MAX_BYTES)
 def upload(request):
     if not request.GET.get("team"):
         teams = selectors.manageable_units(request.user, teams_only=True)
@@ -48,12 +44,7 @@ def upload(request):
         try:
             if upload_file is None:
                 raise DomainError("请选择要上传的名册文件。", code="file_required", field="file")
-            if upload_file.size > MAX_BYTES:
-                raise DomainError(
-                    "文件过大（上限 10 MB）。请拆分后分批导入。",
-                    code="file_too_large",
-                    field="file",
-                )
+            check_upload_size(upload_file, max_bytes=MAX_BYTES, field="file", label="名册文件")
             roster_import = importing.start_import(
                 actor=request.user,
                 team=team,
@@ -117,13 +108,18 @@ def report(request, import_id):
     return _download(
         spreadsheets.import_report(roster_import),
         f"校验报告-{roster_import.team.name}-{roster_import.pk}.xlsx",
+        f"roster-report-{roster_import.pk}.xlsx",
     )
 
 
 @login_required
 def template(request):
     team = _team(request, request.GET.get("team"))
-    return _download(spreadsheets.roster_template(team), f"{team.name}-队员名册模板.xlsx")
+    return _download(
+        spreadsheets.roster_template(team),
+        f"{team.name}-队员名册模板.xlsx",
+        "roster-template.xlsx",
+    )
 
 
 @login_required
@@ -143,4 +139,4 @@ def export(request):
         flash_domain_error(request, exc)
         return redirect(f"/members/?unit={unit.pk}")
     stamp = timezone.localtime().strftime("%Y%m%d")
-    return _download(content, f"{unit.name}-队员名册-{stamp}.xlsx")
+    return _download(content, f"{unit.name}-队员名册-{stamp}.xlsx", f"roster-{stamp}.xlsx")

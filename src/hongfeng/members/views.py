@@ -2,7 +2,6 @@
 editing, status changes, the audited reveal, and "my profile" for volunteers."""
 
 from datetime import date
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +14,12 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.activities.selectors import service_record
+from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import add_domain_error, flash_domain_error, paginate, raise_refusal
-from hongfeng.members import forms, selectors, services
+from hongfeng.core.member_file import render_sections as render_file_sections
+from hongfeng.core.uploads import accepts_upload, check_upload_size
+from hongfeng.members import forms, photos, selectors, services
 from hongfeng.members.models import (
     Category,
     EquipmentIssue,
@@ -102,6 +104,8 @@ def _file_context(request, member) -> dict:
         "mentees": member.mentees.all() if keeper else [],
         "reveal_form": forms.RevealForm(),
         "service": service_record(member),
+        # points, honours, warnings…: registered by the domains above members (core.member_file)
+        "file_sections": render_file_sections(member=member, viewer=user),
         **(
             _keeper_choices(user, member) if access.can(user, "members.manage", member.unit) else {}
         ),
@@ -374,19 +378,17 @@ def file_pdf(request, member_id):
     from hongfeng.members.pdf import member_file_pdf
 
     member = selectors.get_member_for_user(request.user, member_id)
-    response = HttpResponse(
-        member_file_pdf(actor=request.user, member=member), content_type="application/pdf"
+    return file_response(
+        member_file_pdf(actor=request.user, member=member),
+        filename=f"{member.name}-档案.pdf",
+        content_type="application/pdf",
+        fallback=f"member-file-{member.pk}.pdf",
     )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(member.name)}-档案.pdf"
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
 def photo(request, member_id):
     """The member's photo, only for those who may see the file."""
-    from hongfeng.members import photos
-
     member = selectors.get_member_for_user(request.user, member_id)
     if not member.photo:
         raise NotFound()
@@ -397,12 +399,12 @@ def photo(request, member_id):
 
 @login_required
 @require_POST
+@accepts_upload(photos.MAX_BYTES)
 def upload_photo(request, member_id):
     member = selectors.get_member_for_user(request.user, member_id)
     upload = request.FILES.get("photo")
     try:
-        if upload is not None and upload.size > 5 * 1024 * 1024:
-            raise DomainError("照片不能超过 5 MB。", code="file_too_large", field="photo")
+        check_upload_size(upload, max_bytes=photos.MAX_BYTES, field="photo", label="照片")
         services.set_photo(
             actor=request.user, member=member, content=upload.read() if upload else b""
         )

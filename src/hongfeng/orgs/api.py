@@ -77,7 +77,7 @@ class VersionIn(Schema):
     version: int = Field(..., ge=1)
 
 
-class MoveIn(VersionIn):
+class UnitMoveIn(VersionIn):
     parent_id: Id
 
 
@@ -190,7 +190,7 @@ def update_unit(request, unit_id: Id, payload: UnitPatchIn):
 
 
 @router.post("/units/{unit_id}/move", response={200: UnitOut, **ERRORS})
-def move_unit(request, unit_id: Id, payload: MoveIn):
+def move_unit(request, unit_id: Id, payload: UnitMoveIn):
     """Re-parent a unit with its whole subtree."""
     unit = get_unit_for_user(request.user, unit_id)
     new_parent = get_unit_for_user(request.user, payload.parent_id)

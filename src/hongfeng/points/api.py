@@ -78,7 +78,7 @@ def member_entries(request, member_id: Id):
     return selectors.entries_of(get_member_for_user(request.user, member_id))
 
 
-class RuleIn(Schema):
+class PointsRuleIn(Schema):
     association_id: Id
     per_hour: Decimal = Field(..., description="每小时积分（默认 10）")
     difficulty: dict[str, Decimal] = Field(..., description="normal/harder/hard/high_risk 的系数")
@@ -89,7 +89,7 @@ class RuleIn(Schema):
     note: Text = Field("", max_length=200)
 
 
-class RuleOut(Schema):
+class PointsRuleOut(Schema):
     id: int
     association: UnitRef
     version: int
@@ -105,7 +105,7 @@ class RuleOut(Schema):
         return {"id": u.pk, "name": u.name, "kind": u.kind}
 
 
-@router.get("/points-rules", response=list[RuleOut])
+@router.get("/points-rules", response=list[PointsRuleOut])
 @paginate(Pagination)
 def list_rules(request):
     """Rule versions of the associations the caller can see, newest first."""
@@ -116,8 +116,8 @@ def list_rules(request):
     ).select_related("association")
 
 
-@router.post("/points-rules", response={201: RuleOut, **ERRORS})
-def publish_rule(request, payload: RuleIn):
+@router.post("/points-rules", response={201: PointsRuleOut, **ERRORS})
+def publish_rule(request, payload: PointsRuleIn):
     """A new version of an association's points rule, in force from `effective_from` (default
     now; association admins)."""
     association = access.get_unit_for_user(request.user, payload.association_id)
@@ -136,7 +136,7 @@ def publish_rule(request, payload: RuleIn):
 # ---- annual team star rating (7.2.3) and leaderboards ------------------------------------------
 
 
-class RatingIn(Schema):
+class StarRatingRunIn(Schema):
     association_id: Id
     year: int = Field(..., ge=2000, le=2100)
 
@@ -185,7 +185,7 @@ def _run(request, run_id: int, *, staff: bool = False):
 
 
 @router.post("/star-ratings", response={201: RatingRunOut, **ERRORS})
-def run_rating(request, payload: RatingIn):
+def run_rating(request, payload: StarRatingRunIn):
     """Rate every team of an association for a year (7.2.3); the run keeps its inputs."""
     association = access.get_unit_for_user(request.user, payload.association_id)
     run = services.run_rating(actor=request.user, association=association, year=payload.year)

@@ -396,7 +396,12 @@ def _timing(
         raise _err("device_time_required", "离线记录须带设备时间。", field="device_time")
     if abs(offset) > CLOCK_SKEW:
         flags.append(Flag.CLOCK_SKEW)
-    at = data.device_time + offset
+    try:
+        at = data.device_time + offset
+    except OverflowError:  # a clock thousands of years off, corrected past year 1 or 9999
+        raise _err(
+            "invalid_time", "设备时间不合理，请校准手机时间后重试。", field="device_time"
+        ) from None
     if at > now + CLOCK_SKEW:
         raise _err(
             "device_time_in_future",
@@ -629,6 +634,14 @@ class BatchResult:
     error: DomainError | None
 
 
+def _sort_time(device_time: datetime | None, sent_at: datetime) -> datetime:
+    """Where a record goes in the batch's order. One without a time zone cannot be compared
+    with the others; it is refused on its own turn (_timing), so it sorts as sent."""
+    if device_time is None or timezone.is_naive(device_time):
+        return sent_at
+    return device_time
+
+
 def sync_offline(
     *, user, sent_at: datetime, items: list[tuple[Activity, CheckInData]]
 ) -> list[BatchResult]:
@@ -641,7 +654,7 @@ def sync_offline(
     offset = timezone.now() - sent_at
     if abs(offset) <= timedelta(seconds=60):
         offset = timedelta(0)  # network delay, not a wrong clock
-    ordered = sorted(items, key=lambda item: item[1].device_time or sent_at)
+    ordered = sorted(items, key=lambda item: _sort_time(item[1].device_time, sent_at))
     results = []
     for activity, data in ordered:
         try:

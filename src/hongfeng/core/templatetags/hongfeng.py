@@ -152,3 +152,14 @@ def distance_label(metres):
     if metres < 1000:
         return f"约 {metres:.0f} 米"
     return f"约 {metres / 1000:.1f} 公里"
+
+
+@register.filter(is_safe=True)
+def nowrap(value):
+    """`{{ day|cn_date|nowrap }}`: kept on one line. Chinese text may break between any two
+    characters, and WeasyPrint broke dates in narrow PDF cells (「2026年12月8 / 日」)."""
+    from django.utils.html import conditional_escape, format_html
+
+    if value in (None, ""):
+        return ""
+    return format_html('<span style="white-space: nowrap">{}</span>', conditional_escape(value))

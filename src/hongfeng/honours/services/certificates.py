@@ -13,7 +13,6 @@ import hmac
 import json
 import secrets
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +24,7 @@ from hongfeng.accounts import access
 from hongfeng.audit.services import record_event
 from hongfeng.core.errors import Conflict, DomainError, Forbidden
 from hongfeng.core.masking import mask_name
+from hongfeng.core.numbers import two_places
 from hongfeng.honours.models import Certificate, CertificateKind, HonourGrant
 from hongfeng.honours.services.common import association_of, clean_text, team_of
 from hongfeng.members.models import Member
@@ -165,7 +165,7 @@ def statement_items(member: Member, start: date, end: date) -> list[dict]:
         {
             "date": timezone.localdate(r["activity__starts_at"]).isoformat(),
             "title": r["activity__title"],
-            "hours": str(r["total"]),
+            "hours": str(two_places(r["total"])),
         }
         for r in rows
         if r["total"]
@@ -194,7 +194,7 @@ def issue_service_statement(*, actor, member: Member, start: date, end: date) ->
         "kind": CertificateKind.SERVICE_HOURS,
         "start": start.isoformat(),
         "end": end.isoformat(),
-        "hours": str(Decimal(hours).quantize(Decimal("0.01"))),
+        "hours": str(two_places(hours)),
         "activities": len(items),
         "items": items[:MAX_ITEMS],
     }
