@@ -50,15 +50,13 @@ def playwright() -> Playwright:
         yield p
 
 
-@pytest.fixture(scope="session")
-def browser(playwright) -> Browser:
+def _launch(playwright) -> Browser:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
     if os.environ.get("HONGFENG_TEST_NOW"):
         _share_the_suites_clock(browser)
-    yield browser
-    browser.close()
+    return browser
 
 
 def _share_the_suites_clock(browser: Browser) -> None:
@@ -75,34 +73,21 @@ def _share_the_suites_clock(browser: Browser) -> None:
         return context
 
     browser.new_context = new_context
+
+
+@pytest.fixture(scope="session")
+def browser(playwright) -> Browser:
+    browser = _launch(playwright)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
 def fresh_browser(playwright) -> Browser:
     """A browser of the test's own, for what Chromium remembers across contexts (favicons)."""
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    if os.environ.get("HONGFENG_TEST_NOW"):
-        _share_the_suites_clock(browser)
+    browser = _launch(playwright)
     yield browser
     browser.close()
-
-
-def _share_the_suites_clock(browser: Browser) -> None:
-    """When the suite runs at another date (HONGFENG_TEST_NOW, tests/conftest.py), every page's
-    clock starts at the server's: a phone that disagreed by months would have its check-ins
-    flagged for clock skew. The clock keeps running, timers work as usual."""
-    from django.utils import timezone
-
-    open_context = browser.new_context
-
-    def new_context(**options):
-        context = open_context(**options)
-        context.clock.set_system_time(timezone.now())
-        return context
-
-    browser.new_context = new_context
 
 
 @pytest.fixture
