@@ -46,9 +46,7 @@ def violation_rule(request):
                 window_months=form.cleaned_data["window_months"],
             )
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            add_domain_error(form, exc)
+            add_domain_error(form, exc)  # a 403 or 404 becomes the error page
         else:
             messages.success(request, f"已更新{association.name}的警告退出规则。")
             return redirect(f"{reverse('honours:violation_rule')}?association={association.pk}")

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from hongfeng.accounts import access
 from hongfeng.core.errors import DomainError, Forbidden
+from hongfeng.core.forms import raise_refusal
 from hongfeng.orgs.models import Unit
 from hongfeng.orgs.selectors import associations_for, pick_association
 from hongfeng.points import rule_versions
@@ -49,8 +50,7 @@ def _publish(request, form: RuleForm, association: Unit):
             effective_from=data["effective_from"],
         )
     except DomainError as exc:
-        if exc.status in (403, 404):
-            raise
+        raise_refusal(exc)
         form.add_error(form.error_field(exc.field), exc.message)
         return None
 
