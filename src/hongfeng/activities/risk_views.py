@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from hongfeng.accounts import access
-from hongfeng.activities import selectors, services
+from hongfeng.activities import services
 from hongfeng.activities.models import ActivityKind
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import TablerFormMixin, add_domain_error
+from hongfeng.orgs.selectors import associations_for
 
 
 class RiskDefaultForm(TablerFormMixin, forms.Form):
@@ -28,7 +29,7 @@ class RiskDefaultForm(TablerFormMixin, forms.Form):
 @login_required
 def risk_defaults(request):
     """Every kind's default as it applies to one association, each editable on its own."""
-    choices = list(selectors.risk_default_associations(request.user)[:200])
+    choices = associations_for(request.user, "activities.manage")
     if not choices:
         raise PermissionDenied("只有协会管理员可以维护安全风险评估模板。")
     chosen = request.POST.get("association") or request.GET.get("association")

@@ -285,19 +285,6 @@ def attendance_teams(user):
     )
 
 
-def risk_default_associations(user):
-    """The associations whose default risk assessments (5.4.7) the user may edit: those an
-    association admin reaches for activities.manage (their own and the ones below)."""
-    from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
-
-    return (
-        Unit.objects.visible_to(user, "activities.manage")
-        .active()
-        .filter(kind__in=ASSOCIATION_KINDS)
-        .order_by("path")
-    )
-
-
 def can_manage(user, activity: Activity) -> bool:
     return access.can(user, "activities.manage", activity.unit)
 
@@ -318,7 +305,6 @@ __all__ = [
     "my_settled_hours",
     "near",
     "participants",
-    "risk_default_associations",
     "service_record",
     "why_not",
 ]

@@ -19,6 +19,7 @@ from hongfeng.activities.models import (
 )
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import paginate
+from hongfeng.orgs.selectors import associations_in_reach
 
 TABS = (("open", "可报名"), ("near", "附近"), ("mine", "我的活动"))
 MANAGE_TAB = ("manage", "我管理的")
@@ -47,7 +48,7 @@ def activity_list(request):
         "tabs": tabs,
         "tab": tab,
         "can_manage": can_manage,
-        "can_edit_risk": can_manage and selectors.risk_default_associations(user).exists(),
+        "can_edit_risk": can_manage and associations_in_reach(user, "activities.manage").exists(),
         # Stations and bureaus organise activities but do not publish a team's 公示.
         "can_publish_notice": access.has_capability(user, "activities.publish_notice"),
     }

@@ -169,14 +169,21 @@ def platform_counts() -> list[tuple[str, str, int]]:
     return kind_counts(Unit.objects.active(), order)
 
 
-def associations_for(user, capability: str, *, limit: int = 200) -> list[Unit]:
-    """The live associations in the user's reach for `capability`, tree order — the picker of
-    a page where an association admin sets one of their associations' rules."""
-    return list(
+def associations_in_reach(user, capability: str):
+    """The live associations in the user's reach for `capability`, tree order: those whose
+    rules or defaults an association admin sets (points, honours, risk assessments)."""
+    return (
         Unit.objects.visible_to(user, capability)
-        .filter(kind__in=ASSOCIATION_KINDS, archived_at__isnull=True)
-        .order_by("path")[:limit]
+        .active()
+        .filter(kind__in=ASSOCIATION_KINDS)
+        .order_by("path")
     )
+
+
+def associations_for(user, capability: str, *, limit: int = 200) -> list[Unit]:
+    """`associations_in_reach`, as the picker of a page where an association admin sets one of
+    their associations' rules."""
+    return list(associations_in_reach(user, capability)[:limit])
 
 
 def pick_association(associations: list[Unit], raw) -> Unit:
