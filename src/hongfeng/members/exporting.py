@@ -8,19 +8,15 @@ from hongfeng.accounts import access
 from hongfeng.audit.services import record_event
 from hongfeng.core.db_routing import using_replica
 from hongfeng.core.errors import DomainError
-from hongfeng.members.models import SERVING, Member
+from hongfeng.members.models import SERVING
 from hongfeng.members.selectors import members_for
 from hongfeng.members.spreadsheets import roster_export
 
 
 def left_out_count(actor, unit) -> int:
-    """How many members of the unit the default export leaves out (suspended or exited)."""
-    return (
-        Member.objects.visible_to(actor)
-        .filter(unit__path__startswith=unit.path)
-        .exclude(status__in=SERVING)
-        .count()
-    )
+    """How many members of the unit the default export leaves out (suspended or exited): the
+    export's own selection (`members_for`), less those serving."""
+    return members_for(actor, unit=unit).exclude(status__in=SERVING).count()
 
 
 def export_roster(
