@@ -32,8 +32,8 @@ def violation_rule(request):
     associations = _associations(user)
     raw = request.POST.get("association") or request.GET.get("association")
     association = pick_association(associations, raw)
-    warnings, months, label = services.violation_rule_for(association)
     in_force = selectors.violation_rule_in_force(association)
+    warnings, months, label = services.violation_rule_terms(in_force)
     form = forms.ViolationRuleForm(
         request.POST or None, initial={"warnings": warnings, "window_months": months}
     )

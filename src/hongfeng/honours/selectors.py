@@ -131,7 +131,7 @@ def get_proposal_for_user(user, proposal_id) -> ExitProposal:
 
 def violation_rule_in_force(unit: Unit) -> ViolationRule | None:
     """The rule row that applies under `unit`: its own, else the nearest association's above
-    it (None: the default applies). Same lookup as `services.violation_rule_for`."""
+    it (None: the default applies; `services.violation_rule_terms` says what it means)."""
     return (
         ViolationRule.objects.filter(association_id__in=[*unit.ancestor_ids(), unit.pk])
         .select_related("association", "updated_by")

@@ -21,6 +21,7 @@ from hongfeng.honours.services.violations import (
     issue_warning,
     set_violation_rule,
     violation_rule_for,
+    violation_rule_terms,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "verify_certificate",
     "verify_url",
     "violation_rule_for",
+    "violation_rule_terms",
 ]

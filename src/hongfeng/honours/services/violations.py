@@ -18,6 +18,7 @@ from hongfeng.accounts import access
 from hongfeng.audit.services import record_event
 from hongfeng.core.errors import Conflict, DomainError, Forbidden
 from hongfeng.honours.models import ExitProposal, MemberWarning, ProposalStatus, ViolationRule
+from hongfeng.honours.selectors import violation_rule_in_force
 from hongfeng.honours.services.common import captains_of, clean_text, team_of
 from hongfeng.members.models import SERVING, Member, MemberStatus
 from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
@@ -39,18 +40,20 @@ def months_before(moment: datetime, months: int) -> datetime:
             day -= 1
 
 
-def violation_rule_for(unit: Unit) -> tuple[int, int, str]:
-    """(warnings, window in months, label) in force for members under `unit`: the nearest
-    association above it that set a rule, else the default (the second within 12 months)."""
-    rule = (
-        ViolationRule.objects.filter(association_id__in=[*unit.ancestor_ids(), unit.pk])
-        .order_by("-association__depth")
-        .first()
-    )
+def violation_rule_terms(rule: ViolationRule | None) -> tuple[int, int, str]:
+    """(warnings, window in months, label) of a rule row, or of the default (the second
+    within 12 months) when there is none."""
     warnings, months = (
         (rule.warnings, rule.window_months) if rule else (DEFAULT_WARNINGS, DEFAULT_WINDOW_MONTHS)
     )
     return warnings, months, f"{months}个月内第{warnings}次警告建议退出"
+
+
+def violation_rule_for(unit: Unit) -> tuple[int, int, str]:
+    """(warnings, window in months, label) in force for members under `unit`: the nearest
+    association above it that set a rule (`selectors.violation_rule_in_force`), else the
+    default."""
+    return violation_rule_terms(violation_rule_in_force(unit))
 
 
 @transaction.atomic
@@ -300,4 +303,5 @@ __all__ = [
     "months_before",
     "set_violation_rule",
     "violation_rule_for",
+    "violation_rule_terms",
 ]
