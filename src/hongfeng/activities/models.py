@@ -278,6 +278,11 @@ class Activity(models.Model):
         return max(self.capacity - self.confirmed_count, 0)
 
     @property
+    def is_full(self) -> bool:
+        """No place left, not even on the waitlist (from the row's counters)."""
+        return self.confirmed_count >= self.capacity and self.waitlist_count >= self.waitlist_limit
+
+    @property
     def duration_hours(self) -> Decimal:
         return Decimal((self.ends_at - self.starts_at).total_seconds() / 3600).quantize(
             Decimal("0.01")

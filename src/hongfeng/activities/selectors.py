@@ -63,16 +63,9 @@ def why_not(user, activities, mine: dict) -> dict[int, list[Reason]]:
     todo = [a for a in activities if a.pk not in mine or mine[a.pk].status not in ANSWERED]
     reasons = eligibility_for_page(member, todo)
     for a in todo:
-        if _full(a):
+        if a.is_full:
             reasons[a.pk].append(FULL)
     return reasons
-
-
-def _full(activity: Activity) -> bool:
-    return (
-        activity.confirmed_count >= activity.capacity
-        and activity.waitlist_count >= activity.waitlist_limit
-    )
 
 
 def joinable(user) -> list[Activity]:
@@ -90,7 +83,7 @@ def joinable(user) -> list[Activity]:
     )
     candidates = [a for a in candidates if a.pk not in answered]
     reasons = eligibility_for_page(member, candidates)
-    return [a for a in candidates if not reasons[a.pk] and not _full(a)]
+    return [a for a in candidates if not reasons[a.pk] and not a.is_full]
 
 
 def broadcast_answers(user, notices) -> dict:

@@ -82,7 +82,7 @@ def _sign_up(*, user, activity: Activity) -> Participation:
         return existing  # already in: the same answer again, nothing new
     if timezone.now() >= activity.ends_at:
         raise DomainError("该活动当前不接受报名。", code="signup_closed")
-    if _full(activity):
+    if activity.is_full:
         # The row the endpoint read a moment ago is already full: the eligibility facts are
         # not read and the activity's row lock is not touched. A place freed in that same
         # moment is a race either answer may win; capacity is never at risk.
@@ -143,13 +143,6 @@ def _take_place(activity: Activity) -> str:
         Activity, "t0.id = %s AND t0.status IN (%s, %s) AND t0.ends_at > %s", params
     )
     _refuse(still_open is not None)
-
-
-def _full(activity: Activity) -> bool:
-    return (
-        activity.confirmed_count >= activity.capacity
-        and activity.waitlist_count >= activity.waitlist_limit
-    )
 
 
 def _refuse(still_open: bool):
