@@ -8,11 +8,6 @@ from hongfeng.points import rules
 FACTOR = {"min_value": 0, "max_value": 100, "max_digits": 6, "decimal_places": 2}
 
 
-def _plain(value) -> str:
-    """10 rather than 1E+1 or 10.00 in the form."""
-    return format(value.normalize(), "f")
-
-
 def _factor(label: str) -> forms.DecimalField:
     widget = forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})
     return forms.DecimalField(label=label, widget=widget, **FACTOR)
@@ -46,9 +41,11 @@ class RuleForm(TablerFormMixin, forms.Form):
     @staticmethod
     def initial_for(coefficients: rules.Coefficients) -> dict:
         """The form pre-filled with the rule in force (the admin edits what changes)."""
-        initial = {"per_hour": _plain(coefficients.per_hour)}
-        initial.update({f"difficulty_{k}": _plain(v) for k, v in coefficients.difficulty.items()})
-        initial.update({f"quality_{k}": _plain(v) for k, v in coefficients.quality.items()})
+        initial = {"per_hour": rules.plain(coefficients.per_hour)}
+        initial.update(
+            {f"difficulty_{k}": rules.plain(v) for k, v in coefficients.difficulty.items()}
+        )
+        initial.update({f"quality_{k}": rules.plain(v) for k, v in coefficients.quality.items()})
         return initial
 
     @property

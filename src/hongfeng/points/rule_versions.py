@@ -201,20 +201,16 @@ def digest(coefficients: rules.Coefficients, effective_from: datetime | None, no
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def describe(coefficients: rules.Coefficients) -> dict:
     """The coefficients as the page writes them: 10, 1.2 (never 1.20 or 1E+1), with labels."""
     return {
-        "per_hour": _plain(coefficients.per_hour),
+        "per_hour": rules.plain(coefficients.per_hour),
         "difficulty": [
-            (label, _plain(coefficients.difficulty[key]))
+            (label, rules.plain(coefficients.difficulty[key]))
             for key, label in rules.DIFFICULTY_LABELS.items()
         ],
         "quality": [
-            (label, _plain(coefficients.quality[key]))
+            (label, rules.plain(coefficients.quality[key]))
             for key, label in rules.QUALITY_LABELS.items()
         ],
     }

@@ -76,9 +76,9 @@ class Award:
     inputs: dict
 
 
-def _plain(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
+def plain(value: Decimal) -> str:
+    """10, 1.2 — never 1E+1 or 1.20: a coefficient or an amount as people write it."""
+    return format(value.normalize(), "f")
 
 
 def activity_points(
@@ -89,9 +89,9 @@ def activity_points(
     d, q = coefficients.difficulty[difficulty], coefficients.quality[quality]
     points = (hours * coefficients.per_hour * d * q).quantize(POINT, rounding=ROUND_HALF_UP)
     explanation = (
-        f"{_plain(hours)} h × {_plain(coefficients.per_hour)} × {_plain(d)}"
-        f"（{DIFFICULTY_LABELS[difficulty]}）× {_plain(q)}（{QUALITY_LABELS[quality]}）"
-        f"= {_plain(points)}"
+        f"{plain(hours)} h × {plain(coefficients.per_hour)} × {plain(d)}"
+        f"（{DIFFICULTY_LABELS[difficulty]}）× {plain(q)}（{QUALITY_LABELS[quality]}）"
+        f"= {plain(points)}"
     )
     inputs = {
         "hours": str(hours),
