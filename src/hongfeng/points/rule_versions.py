@@ -28,7 +28,8 @@ PAST_TOLERANCE = timedelta(minutes=5)
 MAX_AHEAD = timedelta(days=366)
 
 
-def _coefficients(rule: PointsRule) -> rules.Coefficients:
+def coefficients_of(rule: PointsRule) -> rules.Coefficients:
+    """The coefficients a stored version holds."""
     return rules.Coefficients(
         per_hour=Decimal(rule.per_hour),
         difficulty={k: Decimal(v) for k, v in rule.difficulty.items()},
@@ -56,7 +57,7 @@ def rule_for(unit: Unit, *, at=None) -> tuple[rules.Coefficients, PointsRule | N
     )
     if rule is None:
         return rules.DEFAULT, None, DEFAULT_LABEL
-    return _coefficients(rule), rule, _label(rule)
+    return coefficients_of(rule), rule, _label(rule)
 
 
 def _factors(raw: dict, expected: dict, name: str) -> dict[str, str]:
@@ -234,13 +235,14 @@ def versions_of(association: Unit, *, limit: int = 50) -> list[dict]:
             state = "scheduled"
         else:
             state = "superseded"
-        out.append({"rule": rule, "state": state, "shown": describe(_coefficients(rule))})
+        out.append({"rule": rule, "state": state, "shown": describe(coefficients_of(rule))})
     return out
 
 
 __all__ = [
     "DEFAULT_LABEL",
     "coefficients_from",
+    "coefficients_of",
     "describe",
     "digest",
     "examples",

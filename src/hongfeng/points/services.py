@@ -29,7 +29,7 @@ from hongfeng.points.models import (
 # The rule versions live in their own module (the rules page uses it too); awards read them here.
 from hongfeng.points.rule_versions import (  # noqa: F401 — re-exported as services.*
     DEFAULT_LABEL,
-    _coefficients,
+    coefficients_of,
     publish_rule,
     rule_for,
 )
@@ -223,7 +223,7 @@ def _entry(
     else:
         first = slot["first"]
         rule, label = first.rule, first.rule_label
-        coefficients = _coefficients(rule) if rule else rules.DEFAULT
+        coefficients = coefficients_of(rule) if rule else rules.DEFAULT
     award = rules.activity_points(
         coefficients, hours=Decimal(hours), difficulty=activity.difficulty, quality=quality
     )
