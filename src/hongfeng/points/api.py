@@ -176,26 +176,18 @@ class CheckOut(Schema):
     problems: list[str]
 
 
-def _runs(request):
-    return selectors.runs_for(request.user)
-
-
-def _run(request, run_id: int, *, staff: bool = False):
-    return selectors.get_run_for_user(request.user, run_id, staff=staff)
-
-
 @router.post("/star-ratings", response={201: RatingRunOut, **ERRORS})
 def run_rating(request, payload: StarRatingRunIn):
     """Rate every team of an association for a year (7.2.3); the run keeps its inputs."""
     association = access.get_unit_for_user(request.user, payload.association_id)
     run = services.run_rating(actor=request.user, association=association, year=payload.year)
-    return Status(201, _run(request, run.pk))
+    return Status(201, selectors.get_run_for_user(request.user, run.pk))
 
 
 @router.get("/star-ratings", response=list[RatingRunOut])
 @paginate(Pagination)
 def list_ratings(request, association_id: Id | None = None, year: int | None = None):
-    rows = _runs(request)
+    rows = selectors.runs_for(request.user)
     if association_id:
         rows = rows.filter(association_id=association_id)
     if year:
@@ -205,20 +197,22 @@ def list_ratings(request, association_id: Id | None = None, year: int | None = N
 
 @router.get("/star-ratings/{run_id}", response={200: RatingRunOut, **ERRORS})
 def get_rating(request, run_id: Id):
-    return _run(request, run_id)
+    return selectors.get_run_for_user(request.user, run_id)
 
 
 @router.get("/star-ratings/{run_id}/check", response={200: CheckOut, **ERRORS})
 def check_rating(request, run_id: Id):
     """Re-check a stored run against today's ledger."""
-    problems = services.check_rating(_run(request, run_id, staff=True))
+    problems = services.check_rating(selectors.get_run_for_user(request.user, run_id, staff=True))
     return {"consistent": not problems, "problems": problems}
 
 
 @router.post("/star-ratings/{run_id}/publish", response={200: RatingRunOut, **ERRORS})
 def publish_rating(request, run_id: Id):
-    services.publish_rating(actor=request.user, run=_run(request, run_id))
-    return _run(request, run_id)
+    services.publish_rating(
+        actor=request.user, run=selectors.get_run_for_user(request.user, run_id)
+    )
+    return selectors.get_run_for_user(request.user, run_id)
 
 
 @public_router.get(
