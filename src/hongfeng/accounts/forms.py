@@ -5,12 +5,17 @@ from hongfeng.accounts.models import Role
 from hongfeng.core.forms import TablerFormMixin
 
 
-class LoginForm(TablerFormMixin, forms.Form):
-    mobile = forms.CharField(
+def _mobile_field() -> forms.CharField:
+    """The account's mobile number, as the login and activation pages ask for it."""
+    return forms.CharField(
         label="手机号",
         max_length=30,
         widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "numeric"}),
     )
+
+
+class LoginForm(TablerFormMixin, forms.Form):
+    mobile = _mobile_field()
     password = forms.CharField(
         label="密码",
         max_length=256,
@@ -19,19 +24,11 @@ class LoginForm(TablerFormMixin, forms.Form):
 
 
 class ActivationRequestForm(TablerFormMixin, forms.Form):
-    mobile = forms.CharField(
-        label="手机号",
-        max_length=30,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "numeric"}),
-    )
+    mobile = _mobile_field()
 
 
 class ActivationForm(TablerFormMixin, forms.Form):
-    mobile = forms.CharField(
-        label="手机号",
-        max_length=30,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "numeric"}),
-    )
+    mobile = _mobile_field()
     code = forms.CharField(
         label="短信激活码",
         max_length=20,
