@@ -9,6 +9,7 @@ from hongfeng.accounts.models import Role, RoleAssignment, normalize_mobile
 from hongfeng.core import crypto
 from hongfeng.core.errors import NotFound
 from hongfeng.core.idnumber import normalize_id_number
+from hongfeng.core.masking import mask_name
 from hongfeng.members.models import Member, MemberStatus, Skill
 from hongfeng.orgs.models import Unit, UnitKind
 
@@ -113,8 +114,6 @@ def names_shown_to(user):
     or a squad or group leader whose unit holds the member's unit), who know their people by
     name; masked (张*三) for everyone else, as everywhere by default (security.md). Returns
     `name(member)`; the member's unit must be loaded with it."""
-    from hongfeng.core.masking import mask_name
-
     paths = [a.unit.path for a in access.assignments(user) if a.role in _LEADERS]
 
     def name(member: Member) -> str:

@@ -1,15 +1,23 @@
 """Reads of points: a member's totals (one row, never the ledger), their entries, the boards,
 and the star-rating runs in the user's sight."""
 
+from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
 from hongfeng.accounts.access import parse_id
+from hongfeng.activities.models import HoursEntry
 from hongfeng.activities.services.attendance import month_bounds
 from hongfeng.core.db_routing import replica_reads
 from hongfeng.core.errors import NotFound
-from hongfeng.orgs.models import Unit
+from hongfeng.core.masking import mask_name
+from hongfeng.members.models import SERVING, Member
+from hongfeng.orgs.models import Unit, UnitKind
 from hongfeng.points import rules
-from hongfeng.points.models import MemberPoints, PointsEntry, RatingRun
+from hongfeng.points.models import MemberPoints, PointsEntry, RatingRun, TeamRating
 
 
 def summary(member) -> dict:
@@ -46,8 +54,6 @@ def entries_of(member):
 
 def previous_month(month):
     """The first day of the month before `month` (a first of a month)."""
-    from datetime import timedelta
-
     return (month - timedelta(days=1)).replace(day=1)
 
 
@@ -56,8 +62,6 @@ def _in_month(start, end):
     corrections) by the day the activity took place, whenever it was evaluated; other entries
     (awards, penalties, redemptions) by the day they were made. The annual team rating counts
     by the activity's start as well (services.team_points)."""
-    from django.db.models import Q
-
     return Q(
         points_entries__activity__starts_at__gte=start,
         points_entries__activity__starts_at__lt=end,
@@ -88,14 +92,6 @@ def leaderboard(unit, month, *, size: int = 10) -> dict:
     totals, the longest runs of consecutive months with service and the biggest improvement on
     the month before — members of `unit`'s subtree, names masked. Aggregates a whole subtree's
     ledger, so it reads the replica when one is configured (a board may trail by its lag)."""
-    from django.db.models import Q, Sum
-    from django.db.models.functions import TruncMonth
-    from django.utils import timezone
-
-    from hongfeng.activities.models import HoursEntry
-    from hongfeng.core.masking import mask_name
-    from hongfeng.members.models import SERVING, Member
-
     start, end = month_bounds(month)
     prev_start, _ = month_bounds(previous_month(month))
     members = Member.objects.filter(unit__path__startswith=unit.path, status__in=SERVING)
@@ -155,11 +151,6 @@ def leaderboard(unit, month, *, size: int = 10) -> dict:
 def level_distribution(unit) -> list[dict]:
     """Commendation statistics per unit directly below `unit` (5.4.5): serving members by level
     — two queries whatever the number of units, on the replica when one is configured."""
-    from django.db.models import Count
-
-    from hongfeng.members.models import SERVING
-    from hongfeng.orgs.models import Unit
-
     children = list(Unit.objects.filter(parent=unit, archived_at__isnull=True).order_by("name"))
     children = children or [unit]
     rows = (
@@ -186,11 +177,6 @@ def runs_for(user):
     can see or belong to — a captain, a squad leader, a station officer or a volunteer sees
     their team's published stars although the association itself lies outside their reach
     (published runs are public anyway). Newest first."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from hongfeng.orgs.models import UnitKind
-    from hongfeng.points.models import TeamRating
-
     visible = Unit.objects.visible_to(user)
     # a team in reach, or the team of a squad or group in reach (a squad leader's own team)
     ours = Q(team__in=visible.filter(kind=UnitKind.TEAM)) | Q(
@@ -221,8 +207,6 @@ def get_run_for_user(user, run_id, *, staff: bool = False):
 
 def latest_published_rating(team):
     """The team's result in the newest published run (7.2.3), or None."""
-    from hongfeng.points.models import TeamRating
-
     return (
         TeamRating.objects.filter(team=team, run__published=True)
         .select_related("run")

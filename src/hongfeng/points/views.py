@@ -2,16 +2,23 @@
 with its explanation."""
 
 import contextlib
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from hongfeng.accounts import access
+from hongfeng.accounts.access import parse_id
+from hongfeng.activities.services import parse_month
+from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.forms import flash_domain_error, paginate
 from hongfeng.members.selectors import own_member
-from hongfeng.orgs.models import Unit
+from hongfeng.orgs.models import ASSOCIATION_KINDS, Unit
 from hongfeng.points import selectors, services
+from hongfeng.points.models import RatingRun
 from hongfeng.points.rules import LEVELS
 
 
@@ -38,12 +45,6 @@ def mine(request):
 def ranking(request):
     """Team star ratings (7.2.3) of the associations in reach, the leaderboards of a unit, and
     the level statistics per unit; association admins run and publish ratings here."""
-    from django.utils import timezone
-
-    from hongfeng.activities.services import parse_month
-    from hongfeng.core.errors import DomainError
-    from hongfeng.orgs.models import ASSOCIATION_KINDS
-
     user = request.user
     associations = list(
         Unit.objects.visible_to(user).filter(kind__in=ASSOCIATION_KINDS).order_by("path")[:200]
@@ -110,22 +111,12 @@ def ranking(request):
 
 def _next_month(month):
     """The month after `month`, or None when that is still to come."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     following = (month + timedelta(days=32)).replace(day=1)
     return following if following <= timezone.localdate() else None
 
 
 def public_rating(request, run_id):
     """A published star rating, for everyone."""
-    from django.http import Http404
-
-    from hongfeng.accounts.access import parse_id
-    from hongfeng.core.errors import NotFound
-    from hongfeng.points.models import RatingRun
-
     try:
         pk = parse_id(run_id)
     except NotFound:
