@@ -5,122 +5,19 @@ one with a waitlist), a draft and a cancelled one — and last month's 公示.
 
 Current and upcoming activities go through the real services (publish → broadcast → sign-up →
 check-in). Finished ones lie in the past, where the services' clocks cannot go, so they are
-written as history — the way records are carried over from an earlier system — with the same
-rows the services would have written (check-ins, settled hours, ratings, status history)."""
+written as history (demo_history.py)."""
 
 import random
 import uuid
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from hongfeng.activities import services
-from hongfeng.activities.models import (
-    CHECKOUT_GRACE,
-    Activity,
-    ActivityKind,
-    ActivityStatus,
-    ActivityStatusChange,
-    CheckIn,
-    CheckInKind,
-    CheckInMethod,
-    Difficulty,
-    Effect,
-    HoursEntry,
-    HoursSource,
-    Participation,
-    ParticipationStatus,
-    Quality,
-)
+from hongfeng.activities.demo_history import FENGQIAO, at_hour, write_history
+from hongfeng.activities.models import ActivityKind, CheckInKind, Difficulty
 from hongfeng.members import services as member_services
 from hongfeng.members.models import EquipmentKind, InsurancePolicy, Member, MemberStatus, Skill
-from hongfeng.points.services import award_activity_points
-
-# 枫桥镇 (诸暨): the 枫桥经验 陈列馆 and the places around it.
-FENGQIAO = (29.6263, 120.3176)
-
-# (kind, title, place, days from now, start hour, hours, difficulty, capacity, effect)
-_HISTORY = [
-    (
-        ActivityKind.TRAINING,
-        "岗前培训第二期：法律常识与安全防护",
-        "枫桥镇社区警校",
-        -46,
-        9,
-        4,
-        Difficulty.NORMAL,
-        30,
-        Effect.GOOD,
-    ),
-    (
-        ActivityKind.RISK_INSPECTION,
-        "沿街商铺消防隐患排查",
-        "枫桥老街",
-        -41,
-        14,
-        3,
-        Difficulty.HARDER,
-        12,
-        Effect.EXCELLENT,
-    ),
-    (
-        ActivityKind.PUBLICITY,
-        "反诈宣传进社区（老年人专场）",
-        "枫源村文化礼堂",
-        -36,
-        9,
-        3,
-        Difficulty.NORMAL,
-        15,
-        Effect.EXCELLENT,
-    ),
-    (
-        ActivityKind.SPECIAL,
-        "枫桥经验纪念日专项活动",
-        "枫桥经验陈列馆",
-        -26,
-        8,
-        5,
-        Difficulty.NORMAL,
-        25,
-        Effect.GOOD,
-    ),
-    (
-        ActivityKind.PATROL,
-        "枫桥镇夜间治安巡逻",
-        "枫桥镇中心街",
-        -20,
-        19,
-        3,
-        Difficulty.HARDER,
-        10,
-        Effect.GOOD,
-    ),
-    (
-        ActivityKind.MEDIATION,
-        "邻里纠纷调解协助",
-        "枫溪社区调解室",
-        -15,
-        14,
-        2,
-        Difficulty.HARD,
-        6,
-        Effect.FAIR,
-    ),
-    (
-        ActivityKind.CARE,
-        "独居老人上门探访",
-        "栎桥村",
-        -10,
-        9,
-        3,
-        Difficulty.NORMAL,
-        8,
-        Effect.EXCELLENT,
-    ),
-]
-
 
 # The patrol running while the demo is shown: named after the local time it runs at.
 CURRENT_PATROL = ("枫桥镇白天街面巡逻", "枫桥镇夜间街面巡逻")
@@ -130,15 +27,6 @@ def current_patrol_title(starts: datetime) -> str:
     """A patrol starting between 06:00 and 16:59 (local) is a day patrol; any other a night one —
     a demo started at 23:00 used to show a 白天 patrol running until 04:00."""
     return CURRENT_PATROL[0] if 6 <= timezone.localtime(starts).hour < 17 else CURRENT_PATROL[1]
-
-
-def _at(now: datetime, days: int, hour: int) -> datetime:
-    local = timezone.localtime(now) + timedelta(days=days)
-    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
-
-
-def _place(rng: random.Random) -> tuple[float, float]:
-    return FENGQIAO[0] + rng.uniform(-0.01, 0.01), FENGQIAO[1] + rng.uniform(-0.01, 0.01)
 
 
 def _prepare_members(cast, today: date) -> list[Member]:
@@ -199,121 +87,11 @@ def build(cast) -> None:
         .select_related("user", "unit")
         .order_by("pk")
     )
-    for spec in _HISTORY:
-        _history(rng, now, captain, team, serving, *spec)
+    write_history(rng, now, captain, team, serving)
     _current(rng, now, cast)
     _upcoming(now, cast)
     _attendance(cast, today)
     services.sweep_activities()  # the running patrol shows as in progress at once
-
-
-@transaction.atomic
-def _history(
-    rng,
-    now,
-    captain,
-    team,
-    serving,
-    kind,
-    title,
-    place,
-    days,
-    hour,
-    hours,
-    difficulty,
-    capacity,
-    effect,
-):
-    """A finished, evaluated activity with check-ins, ratings and settled hours."""
-    starts = _at(now, days, hour)
-    ends = starts + timedelta(hours=hours)
-    lat, lon = _place(rng)
-    people = rng.sample(
-        serving, min(capacity, len(serving), rng.randrange(max(capacity // 2, 3), capacity + 1))
-    )
-    activity = Activity.objects.create(
-        kind=kind,
-        title=title,
-        description=f"{title}。由红枫义警总队组织，活动结束后已完成成效评估。",
-        unit=team,
-        audience_unit=team,
-        place=place,
-        latitude=lat,
-        longitude=lon,
-        radius_m=300,
-        starts_at=starts,
-        ends_at=ends,
-        capacity=capacity,
-        difficulty=difficulty,
-        risk_assessment=services.default_risk_assessment(unit=team, kind=kind),  # 5.4.7
-        status=ActivityStatus.EVALUATED,
-        confirmed_count=len(people),
-        notified_count=len(serving),
-        checkout_due_at=ends + CHECKOUT_GRACE,
-        checkouts_swept_at=ends + CHECKOUT_GRACE,
-        effect=effect,
-        effect_summary=f"共 {len(people)} 人参加，按计划完成。",
-        created_by=captain,
-        published_at=starts - timedelta(days=5),
-        evaluated_at=ends + timedelta(days=1),
-    )
-    steps = [
-        ("", ActivityStatus.DRAFT, starts - timedelta(days=6)),
-        (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, starts - timedelta(days=5)),
-        (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS, starts),
-        (ActivityStatus.IN_PROGRESS, ActivityStatus.FINISHED, ends),
-        (ActivityStatus.FINISHED, ActivityStatus.EVALUATED, ends + timedelta(days=1)),
-    ]
-    ActivityStatusChange.objects.bulk_create(
-        ActivityStatusChange(
-            activity=activity, from_status=a, to_status=b, changed_by=captain, changed_at=t
-        )
-        for a, b, t in steps
-    )
-    qualities = [Quality.EXCELLENT, Quality.GOOD, Quality.GOOD, Quality.GOOD, Quality.PASS]
-    for member in people:
-        arrive = starts + timedelta(minutes=rng.randrange(-20, 25))
-        leave = ends + timedelta(minutes=rng.randrange(-30, 20))
-        Participation.objects.create(
-            activity=activity,
-            member=member,
-            status=ParticipationStatus.CONFIRMED,
-            queued_at=starts - timedelta(days=4, minutes=rng.randrange(0, 2000)),
-            updated_at=starts - timedelta(days=4),
-            quality=rng.choice(qualities),
-            rated_by=captain,
-            rated_at=ends + timedelta(days=1),
-        )
-        for kind_, at in ((CheckInKind.IN, arrive), (CheckInKind.OUT, leave)):
-            CheckIn(
-                activity=activity,
-                member=member,
-                kind=kind_,
-                method=rng.choice([CheckInMethod.GPS, CheckInMethod.GPS, CheckInMethod.QR]),
-                client_id=uuid.UUID(int=rng.getrandbits(128)),
-                at=at,
-                device_time=at,
-                received_at=at,
-                latitude=lat + rng.uniform(-0.0008, 0.0008),
-                longitude=lon + rng.uniform(-0.0008, 0.0008),
-                accuracy_m=rng.choice([8.0, 12.0, 25.0]),
-                distance_m=rng.uniform(5, 120),
-                recorded_by=member.user,
-            ).save(force_insert=True)
-    settled = services.computed_hours(activity)
-    HoursEntry.objects.bulk_create(
-        HoursEntry(
-            activity=activity,
-            member_id=member_id,
-            hours=value,
-            source=HoursSource.CHECKINS,
-            recorded_by=captain,
-            recorded_at=ends + timedelta(days=1),
-        )
-        for member_id, value in settled.items()
-    )
-    award_activity_points(activity=activity, actor=captain)  # points, as evaluation gives them
-    return activity
 
 
 def _risk_defaults(cast) -> None:
@@ -394,7 +172,7 @@ def _upcoming(now, cast) -> None:
     captain = cast.users["captain"]
     team = cast.units["hongfeng"]
     squad = cast.units["hongfeng_squad1"]
-    day = lambda n, h: _at(now, n, h)  # noqa: E731
+    day = lambda n, h: at_hour(now, n, h)  # noqa: E731
     rescue = Skill.objects.filter(code__in=["water_rescue", "first_aid"]).values_list(
         "code", flat=True
     )
