@@ -65,9 +65,17 @@ def app_log():
     """What the configured application log handlers write (settings.LOGGING's console
     handler, with its filters), captured."""
     buffer = io.StringIO()
-    handlers = [h for h in logging.getLogger().handlers if h.filters]
+    # The console handler only: .ci/run also writes a log file (HONGFENG_LOG_FILE), whose
+    # handler is a StreamHandler too and would write every line a second time here.
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if h.filters
+        and isinstance(h, logging.StreamHandler)
+        and not isinstance(h, logging.FileHandler)
+    ]
     assert handlers, "the console handler from settings.LOGGING"
-    previous = [h.setStream(buffer) for h in handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(buffer) for h in handlers]
     yield buffer
     for handler, stream in zip(handlers, previous, strict=False):
         handler.setStream(stream)
