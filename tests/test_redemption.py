@@ -139,12 +139,11 @@ class TestPlaceOrder:
 
     @pytest.mark.parametrize(
         "fields",
+        # Days from today, counted when the test runs: a date taken at collection time goes
+        # stale when the suite crosses midnight (tomorrow became today on New Year's Eve).
         [
-            {"valid_from": timezone.localdate() + timedelta(days=1), "valid_until": None},
-            {
-                "valid_from": timezone.localdate() - timedelta(days=9),
-                "valid_until": timezone.localdate() - timedelta(days=1),
-            },
+            {"valid_from": 1, "valid_until": None},
+            {"valid_from": -9, "valid_until": -1},
             {"active": False},
         ],
         ids=["not_yet", "expired", "off_the_shelf"],
@@ -152,7 +151,15 @@ class TestPlaceOrder:
     def test_an_item_outside_its_dates_or_off_the_shelf_is_not_available(
         self, cast, volunteer, fields
     ):
-        item = _item(cast, **fields)
+        today = _today()
+        days = ("valid_from", "valid_until")
+        item = _item(
+            cast,
+            **{
+                k: today + timedelta(days=v) if k in days and v is not None else v
+                for k, v in fields.items()
+            },
+        )
         before = _state(volunteer, item)
         with pytest.raises(DomainError) as exc:
             services.place_order(user=cast.users["volunteer"], item=item)
