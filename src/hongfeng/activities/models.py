@@ -7,8 +7,9 @@ Check-ins, reviews, hours entries and status changes are append-only rows; a cor
 new row, never an edit.
 """
 
+import enum
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -41,12 +42,22 @@ class Difficulty(models.TextChoices):
 
 
 class ActivityStatus(models.TextChoices):
+    """Where an activity stands. What each status allows is said here once; the pages, the API
+    and the services ask `Activity.open_for_signup` / `accepts_checkins` (or these sets in SQL)."""
+
     DRAFT = "draft", "草稿"
     PUBLISHED = "published", "报名中"
     IN_PROGRESS = "in_progress", "进行中"
     FINISHED = "finished", "已结束"
     EVALUATED = "evaluated", "已评价"
     CANCELLED = "cancelled", "已取消"
+
+    # Sign-up (and a broadcast inviting it) while published or running; the end time closes it
+    # too (`ActivityQuerySet.open_for_signup`).
+    OPEN_FOR_SIGNUP = enum.nonmember(frozenset({"published", "in_progress"}))
+    # Check-in and check-out from publication until the evaluation settles the hours (a finished
+    # activity still takes check-outs in the grace period); the time window decides the rest.
+    OPEN_FOR_CHECKIN = enum.nonmember(frozenset({"published", "in_progress", "finished"}))
 
 
 # Which status may follow which (the sweep moves published → in progress → finished by the clock).
@@ -58,7 +69,6 @@ STATUS_FLOW: dict[str, frozenset] = {
     ActivityStatus.EVALUATED: frozenset(),
     ActivityStatus.CANCELLED: frozenset(),
 }
-OPEN_FOR_SIGNUP = frozenset({ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS})
 
 
 class Effect(models.TextChoices):
@@ -86,6 +96,11 @@ CHECKIN_OPENS = timedelta(minutes=30)
 
 
 class ActivityQuerySet(models.QuerySet):
+    def open_for_signup(self, now: datetime):
+        """Activities taking sign-ups at `now`: the SQL twin of `Activity.open_for_signup`
+        with the end time."""
+        return self.filter(status__in=sorted(ActivityStatus.OPEN_FOR_SIGNUP), ends_at__gt=now)
+
     def visible_to(self, user, capability: str = "activities.view"):
         """The access choke point for activities: those published by a unit in the user's reach
         for `capability`, plus — for a volunteer — published activities whose audience contains
@@ -294,6 +309,30 @@ class Activity(models.Model):
     def can_become(self, status: str) -> bool:
         return status in STATUS_FLOW[self.status]
 
+    @property
+    def open_for_signup(self) -> bool:
+        """The status takes sign-ups (the end time closes them as well: `sign_up` and
+        `ActivityQuerySet.open_for_signup` ask both)."""
+        return self.status in ActivityStatus.OPEN_FOR_SIGNUP
+
+    @property
+    def accepts_checkins(self) -> bool:
+        """The status takes check-ins and check-outs (within `checkin_window`)."""
+        return self.status in ActivityStatus.OPEN_FOR_CHECKIN
+
+    @property
+    def checkin_opens_at(self) -> datetime:
+        return self.starts_at - CHECKIN_OPENS
+
+    @property
+    def checkout_closes_at(self) -> datetime:
+        return self.ends_at + CHECKOUT_GRACE
+
+    def checkin_window(self, kind: str) -> tuple[datetime, datetime]:
+        """When a check-in (until the end) or a check-out (until the grace after it) counts."""
+        closes = self.ends_at if kind == CheckInKind.IN else self.checkout_closes_at
+        return self.checkin_opens_at, closes
+
 
 class RiskAssessmentDefault(models.Model):
     """An association's default safety risk assessment for one kind of activity (5.4.7: every
@@ -347,10 +386,22 @@ class ActivityStatusChange(models.Model):
 
 
 class ParticipationStatus(models.TextChoices):
+    """A member's answer to an activity."""
+
     CONFIRMED = "confirmed", "已报名"
     WAITLISTED = "waitlisted", "候补中"
     CANCELLED = "cancelled", "已取消"
     DECLINED = "declined", "已婉拒"
+
+    # Holding a place or waiting for one: in the activity's counters, told when it changes, and
+    # free to cancel; the others may sign up (again).
+    ACTIVE = enum.nonmember(frozenset({"confirmed", "waitlisted"}))
+
+
+class ParticipationQuerySet(models.QuerySet):
+    def active(self):
+        """Participations holding a place or waiting for one (`Participation.is_active`)."""
+        return self.filter(status__in=sorted(ParticipationStatus.ACTIVE))
 
 
 class Participation(models.Model):
@@ -379,6 +430,8 @@ class Participation(models.Model):
     # check-in is judged again (services.checkins). No row lock is held while judging.
     checkin_version = models.PositiveIntegerField(default=0, editable=False)
 
+    objects = ParticipationQuerySet.as_manager()
+
     class Meta:
         ordering = ["queued_at", "id"]
         indexes = [
@@ -394,6 +447,21 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}@{self.activity_id} {self.get_status_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ParticipationStatus.ACTIVE
+
+    def waitlist_position(self) -> int | None:
+        """Where the member waits, 1 = next to be promoted (first come, first promoted); None
+        when not on the waitlist. One COUNT."""
+        if self.status != ParticipationStatus.WAITLISTED:
+            return None
+        return Participation.objects.filter(
+            activity_id=self.activity_id,
+            status=ParticipationStatus.WAITLISTED,
+            queued_at__lte=self.queued_at,
+        ).count()
 
 
 class CheckInKind(models.TextChoices):

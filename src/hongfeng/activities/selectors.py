@@ -19,8 +19,8 @@ from hongfeng.activities.models import (
 from hongfeng.activities.services import Reason, eligibility_for_page, member_of
 from hongfeng.activities.services.checkins import _still_checked_in
 
-UPCOMING = (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS)
-ANSWERED = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
+# The statuses of `ActivityQuerySet.open_for_signup`, for the API's "near me" filter.
+UPCOMING = sorted(ActivityStatus.OPEN_FOR_SIGNUP)
 # "只看我能报名的" judges this many of the soonest open activities in reach (a volunteer sees
 # those addressed to their own units: a few dozen at most in practice).
 JOINABLE_SCAN = 300
@@ -46,9 +46,7 @@ def activities_for(
     if unit is not None:
         rows = rows.filter(Q(unit__path__startswith=unit.path) | Q(audience_unit=unit))
     if upcoming:
-        rows = rows.filter(status__in=UPCOMING, ends_at__gt=timezone.now()).order_by(
-            "starts_at", "id"
-        )
+        rows = rows.open_for_signup(timezone.now()).order_by("starts_at", "id")
     return rows
 
 
@@ -60,7 +58,7 @@ def why_not(user, activities, mine: dict) -> dict[int, list[Reason]]:
     member = member_of(user)
     if member is None:
         return {}
-    todo = [a for a in activities if a.pk not in mine or mine[a.pk].status not in ANSWERED]
+    todo = [a for a in activities if a.pk not in mine or not mine[a.pk].is_active]
     reasons = eligibility_for_page(member, todo)
     for a in todo:
         if a.is_full:
@@ -77,9 +75,9 @@ def joinable(user) -> list[Activity]:
         return []
     candidates = list(activities_for(user, upcoming=True)[:JOINABLE_SCAN])
     answered = set(
-        Participation.objects.filter(
-            member=member, activity__in=[a.pk for a in candidates], status__in=ANSWERED
-        ).values_list("activity_id", flat=True)
+        Participation.objects.active()
+        .filter(member=member, activity__in=[a.pk for a in candidates])
+        .values_list("activity_id", flat=True)
     )
     candidates = [a for a in candidates if a.pk not in answered]
     reasons = eligibility_for_page(member, candidates)
@@ -122,11 +120,11 @@ def broadcast_answers(user, notices) -> dict:
 
 
 def _answer_state(activity: Activity, mine: Participation | None, now) -> tuple | None:
-    if mine is not None and mine.status in ANSWERED:
+    if mine is not None and mine.is_active:
         return mine.status, mine.get_status_display()
     if activity.status == ActivityStatus.CANCELLED:
         return ActivityStatus.CANCELLED, "活动已取消"
-    if activity.status not in UPCOMING or activity.ends_at <= now:
+    if not activity.open_for_signup or activity.ends_at <= now:
         return ActivityStatus.FINISHED, "活动已结束"
     if mine is not None and mine.status == ParticipationStatus.DECLINED:
         return mine.status, "已婉拒"
@@ -248,11 +246,9 @@ def live_counts(activity: Activity) -> dict:
     }
 
 
-def participants(
-    activity: Activity, statuses=(ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
-):
+def participants(activity: Activity, statuses=ParticipationStatus.ACTIVE):
     return (
-        Participation.objects.filter(activity=activity, status__in=statuses)
+        Participation.objects.filter(activity=activity, status__in=sorted(statuses))
         .select_related("member__unit", "member__user")
         .order_by("status", "queued_at", "id")
     )

@@ -10,13 +10,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.activities import selectors, services
-from hongfeng.activities.models import (
-    CHECKIN_OPENS,
-    CHECKOUT_GRACE,
-    ActivityStatus,
-    Participation,
-    ParticipationStatus,
-)
+from hongfeng.activities.models import Participation, ParticipationStatus
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import paginate
 from hongfeng.orgs.selectors import associations_in_reach
@@ -92,40 +86,24 @@ def _detail_context(request, activity) -> dict:
     user = request.user
     reasons = []
     mine = selectors.my_participation(user, activity)
-    open_for_signup = activity.status in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS)
-    if open_for_signup and (mine is None or mine.status not in _ACTIVE):
+    if activity.open_for_signup and (mine is None or not mine.is_active):
         reasons = services.eligibility_of(user, activity)
     confirmed = mine is not None and mine.status == ParticipationStatus.CONFIRMED
-    checkin_open = confirmed and activity.status in (
-        ActivityStatus.PUBLISHED,
-        ActivityStatus.IN_PROGRESS,
-        ActivityStatus.FINISHED,
-    )
-    waitlist_position = None
-    if mine is not None and mine.status == ParticipationStatus.WAITLISTED:
-        waitlist_position = Participation.objects.filter(
-            activity=activity,
-            status=ParticipationStatus.WAITLISTED,
-            queued_at__lte=mine.queued_at,
-        ).count()
     return {
         "activity": activity,
         "mine": mine,
         "reasons": reasons,
-        "open_for_signup": open_for_signup,
-        "waitlist_position": waitlist_position,
+        "open_for_signup": activity.open_for_signup,
+        "waitlist_position": mine.waitlist_position() if mine is not None else None,
         "required_skills": list(activity.required_skills.all()),
         "audience_skills": list(activity.audience_skills.all()),
         "can_manage": selectors.can_manage(user, activity),
-        "checkin_open": checkin_open,
-        "checkin_opens_at": activity.starts_at - CHECKIN_OPENS,
-        "checkout_closes_at": activity.ends_at + CHECKOUT_GRACE,
+        "checkin_open": confirmed and activity.accepts_checkins,
+        "checkin_opens_at": activity.checkin_opens_at,
+        "checkout_closes_at": activity.checkout_closes_at,
         "checked_in": confirmed and selectors.checked_in_now(user, activity),
         "my_checkins": list(selectors.my_checkins(user, activity)) if mine else [],
     }
-
-
-_ACTIVE = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
 
 
 @login_required

@@ -5,7 +5,7 @@ The ID number and the health declaration are sensitive personal information (PIP
 stored only encrypted, found by a keyed blind index, shown masked unless revealed.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -48,6 +48,10 @@ SERVING = frozenset(
         MemberStatus.DEMOTED,
     }
 )
+# 1+1 pairing (5.4.6): a new member is paired with a veteran — in the team (or core) and
+# there for six months.
+PARTNER_STATUSES = frozenset({MemberStatus.ACTIVE, MemberStatus.CORE})
+PAIRING_PERIOD = timedelta(days=183)
 
 
 class Category(models.TextChoices):
@@ -94,6 +98,11 @@ class Skill(models.Model):
 class MemberQuerySet(models.QuerySet):
     def serving(self):
         return self.filter(status__in=SERVING)
+
+    def partner_candidates(self, day: date):
+        """Members who may be the veteran of a 1+1 pair on `day`: the SQL twin of
+        `Member.can_partner_on`."""
+        return self.filter(status__in=sorted(PARTNER_STATUSES), joined_on__lte=day - PAIRING_PERIOD)
 
     def pre_job_trained_by(self, day: date):
         """The SQL twin of `Member.pre_job_trained_by` (5.3.1) — the one place, with it, that
@@ -260,6 +269,11 @@ class Member(models.Model):
 
     def can_become(self, status: str) -> bool:
         return status in STATUS_FLOW[self.status]
+
+    def can_partner_on(self, day: date) -> bool:
+        """May be the veteran of a 1+1 pair (5.4.6) on `day`; the SQL twin is
+        `MemberQuerySet.partner_candidates` (change both together)."""
+        return self.status in PARTNER_STATUSES and self.joined_on <= day - PAIRING_PERIOD
 
 
 class StatusChange(models.Model):

@@ -138,9 +138,8 @@ def pre_job_training(request, member_id):
 
 def _keeper_choices(user, member) -> dict:
     """What the file page offers a keeper: units to move the member to, veterans to pair."""
-    from datetime import timedelta
 
-    from hongfeng.members.models import Member, MemberStatus
+    from hongfeng.members.models import Member
     from hongfeng.orgs.models import Unit
 
     team = member.unit if member.unit.kind == "team" else member.unit.team
@@ -154,11 +153,8 @@ def _keeper_choices(user, member) -> dict:
     )
     veterans = (
         Member.objects.visible_to(user, "members.manage")
-        .filter(
-            unit__path__startswith=team.path,
-            status__in=[MemberStatus.ACTIVE, MemberStatus.CORE],
-            joined_on__lte=timezone.localdate() - timedelta(days=183),
-        )
+        .partner_candidates(timezone.localdate())
+        .filter(unit__path__startswith=team.path)
         .exclude(pk=member.pk)
         .order_by("name")[:200]
     )

@@ -17,8 +17,6 @@ from hongfeng.accounts import access
 from hongfeng.activities import qr
 from hongfeng.activities.geo import haversine_m, valid_coordinates
 from hongfeng.activities.models import (
-    CHECKIN_OPENS,
-    CHECKOUT_GRACE,
     Activity,
     ActivityStatus,
     CheckIn,
@@ -344,14 +342,9 @@ def _latest_review():
 
 
 def _check_window(activity: Activity, kind: str, at: datetime) -> None:
-    if activity.status in (
-        ActivityStatus.DRAFT,
-        ActivityStatus.CANCELLED,
-        ActivityStatus.EVALUATED,
-    ):
+    if not activity.accepts_checkins:
         raise _err("activity_not_running", "该活动不在进行中，不能签到。", status=409)
-    opens = activity.starts_at - CHECKIN_OPENS
-    closes = activity.ends_at if kind == CheckInKind.IN else activity.ends_at + CHECKOUT_GRACE
+    opens, closes = activity.checkin_window(kind)
     if not opens <= at <= closes:
         local = timezone.localtime
         raise _err(

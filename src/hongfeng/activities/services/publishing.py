@@ -19,7 +19,6 @@ from hongfeng.activities.models import (
     ActivityStatusChange,
     Difficulty,
     Participation,
-    ParticipationStatus,
     activity_and_member_file,
 )
 from hongfeng.activities.services.eligibility import eligible_members
@@ -380,7 +379,7 @@ def run_broadcast(activity_id: int) -> int:
     from hongfeng.notices.services import Recipient, broadcast
 
     activity = Activity.objects.select_related("unit", "audience_unit").get(pk=activity_id)
-    if activity.status not in (ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS):
+    if not activity.open_for_signup:
         return 0
     rows = eligible_members(activity).values_list("user_id", "user__mobile").order_by("pk")
     start = timezone.localtime(activity.starts_at)
@@ -413,10 +412,8 @@ def tell_participants(activity_id: int) -> int:
 
     activity = Activity.objects.get(pk=activity_id)
     rows = (
-        Participation.objects.filter(
-            activity=activity,
-            status__in=[ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED],
-        )
+        Participation.objects.active()
+        .filter(activity=activity)
         .values_list("member__user_id", "member__user__mobile")
         .order_by("pk")
     )

@@ -7,8 +7,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from hongfeng.activities.models import (
-    OPEN_FOR_SIGNUP,
     Activity,
+    ActivityStatus,
     Participation,
     ParticipationStatus,
 )
@@ -24,7 +24,7 @@ from hongfeng.members.models import Member
 
 __all__ = ["Ineligible", "cancel_sign_up", "decline", "promote_waitlist", "sign_up"]
 
-ACTIVE = (ParticipationStatus.CONFIRMED, ParticipationStatus.WAITLISTED)
+ACTIVE = ParticipationStatus.ACTIVE
 
 
 class Ineligible(DomainError):
@@ -86,7 +86,7 @@ def _sign_up(*, user, activity: Activity) -> Participation:
         # The row the endpoint read a moment ago is already full: the eligibility facts are
         # not read and the activity's row lock is not touched. A place freed in that same
         # moment is a race either answer may win; capacity is never at risk.
-        _refuse(activity.status in OPEN_FOR_SIGNUP)
+        _refuse(activity.open_for_signup)
     return _take_place_for(user, activity, member, existing)
 
 
@@ -126,7 +126,7 @@ _TAKE = (
     "UPDATE activities_activity SET {counter} = {counter} + 1 WHERE id = %s AND status IN "
     "(%s, %s) AND ends_at > %s AND {counter} < {limit}"
 )
-_OPEN = sorted(status.value for status in OPEN_FOR_SIGNUP)  # the two statuses named above
+_OPEN = sorted(ActivityStatus.OPEN_FOR_SIGNUP)  # the two statuses named above
 _TAKE_CONFIRMED = _TAKE.format(counter="confirmed_count", limit="capacity")
 _TAKE_WAITLISTED = _TAKE.format(counter="waitlist_count", limit="waitlist_limit")
 
@@ -270,7 +270,7 @@ def decline(*, user, activity: Activity) -> Participation:
         )
         participation.save(update_fields=["status", "updated_at"])
     else:
-        if activity.status not in OPEN_FOR_SIGNUP:
+        if not activity.open_for_signup:
             raise DomainError("该活动当前不接受报名。", code="signup_closed")
         now = timezone.now()
         participation = Participation.objects.create(

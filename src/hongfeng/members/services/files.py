@@ -3,7 +3,7 @@
 reveal of masked personal data (security.md)."""
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -33,7 +33,6 @@ from hongfeng.members.models import (
 from hongfeng.orgs.models import TEAM_KINDS, Unit
 
 # 5.4.6 *Decision*: a new member is paired with a veteran during their first six months.
-PAIRING_PERIOD = timedelta(days=183)
 ID_INDEX = "members.id_number"
 
 
@@ -461,10 +460,7 @@ def set_partner(*, actor, member: Member, partner: Member | None) -> Member:
         if _team_of(partner) != _team_of(member):
             raise DomainError("结对的老队员须在同一总队。", code="invalid_partner", field="partner")
         today = timezone.localdate()
-        if today - partner.joined_on < PAIRING_PERIOD or partner.status not in (
-            MemberStatus.ACTIVE,
-            MemberStatus.CORE,
-        ):
+        if not partner.can_partner_on(today):
             raise DomainError(
                 "结对人须是入队满6个月的在队或核心队员。", code="invalid_partner", field="partner"
             )
