@@ -359,7 +359,7 @@ class TestNotices:
         from hongfeng.notices.services import deliver, notify
 
         settings.NOTICE_BACKENDS = {"sms": "tests.test_recruitment.BrokenChannel"}
-        notice = notify(mobile="13612345678", kind="test", title="测试", body="测试")
+        notice, _ = notify(mobile="13612345678", kind="test", title="测试", body="测试")
         deliver(notice.pk)
         deliver(notice.pk)  # a retry does not send twice
         notice = Notice.objects.get(pk=notice.pk)

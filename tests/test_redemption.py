@@ -108,7 +108,7 @@ class TestPlaceOrder:
     def test_an_order_takes_stock_and_reserves_points_not_the_level(self, cast, volunteer):
         item = _item(cast)
         earned, level = _totals(volunteer).earned, _totals(volunteer).level
-        order = services.place_order(user=cast.users["volunteer"], item=item, quantity=3)
+        order, _ = services.place_order(user=cast.users["volunteer"], item=item, quantity=3)
         item.refresh_from_db()
         totals = _totals(volunteer)
         assert (order.status, order.points, order.quantity) == (OrderStatus.RESERVED, 30, 3)
@@ -168,7 +168,7 @@ class TestPlaceOrder:
 
     def test_the_last_valid_day_counts(self, cast, volunteer):
         item = _item(cast, valid_from=_today(), valid_until=_today())
-        assert services.place_order(user=cast.users["volunteer"], item=item).pk
+        assert services.place_order(user=cast.users["volunteer"], item=item)[0].pk
 
     def test_another_associations_catalogue_is_out_of_scope(self, cast, volunteer):
         item = _item(cast, association="xihu", admin="outsider")
@@ -180,7 +180,7 @@ class TestPlaceOrder:
 
     def test_an_ancestor_associations_catalogue_is_in_scope(self, cast, volunteer):
         item = _item(cast, association="province", admin="province_admin")
-        assert services.place_order(user=cast.users["volunteer"], item=item).points == 10
+        assert services.place_order(user=cast.users["volunteer"], item=item)[0].points == 10
 
     def test_the_price_in_force_is_charged(self, cast, volunteer):
         item = _item(cast)
@@ -191,7 +191,7 @@ class TestPlaceOrder:
             data=ItemData(name=item.name, price=20, stock=5, valid_from=item.valid_from),
             expected_version=item.version,
         )
-        order = services.place_order(user=cast.users["volunteer"], item=stale)
+        order, _ = services.place_order(user=cast.users["volunteer"], item=stale)
         assert order.points == 20
 
     def test_an_account_without_member_file_cannot_order(self, cast):
@@ -203,9 +203,9 @@ class TestPlaceOrder:
     def test_a_retry_with_the_same_client_key_orders_once(self, cast, volunteer):
         item = _item(cast)
         user = cast.users["volunteer"]
-        first = services.place_order(user=user, item=item, client_key="k-123456789")
-        again = services.place_order(user=user, item=item, client_key="k-123456789")
-        assert first.pk == again.pk
+        first, created = services.place_order(user=user, item=item, client_key="k-123456789")
+        again, created_again = services.place_order(user=user, item=item, client_key="k-123456789")
+        assert first.pk == again.pk and (created, created_again) == (True, False)
         item.refresh_from_db()
         assert (item.stock, _totals(volunteer).balance) == (4, Decimal(90))
         with pytest.raises(DomainError) as exc:
@@ -216,7 +216,8 @@ class TestPlaceOrder:
 class TestHandOverAndCancel:
     def _order(self, cast, volunteer, **item_fields):
         item = _item(cast, **item_fields)
-        return item, services.place_order(user=cast.users["volunteer"], item=item, quantity=2)
+        order, _ = services.place_order(user=cast.users["volunteer"], item=item, quantity=2)
+        return item, order
 
     def test_hand_over_is_recorded_once(self, cast, volunteer):
         item, order = self._order(cast, volunteer)
@@ -465,7 +466,7 @@ class TestApiAccess:
         ],
     )
     def test_list_orders(self, cast, api_as, volunteer, who, status, sees):
-        order = services.place_order(user=cast.users["volunteer"], item=_item(cast))
+        order, _ = services.place_order(user=cast.users["volunteer"], item=_item(cast))
         response = api_as(who).get("/orders", {"page_size": 200})
         assert response.status_code == status
         if status == 200:
@@ -488,7 +489,7 @@ class TestApiAccess:
         ],
     )
     def test_hand_over(self, cast, api_as, volunteer, who, status):
-        order = services.place_order(user=cast.users["volunteer"], item=_item(cast))
+        order, _ = services.place_order(user=cast.users["volunteer"], item=_item(cast))
         response = api_as(who).post(f"/orders/{order.pk}/hand-over")
         assert response.status_code == status, response.json()
         order.refresh_from_db()
@@ -513,7 +514,7 @@ class TestApiAccess:
     )
     def test_cancel(self, cast, api_as, volunteer, who, status):
         item = _item(cast)
-        order = services.place_order(user=cast.users["volunteer"], item=item)
+        order, _ = services.place_order(user=cast.users["volunteer"], item=item)
         response = api_as(who).post(f"/orders/{order.pk}/cancel", {"reason": "核对后取消"})
         assert response.status_code == status, response.json()
         item.refresh_from_db()
@@ -522,7 +523,7 @@ class TestApiAccess:
         )
 
     def test_another_members_order_is_not_found(self, cast, api_as, volunteer):
-        order = services.place_order(user=cast.users["volunteer"], item=_item(cast))
+        order, _ = services.place_order(user=cast.users["volunteer"], item=_item(cast))
         other = Member.objects.filter(unit=cast.units["hongfeng_group1"]).exclude(pk=volunteer.pk)
         stranger = ApiClient(other.filter(status__in=SERVING).first().user)
         assert stranger.post(f"/orders/{order.pk}/cancel", {}).status_code == 404
@@ -637,7 +638,7 @@ class TestPages:
             {"name": "新雨伞", "price": 15, "stock": 4, "valid_from": str(_today()), "version": 99},
         )
         assert "已被他人修改" in bad.content.decode()
-        order = services.place_order(user=cast.users["volunteer"], item=item)
+        order, _ = services.place_order(user=cast.users["volunteer"], item=item)
         with django_assert_max_num_queries(20):
             listing = client.get("/redemption/manage/orders/")
         assert f'id="order-{order.pk}"' in listing.content.decode()
@@ -648,7 +649,7 @@ class TestPages:
         assert order.status == OrderStatus.HANDED_OVER
 
     def test_admin_cancels_with_a_reason(self, cast, page_as, volunteer):
-        order = services.place_order(user=cast.users["volunteer"], item=_item(cast))
+        order, _ = services.place_order(user=cast.users["volunteer"], item=_item(cast))
         client = page_as("county_admin")
         client.post(f"/redemption/manage/orders/{order.pk}/cancel/", {"reason": ""})
         order.refresh_from_db()
@@ -715,7 +716,7 @@ def test_parallel_orders_never_take_stock_below_zero(live_cast):
 
     def work(i):
         try:
-            results.append(services.place_order(user=members[i].user, item=item).pk)
+            results.append(services.place_order(user=members[i].user, item=item)[0].pk)
         except DomainError as exc:
             results.append(exc.code)
 
@@ -742,7 +743,7 @@ def test_parallel_orders_by_one_member_never_take_the_balance_below_zero(live_ca
 
     def work(i):
         try:
-            results.append(services.place_order(user=user, item=item).pk)
+            results.append(services.place_order(user=user, item=item)[0].pk)
         except DomainError as exc:
             results.append(exc.code)
 
@@ -765,7 +766,7 @@ def test_parallel_cancel_and_hand_over_settle_once(live_cast):
     _drain(member)
     _fund(member, 40)
     item = _item(live_cast, stock=5)
-    order = services.place_order(user=live_cast.users["volunteer"], item=item, quantity=2)
+    order, _ = services.place_order(user=live_cast.users["volunteer"], item=item, quantity=2)
     results = []
 
     def work(i):

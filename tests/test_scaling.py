@@ -169,7 +169,7 @@ class TestRedisBackend:
         from hongfeng.notices.tasks import deliver_notice
 
         with django_capture_on_commit_callbacks(execute=True):
-            notice = notify(
+            notice, _ = notify(
                 mobile="13812345678",
                 kind="test",
                 title="测试",

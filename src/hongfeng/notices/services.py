@@ -30,15 +30,16 @@ def notify(
     channel: str = Channel.SMS,
     ref: str = "",
     link: str = "",
-) -> Notice:
-    """Queue one notice to one person. With a `ref`, at most one per subject, person and
-    channel: asking again returns the first notice and sends nothing."""
+) -> tuple[Notice, bool]:
+    """Queue one notice to one person. Returns (notice, created): with a `ref`, at most one per
+    subject, person and channel — asking again returns the first notice, False, and sends
+    nothing."""
     if len(ref) > REF_MAX:
         raise ValueError(f"notice ref longer than {REF_MAX} characters: {ref!r}")
     if ref:
         sent = Notice.objects.filter(ref=ref, recipient=recipient, channel=channel).first()
         if sent is not None:
-            return sent
+            return sent, False
     inbox = channel == Channel.INBOX
     notice = Notice.objects.create(
         recipient=recipient,
@@ -60,7 +61,7 @@ def notify(
             deliver_notice.enqueue(notice.pk)
 
         transaction.on_commit(enqueue)
-    return notice
+    return notice, True
 
 
 def notify_all(*, user, kind: str, title: str, body: str, ref: str = "", link: str = "") -> None:

@@ -190,17 +190,10 @@ def place_order(request, payload: OrderIn):
     (`insufficient_balance`, `out_of_stock`, `item_not_available`, `not_in_catalogue_scope`).
     201 for a new order; 200 for a retry with the same `client_key`."""
     item = services.get_item_for_user(request.user, payload.item_id)
-    before = (
-        Order.objects.filter(member__user=request.user, client_key=payload.client_key).first()
-        if payload.client_key
-        else None
-    )
-    order = services.place_order(
+    order, created = services.place_order(
         user=request.user, item=item, quantity=payload.quantity, client_key=payload.client_key
     )
-    if before is not None and before.pk == order.pk:
-        return Status(200, _order(order.pk))
-    return Status(201, _order(order.pk))
+    return Status(201 if created else 200, _order(order.pk))
 
 
 @router.get("/me/orders", response=list[OrderOut])

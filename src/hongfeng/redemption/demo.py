@@ -54,6 +54,6 @@ def build(cast) -> None:
     if len(richest) < 2:
         return
     first, second = (row.member.user for row in richest)
-    raincoat = services.place_order(user=first, item=items["定制雨衣"], quantity=1)
+    raincoat, _ = services.place_order(user=first, item=items["定制雨衣"], quantity=1)
     services.hand_over_order(actor=admin, order=raincoat)
     services.place_order(user=second, item=items["急救包"], quantity=1)

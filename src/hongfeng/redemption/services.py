@@ -198,18 +198,20 @@ def _available_now(today: date) -> Q:
     )
 
 
-def place_order(*, user, item: CatalogueItem, quantity: int = 1, client_key: str = "") -> Order:
+def place_order(
+    *, user, item: CatalogueItem, quantity: int = 1, client_key: str = ""
+) -> tuple[Order, bool]:
     """Order `quantity` of `item` for the caller's own member file: the stock is taken and the
-    points reserved in one transaction, or nothing happens. With a `client_key`, a retry (or a
-    parallel duplicate) returns the first order instead of a second one."""
+    points reserved in one transaction, or nothing happens. Returns (order, created): with a
+    `client_key`, a retry (or a parallel duplicate) gets the first order and False."""
     member = _own_member(user)
     client_key = (client_key or "").strip()
     if client_key:
         existing = _by_client_key(member, client_key, item, quantity)
         if existing is not None:
-            return existing
+            return existing, False
     try:
-        return _place_order(user=user, member=member, item=item, quantity=quantity, key=client_key)
+        order = _place_order(user=user, member=member, item=item, quantity=quantity, key=client_key)
     except IntegrityError:
         if not client_key:
             raise
@@ -217,7 +219,8 @@ def place_order(*, user, item: CatalogueItem, quantity: int = 1, client_key: str
         existing = _by_client_key(member, client_key, item, quantity)
         if existing is None:
             raise
-        return existing
+        return existing, False
+    return order, True
 
 
 def _by_client_key(member, client_key, item, quantity) -> Order | None:

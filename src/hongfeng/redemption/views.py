@@ -58,7 +58,7 @@ def order(request, item_id):
     try:
         if not form.is_valid():
             raise DomainError("数量须为 1 到 10 之间的整数。", code="invalid_quantity")
-        placed = services.place_order(
+        placed, _created = services.place_order(
             user=request.user,
             item=item,
             quantity=form.cleaned_data["quantity"],
