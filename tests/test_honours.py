@@ -285,9 +285,7 @@ class TestCertificates:
         client = page_as("volunteer")
         page = client.get("/honours/")
         assert page.status_code == 200 and "先进个人" in page.content.decode()
-        response = client.post(
-            "/honours/", {"action": "statement", "start": "2026-01-01", "end": "2025-01-01"}
-        )
+        response = client.post("/honours/statement", {"start": "2026-01-01", "end": "2025-01-01"})
         assert "开始日期不能晚于结束日期" in response.content.decode()
         assert client.get("/honours/desk/").status_code == 403
         assert client.get("/honours/violations/").status_code == 403

@@ -3,6 +3,14 @@ from django import forms
 from hongfeng.core.forms import TablerFormMixin
 from hongfeng.honours.models import ThresholdKind
 
+# A member picker lists at most this many (a team's serving members fit).
+MEMBER_CHOICES = 500
+
+
+def chosen(rows, raw):
+    """The row a choice field's cleaned value names (its choices were built from `rows`)."""
+    return next((r for r in rows if str(r.pk) == str(raw)), None)
+
 
 class StatementForm(TablerFormMixin, forms.Form):
     start = forms.DateField(label="起始日期", widget=forms.DateInput(attrs={"type": "date"}))
