@@ -16,6 +16,7 @@ from hongfeng.core import crypto
 from hongfeng.core.errors import DomainError
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.core.masking import mask_name
+from hongfeng.core.pinyin import pinyin_of
 from hongfeng.core.sheet_reader import check_is_xlsx
 from hongfeng.members.catalogue import PRIVACY_NOTICE_VERSION
 from hongfeng.members.models import (
@@ -28,7 +29,7 @@ from hongfeng.members.models import (
     StatusChange,
 )
 from hongfeng.members.roster import RosterRow, read_roster
-from hongfeng.members.services.files import ID_INDEX, id_number_index, pinyin_of
+from hongfeng.members.services.identity import ID_INDEX, id_number_index
 
 logger = logging.getLogger(__name__)
 _CHUNK = 500

@@ -17,7 +17,7 @@ from hongfeng.core.errors import DomainError
 from hongfeng.core.idnumber import parse_id_number
 from hongfeng.core.sheet_reader import SheetRows, read_first_sheet
 from hongfeng.members.models import Category, PoliticalStatus, Skill
-from hongfeng.members.services.files import check_age, check_joined_on, clean_person_name
+from hongfeng.members.services.identity import check_age, check_joined_on, clean_person_name
 from hongfeng.orgs.models import Unit, UnitKind
 
 MAX_BYTES = 10 * 1024 * 1024

@@ -31,16 +31,14 @@ from hongfeng.members.models import (
     Skill,
     StatusChange,
 )
-from hongfeng.members.services.files import (
+from hongfeng.members.services.files import MemberData, bump_member, register_member
+from hongfeng.members.services.identity import (
     ID_INDEX,
-    MemberData,
-    _bump,
     check_age,
     clean_person_name,
     id_number_index,
-    record_consent,
-    register_member,
 )
+from hongfeng.members.services.privacy import record_consent
 from hongfeng.notices.services import notify
 from hongfeng.orgs.models import Unit, UnitKind
 
@@ -328,7 +326,7 @@ def _rejoin(actor, member: Member, unit: Unit, application: Application) -> Memb
         changed_by=actor,
         changed_at=now,
     )
-    member = _bump(
+    member = bump_member(
         member,
         status=MemberStatus.PROBATION,
         status_changed_at=now,
