@@ -1,5 +1,5 @@
-"""Publishing activities (5.2.3) with their safety risk assessment (5.4.7), and the broadcast to
-every eligible member (4.5 一呼百应; who is eligible: eligibility.py)."""
+"""Publishing activities (5.2.3) with their safety risk assessment (5.4.7): create, edit,
+publish (which queues the broadcast: broadcast.py), cancel, and the status transitions."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,10 +18,9 @@ from hongfeng.activities.models import (
     ActivityStatus,
     ActivityStatusChange,
     Difficulty,
-    Participation,
     activity_and_member_file,
 )
-from hongfeng.activities.services.eligibility import eligible_members
+from hongfeng.activities.services.broadcast import queue_broadcast
 from hongfeng.activities.services.risk import RISK_TEXT_MAX, default_risk_assessment
 from hongfeng.audit.services import record_event
 from hongfeng.core import hotpath
@@ -35,10 +34,7 @@ __all__ = [
     "create_activity",
     "get_activity_for_user",
     "publish_activity",
-    "queue_broadcast",
     "require_visible",
-    "run_broadcast",
-    "tell_participants",
     "transition",
     "update_activity",
 ]
@@ -341,12 +337,6 @@ def publish_activity(*, actor, activity: Activity) -> Activity:
     return activity
 
 
-def queue_broadcast(activity_id: int) -> None:
-    from hongfeng.activities.tasks import broadcast_activity
-
-    transaction.on_commit(lambda: broadcast_activity.enqueue(activity_id))
-
-
 @transaction.atomic
 def cancel_activity(*, actor, activity: Activity, reason: str) -> Activity:
     """Cancel with a reason; everyone signed up or waiting is told (inbox and outside channels)."""
@@ -371,57 +361,3 @@ def cancel_activity(*, actor, activity: Activity, reason: str) -> Activity:
 
         transaction.on_commit(lambda: tell_cancellation.enqueue(activity.pk))
     return activity
-
-
-def run_broadcast(activity_id: int) -> int:
-    """一呼百应 (4.5): an inbox message (plus SMS/WeChat) to every eligible member, in bulk;
-    idempotent, so a re-run task adds nothing. Returns how many people were reached."""
-    from hongfeng.notices.services import Recipient, broadcast
-
-    activity = Activity.objects.select_related("unit", "audience_unit").get(pk=activity_id)
-    if not activity.open_for_signup:
-        return 0
-    rows = eligible_members(activity).values_list("user_id", "user__mobile").order_by("pk")
-    start = timezone.localtime(activity.starts_at)
-    count = broadcast(
-        recipients=(
-            Recipient(user_id, mobile) for user_id, mobile in rows.iterator(chunk_size=2000)
-        ),
-        kind="activity_broadcast",
-        title=f"新活动：{activity.title}"[:60],
-        body=(
-            f"{activity.unit.name}发布了{activity.get_kind_display()}活动「{activity.title}」，"
-            f"{start:%m月%d日 %H:%M}在{activity.place}，名额 {activity.capacity} 人。"
-            "打开平台报名或婉拒。"
-        ),
-        ref=f"activity:{activity.pk}",
-        link=f"/activities/{activity.pk}/",
-    )
-    from hongfeng.notices.models import Channel, Notice
-
-    reached = Notice.objects.filter(ref=f"activity:{activity.pk}", channel=Channel.INBOX).count()
-    Activity.objects.filter(pk=activity.pk).update(
-        notified_count=reached, broadcast_done_at=timezone.now()
-    )
-    return count
-
-
-def tell_participants(activity_id: int) -> int:
-    """Tell everyone signed up or waiting that the activity was cancelled, with the reason."""
-    from hongfeng.notices.services import Recipient, broadcast
-
-    activity = Activity.objects.get(pk=activity_id)
-    rows = (
-        Participation.objects.active()
-        .filter(activity=activity)
-        .values_list("member__user_id", "member__user__mobile")
-        .order_by("pk")
-    )
-    return broadcast(
-        recipients=(Recipient(u, m) for u, m in rows),
-        kind="activity_cancelled",
-        title=f"活动取消：{activity.title}"[:60],
-        body=f"您报名的活动「{activity.title}」已取消。原因：{activity.cancel_reason}",
-        ref=f"activity:{activity.pk}:cancelled",
-        link=f"/activities/{activity.pk}/",
-    )

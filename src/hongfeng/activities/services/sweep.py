@@ -9,8 +9,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from hongfeng.activities.models import Activity, ActivityStatus, IdempotencyRecord
+from hongfeng.activities.services.broadcast import queue_broadcast
 from hongfeng.activities.services.checkins import auto_check_out
-from hongfeng.activities.services.publishing import queue_broadcast, transition
+from hongfeng.activities.services.publishing import transition
 
 __all__ = ["sweep_activities"]
 
