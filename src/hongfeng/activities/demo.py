@@ -10,6 +10,7 @@ written as history (demo_history.py)."""
 import random
 import uuid
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.utils import timezone
 
@@ -169,17 +170,29 @@ def _current(rng, now, cast) -> None:
 
 
 def _upcoming(now, cast) -> None:
-    captain = cast.users["captain"]
-    team = cast.units["hongfeng"]
-    squad = cast.units["hongfeng_squad1"]
-    day = lambda n, h: at_hour(now, n, h)  # noqa: E731
+    """Upcoming activities, in this order (their ids follow it): a high-risk response, a small
+    one with a waitlist, three open ones, a squad's draft, a pre-job training, a cancelled one
+    and another county's patrol."""
+    day = partial(at_hour, now)  # day(n, h): n days from now at h o'clock, local time
+    _high_risk_response(cast, day)
+    _small_with_waitlist(cast, day)
+    _open_for_signup(cast, day)
+    _squad_draft(cast, day)
+    _pre_job_training(cast, day)
+    _cancelled(cast, day)
+    _other_county(cast, day)
+
+
+def _high_risk_response(cast, day) -> None:
+    """The station's flood response: high-risk, core members with a rescue skill and a radio."""
     rescue = Skill.objects.filter(code__in=["water_rescue", "first_aid"]).values_list(
         "code", flat=True
     )
-    high_risk = services.create_activity(
-        actor=cast.users["station_officer"],
+    officer = cast.users["station_officer"]
+    activity = services.create_activity(
+        actor=officer,
         unit=cast.units["fengqiao"],
-        audience_unit=team,
+        audience_unit=cast.units["hongfeng"],
         data=_data(
             ActivityKind.COORDINATED_RESPONSE,
             "枫桥江汛期应急协同处置",
@@ -194,7 +207,12 @@ def _upcoming(now, cast) -> None:
             risk_assessment="汛期水位高：须持救援技能、穿救生衣、两人一组，不得单独下水；由派出所民警现场指挥。",
         ),
     )
-    high_risk = services.publish_activity(actor=cast.users["station_officer"], activity=high_risk)
+    services.publish_activity(actor=officer, activity=activity)
+
+
+def _small_with_waitlist(cast, day) -> None:
+    """Three places, five sign-ups: 3 confirmed, 2 on the waitlist."""
+    captain, team = cast.users["captain"], cast.units["hongfeng"]
     small = services.create_activity(
         actor=captain,
         unit=team,
@@ -212,7 +230,11 @@ def _upcoming(now, cast) -> None:
     small = services.publish_activity(actor=captain, activity=small)
     eligible = list(services.eligible_members(small).select_related("user").order_by("-pk")[:5])
     for member in eligible:
-        services.sign_up(user=member.user, activity=small)  # 3 confirmed, 2 on the waitlist
+        services.sign_up(user=member.user, activity=small)
+
+
+def _open_for_signup(cast, day) -> None:
+    captain, team = cast.users["captain"], cast.units["hongfeng"]
     for kind, title, place, n, hours, capacity in (
         (ActivityKind.SECURITY_DUTY, "枫桥镇元旦文艺晚会安保勤务", "枫桥镇文化中心", 9, 5, 20),
         (ActivityKind.CARE, "留守儿童课后陪伴", "枫桥镇中心小学", 4, 2, 6),
@@ -224,7 +246,11 @@ def _upcoming(now, cast) -> None:
             audience_unit=team,
             data=_data(kind, title, place, day(n, 9), hours, capacity),
         )
-        activity = services.publish_activity(actor=captain, activity=activity)
+        services.publish_activity(actor=captain, activity=activity)
+
+
+def _squad_draft(cast, day) -> None:
+    squad = cast.units["hongfeng_squad1"]
     services.create_activity(
         actor=cast.users["squad_leader"],
         unit=squad,
@@ -238,7 +264,11 @@ def _upcoming(now, cast) -> None:
             6,
         ),
     )
-    # 5.3.1: the probationers who still lack pre-job training are told and may join this one
+
+
+def _pre_job_training(cast, day) -> None:
+    """5.3.1: the probationers who still lack pre-job training are told and may join this one."""
+    captain, team = cast.users["captain"], cast.units["hongfeng"]
     training = services.create_activity(
         actor=captain,
         unit=team,
@@ -256,6 +286,10 @@ def _upcoming(now, cast) -> None:
         ),
     )
     services.publish_activity(actor=captain, activity=training)
+
+
+def _cancelled(cast, day) -> None:
+    captain, team = cast.users["captain"], cast.units["hongfeng"]
     cancelled = services.create_activity(
         actor=captain,
         unit=team,
@@ -266,10 +300,15 @@ def _upcoming(now, cast) -> None:
     services.cancel_activity(
         actor=captain, activity=cancelled, reason="学校临时调整课程，活动改期另行通知"
     )
-    keqiao = services.create_activity(
-        actor=cast.users["sibling_captain"],
-        unit=cast.units["keqiao_team"],
-        audience_unit=cast.units["keqiao_team"],
+
+
+def _other_county(cast, day) -> None:
+    """柯桥's own patrol, for scoping: nobody in 诸暨 sees it."""
+    captain, team = cast.users["sibling_captain"], cast.units["keqiao_team"]
+    activity = services.create_activity(
+        actor=captain,
+        unit=team,
+        audience_unit=team,
         data=_data(
             ActivityKind.PATROL,
             "柯岩景区周末巡逻",
@@ -281,7 +320,7 @@ def _upcoming(now, cast) -> None:
             longitude=120.4931,
         ),
     )
-    keqiao = services.publish_activity(actor=cast.users["sibling_captain"], activity=keqiao)
+    services.publish_activity(actor=captain, activity=activity)
 
 
 def _attendance(cast, today: date) -> None:

@@ -7,6 +7,7 @@ points). They lie in the past, where the services' clocks cannot go. `demo.build
 import random
 import uuid
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -126,62 +127,76 @@ def _place(rng: random.Random) -> tuple[float, float]:
     return FENGQIAO[0] + rng.uniform(-0.01, 0.01), FENGQIAO[1] + rng.uniform(-0.01, 0.01)
 
 
+class Past(NamedTuple):
+    """One row of _HISTORY."""
+
+    kind: str
+    title: str
+    place: str
+    days: int  # from now (negative: in the past)
+    hour: int
+    hours: int
+    difficulty: str
+    capacity: int
+    effect: str
+
+
+_QUALITIES = [Quality.EXCELLENT, Quality.GOOD, Quality.GOOD, Quality.GOOD, Quality.PASS]
+
+
 def write_history(rng, now, captain, team, serving) -> None:
     """Every finished activity of the table above."""
-    for spec in _HISTORY:
-        _history(rng, now, captain, team, serving, *spec)
+    for row in _HISTORY:
+        _history(rng, now, captain, team, serving, Past(*row))
 
 
 @transaction.atomic
-def _history(
-    rng,
-    now,
-    captain,
-    team,
-    serving,
-    kind,
-    title,
-    place,
-    days,
-    hour,
-    hours,
-    difficulty,
-    capacity,
-    effect,
-):
-    """A finished, evaluated activity with check-ins, ratings and settled hours."""
-    starts = at_hour(now, days, hour)
-    ends = starts + timedelta(hours=hours)
+def _history(rng, now, captain, team, serving, past: Past) -> Activity:
+    """A finished, evaluated activity with check-ins, ratings and settled hours. The random
+    numbers are drawn in a fixed order, so the demo is the same every time."""
+    starts = at_hour(now, past.days, past.hour)
+    ends = starts + timedelta(hours=past.hours)
     lat, lon = _place(rng)
+    capacity = past.capacity
     people = rng.sample(
         serving, min(capacity, len(serving), rng.randrange(max(capacity // 2, 3), capacity + 1))
     )
     activity = Activity.objects.create(
-        kind=kind,
-        title=title,
-        description=f"{title}。由红枫义警总队组织，活动结束后已完成成效评估。",
+        kind=past.kind,
+        title=past.title,
+        description=f"{past.title}。由红枫义警总队组织，活动结束后已完成成效评估。",
         unit=team,
         audience_unit=team,
-        place=place,
+        place=past.place,
         latitude=lat,
         longitude=lon,
         radius_m=300,
         starts_at=starts,
         ends_at=ends,
         capacity=capacity,
-        difficulty=difficulty,
-        risk_assessment=services.default_risk_assessment(unit=team, kind=kind),  # 5.4.7
+        difficulty=past.difficulty,
+        risk_assessment=services.default_risk_assessment(unit=team, kind=past.kind),  # 5.4.7
         status=ActivityStatus.EVALUATED,
         confirmed_count=len(people),
         notified_count=len(serving),
         checkout_due_at=ends + CHECKOUT_GRACE,
         checkouts_swept_at=ends + CHECKOUT_GRACE,
-        effect=effect,
+        effect=past.effect,
         effect_summary=f"共 {len(people)} 人参加，按计划完成。",
         created_by=captain,
         published_at=starts - timedelta(days=5),
         evaluated_at=ends + timedelta(days=1),
     )
+    _status_history(activity, captain)
+    for member in people:
+        _took_part(rng, activity, member, captain)
+    _settle(activity, captain)
+    return activity
+
+
+def _status_history(activity: Activity, captain) -> None:
+    """Drafted six days before, published five, run, finished, evaluated the day after."""
+    starts, ends = activity.starts_at, activity.ends_at
     steps = [
         ("", ActivityStatus.DRAFT, starts - timedelta(days=6)),
         (ActivityStatus.DRAFT, ActivityStatus.PUBLISHED, starts - timedelta(days=5)),
@@ -195,37 +210,44 @@ def _history(
         )
         for a, b, t in steps
     )
-    qualities = [Quality.EXCELLENT, Quality.GOOD, Quality.GOOD, Quality.GOOD, Quality.PASS]
-    for member in people:
-        arrive = starts + timedelta(minutes=rng.randrange(-20, 25))
-        leave = ends + timedelta(minutes=rng.randrange(-30, 20))
-        Participation.objects.create(
+
+
+def _took_part(rng, activity: Activity, member, captain) -> None:
+    """The member signed up, checked in near the start and out near the end, and was rated."""
+    starts, ends = activity.starts_at, activity.ends_at
+    arrive = starts + timedelta(minutes=rng.randrange(-20, 25))
+    leave = ends + timedelta(minutes=rng.randrange(-30, 20))
+    Participation.objects.create(
+        activity=activity,
+        member=member,
+        status=ParticipationStatus.CONFIRMED,
+        queued_at=starts - timedelta(days=4, minutes=rng.randrange(0, 2000)),
+        updated_at=starts - timedelta(days=4),
+        quality=rng.choice(_QUALITIES),
+        rated_by=captain,
+        rated_at=ends + timedelta(days=1),
+    )
+    for kind, at in ((CheckInKind.IN, arrive), (CheckInKind.OUT, leave)):
+        CheckIn(
             activity=activity,
             member=member,
-            status=ParticipationStatus.CONFIRMED,
-            queued_at=starts - timedelta(days=4, minutes=rng.randrange(0, 2000)),
-            updated_at=starts - timedelta(days=4),
-            quality=rng.choice(qualities),
-            rated_by=captain,
-            rated_at=ends + timedelta(days=1),
-        )
-        for kind_, at in ((CheckInKind.IN, arrive), (CheckInKind.OUT, leave)):
-            CheckIn(
-                activity=activity,
-                member=member,
-                kind=kind_,
-                method=rng.choice([CheckInMethod.GPS, CheckInMethod.GPS, CheckInMethod.QR]),
-                client_id=uuid.UUID(int=rng.getrandbits(128)),
-                at=at,
-                device_time=at,
-                received_at=at,
-                latitude=lat + rng.uniform(-0.0008, 0.0008),
-                longitude=lon + rng.uniform(-0.0008, 0.0008),
-                accuracy_m=rng.choice([8.0, 12.0, 25.0]),
-                distance_m=rng.uniform(5, 120),
-                recorded_by=member.user,
-            ).save(force_insert=True)
-    settled = services.computed_hours(activity)
+            kind=kind,
+            method=rng.choice([CheckInMethod.GPS, CheckInMethod.GPS, CheckInMethod.QR]),
+            client_id=uuid.UUID(int=rng.getrandbits(128)),
+            at=at,
+            device_time=at,
+            received_at=at,
+            latitude=activity.latitude + rng.uniform(-0.0008, 0.0008),
+            longitude=activity.longitude + rng.uniform(-0.0008, 0.0008),
+            accuracy_m=rng.choice([8.0, 12.0, 25.0]),
+            distance_m=rng.uniform(5, 120),
+            recorded_by=member.user,
+        ).save(force_insert=True)
+
+
+def _settle(activity: Activity, captain) -> None:
+    """The hours computed from the check-ins, and the points the evaluation gives."""
+    recorded_at = activity.ends_at + timedelta(days=1)
     HoursEntry.objects.bulk_create(
         HoursEntry(
             activity=activity,
@@ -233,12 +255,11 @@ def _history(
             hours=value,
             source=HoursSource.CHECKINS,
             recorded_by=captain,
-            recorded_at=ends + timedelta(days=1),
+            recorded_at=recorded_at,
         )
-        for member_id, value in settled.items()
+        for member_id, value in services.computed_hours(activity).items()
     )
-    award_activity_points(activity=activity, actor=captain)  # points, as evaluation gives them
-    return activity
+    award_activity_points(activity=activity, actor=captain)
 
 
 __all__ = ["FENGQIAO", "at_hour", "write_history"]

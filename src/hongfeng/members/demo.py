@@ -60,32 +60,39 @@ _STATUS_PLAN = [
 ]
 
 
+# The demo team's squads and groups, where the generated members serve.
+_UNITS = (
+    "hongfeng_group1",
+    "hongfeng_group2",
+    "hongfeng_group3",
+    "hongfeng_group4",
+    "hongfeng_squad1",
+    "hongfeng_squad2",
+)
+
+
 def build(cast) -> None:
-    """Member files for the demo team; `cast` is hongfeng.core.demo's Cast."""
+    """Member files for the demo team; `cast` is hongfeng.core.demo's Cast. One random sequence
+    runs through every step in a fixed order, so the demo is the same every time."""
     rng = random.Random(2026)  # noqa: S311 — demo data, deterministic on purpose
-    captain = cast.users["captain"]
-    units = [
-        cast.units[k]
-        for k in (
-            "hongfeng_group1",
-            "hongfeng_group2",
-            "hongfeng_group3",
-            "hongfeng_group4",
-            "hongfeng_squad1",
-            "hongfeng_squad2",
-        )
-    ]
     for code, label in SKILLS:  # a flushed test database has lost the migration's rows
         Skill.objects.get_or_create(code=code, defaults={"name": label})
     skills = [code for code, _ in SKILLS]
     today = timezone.localdate()
+    members = _cast_files(rng, cast, skills)
+    members += _team_files(rng, cast, skills, today)
+    _extras(rng, cast.users["captain"], members, today)
+
+
+def _cast_files(rng, cast, skills: list[str]) -> list:
+    """The cast's own files: the three leaders are core party members, 张三 an active one."""
     members = []
     for i, (key, name, mobile, unit_key, status) in enumerate(CAST_MEMBERS):
         born = date(1975 + i * 5, 3 + i, 10 + i)
         number = VOLUNTEER_ID_NUMBER if key == "volunteer" else make_id_number(rng, born, True)
         members.append(
             services.register_member(
-                actor=captain,
+                actor=cast.users["captain"],
                 unit=cast.units[unit_key],
                 name=name,
                 id_number=number,
@@ -104,51 +111,55 @@ def build(cast) -> None:
                 ),
             )
         )
+    return members
+
+
+def _team_files(rng, cast, skills: list[str], today: date) -> list:
+    """Generated people, as many in each status as _STATUS_PLAN says."""
+    units = [cast.units[k] for k in _UNITS]
+    members = []
     index = 0
     for status, count in _STATUS_PLAN:
         for _ in range(count):
             index += 1
-            name, mobile, born, male = _person(rng, index)
-            joined = today - timedelta(days=rng.randrange(20, 2200))
-            initial = (
-                MemberStatus.ACTIVE
-                if status
-                in (
-                    MemberStatus.INACTIVE,
-                    MemberStatus.DEMOTED,
-                    MemberStatus.SUSPENDED,
-                    MemberStatus.EXITED,
-                )
-                else status
-            )
-            if status == MemberStatus.PROBATION:
-                joined = today - timedelta(days=rng.randrange(5, 150))
-            member = services.register_member(
-                actor=captain,
-                unit=rng.choice(units),
-                name=name,
-                id_number=make_id_number(rng, born, male),
-                mobile=mobile,
-                joined_on=joined,
-                status=initial,
-                reason="演示数据",
-                data=services.MemberData(
-                    address=f"浙江省诸暨市枫桥镇{rng.choice('东南西北')}村{rng.randrange(1, 99)}号",
-                    emergency_contact=rng.choice(_SURNAMES) + "女士",
-                    emergency_mobile=f"1580000{index:04d}",
-                    health_fit=rng.random() > 0.05,
-                    health_declaration=rng.choice(["身体健康", "高血压，已控制", "无"]),
-                    political_status=rng.choice(PoliticalStatus.values),
-                    category=Category.values[index % len(Category.values)],
-                    skills=rng.sample(skills, rng.choice([0, 1, 1, 2, 3])),
-                ),
-            )
-            if status != initial:
-                member = services.change_status(
-                    actor=captain, member=member, to=status, reason=_REASONS[status]
-                )
+            member = _team_file(rng, cast.users["captain"], units, skills, today, index, status)
             members.append(member)
-    _extras(rng, captain, members, today)
+    return members
+
+
+def _team_file(rng, captain, units, skills: list[str], today: date, index: int, status: str):
+    """One generated person. A status reached after serving (inactive, demoted, suspended,
+    exited) is registered active and then changed, with its reason in the history."""
+    name, mobile, born, male = _person(rng, index)
+    joined = today - timedelta(days=rng.randrange(20, 2200))
+    initial = MemberStatus.ACTIVE if status in _REASONS else status
+    if status == MemberStatus.PROBATION:
+        joined = today - timedelta(days=rng.randrange(5, 150))
+    member = services.register_member(
+        actor=captain,
+        unit=rng.choice(units),
+        name=name,
+        id_number=make_id_number(rng, born, male),
+        mobile=mobile,
+        joined_on=joined,
+        status=initial,
+        reason="演示数据",
+        data=services.MemberData(
+            address=f"浙江省诸暨市枫桥镇{rng.choice('东南西北')}村{rng.randrange(1, 99)}号",
+            emergency_contact=rng.choice(_SURNAMES) + "女士",
+            emergency_mobile=f"1580000{index:04d}",
+            health_fit=rng.random() > 0.05,
+            health_declaration=rng.choice(["身体健康", "高血压，已控制", "无"]),
+            political_status=rng.choice(PoliticalStatus.values),
+            category=Category.values[index % len(Category.values)],
+            skills=rng.sample(skills, rng.choice([0, 1, 1, 2, 3])),
+        ),
+    )
+    if status != initial:
+        member = services.change_status(
+            actor=captain, member=member, to=status, reason=_REASONS[status]
+        )
+    return member
 
 
 _REASONS = {
