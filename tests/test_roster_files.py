@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from hongfeng.core import sheet_reader
 from hongfeng.core.errors import DomainError
 from hongfeng.core.filetypes import FileKind, identify
-from hongfeng.members import importing
+from hongfeng.members import importing, roster_checks
 from hongfeng.members.models import ImportStatus
 from hongfeng.members.roster import read_roster, read_rows
 from tests.test_roster import good_rows, make_id, xlsx
@@ -211,8 +211,8 @@ class TestBoundedRows:
         roster_import = _validated(cast, content)
         assert roster_import.status == ImportStatus.VALIDATED
         (entry,) = roster_import.report
-        assert len(entry["name"]) <= importing.REPORT_NAME_CHARS
-        assert all(len(text) <= importing.REPORT_TEXT_CHARS for text in entry["errors"])
+        assert len(entry["name"]) <= roster_checks.REPORT_NAME_CHARS
+        assert all(len(text) <= roster_checks.REPORT_TEXT_CHARS for text in entry["errors"])
         assert len(json.dumps(roster_import.report, ensure_ascii=False)) < 2000
 
 

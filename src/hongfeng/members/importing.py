@@ -4,6 +4,7 @@ path that writes the same rows as registering members one by one (file, account,
 status history, audit event), fast enough for thousands of rows."""
 
 import logging
+from itertools import batched
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -15,7 +16,6 @@ from hongfeng.audit.services import record_event, record_events
 from hongfeng.core import crypto
 from hongfeng.core.errors import DomainError
 from hongfeng.core.idnumber import parse_id_number
-from hongfeng.core.masking import mask_name
 from hongfeng.core.pinyin import pinyin_of
 from hongfeng.core.sheet_reader import check_is_xlsx
 from hongfeng.members.catalogue import PRIVACY_NOTICE_VERSION
@@ -29,6 +29,7 @@ from hongfeng.members.models import (
     StatusChange,
 )
 from hongfeng.members.roster import RosterRow, read_roster
+from hongfeng.members.roster_checks import check_against_file_and_database, report_of
 from hongfeng.members.services.identity import ID_INDEX, id_number_index
 
 logger = logging.getLogger(__name__)
@@ -37,91 +38,6 @@ UNEXPECTED_FAILURE = (
     "校验或导入时出错，未导入任何队员。请检查文件后重新上传；如仍失败，请联系系统管理员。"
 )
 IMPORT_REASON = "名册导入（队伍一键入驻）"
-REPORT_NAME_CHARS = 32
-REPORT_TEXT_CHARS = 200
-REPORT_ITEMS = 20
-
-
-def _chunks(items, size=_CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _same_in_file(rows: list[RosterRow], key: str) -> dict[str, list[RosterRow]]:
-    groups: dict[str, list[RosterRow]] = {}
-    for row in rows:
-        value = getattr(row, key)
-        if value:
-            groups.setdefault(value, []).append(row)
-    return {value: group for value, group in groups.items() if len(group) > 1}
-
-
-def _others(row: RosterRow, group: list[RosterRow]) -> str:
-    return "、".join(str(other.number) for other in group if other is not row)
-
-
-def check_within_file(rows: list[RosterRow]) -> None:
-    """Rows of one file that clash (3.1). One ID number under two names: which is right cannot
-    be told, so every such row is flagged and none imported. The same person twice (same ID,
-    same name): the first row stands, the repeats are flagged. One mobile for two people: it
-    is a login, so both are flagged."""
-    for group in _same_in_file(rows, "id_number").values():
-        if len({row.name for row in group}) > 1:
-            for row in group:
-                row.errors.append(
-                    f"与第 {_others(row, group)} 行：两行身份证号相同而姓名不同，请核对"
-                )
-        else:
-            for row in group[1:]:
-                row.errors.append(f"与第 {group[0].number} 行身份证号重复（同一人），此行不导入")
-    for group in _same_in_file(rows, "mobile").values():
-        people = {row.id_number or row.number for row in group}
-        if len(people) > 1:
-            for row in group:
-                row.errors.append(
-                    f"与第 {_others(row, group)} 行手机号相同，一个手机号只能登记一人，请核对"
-                )
-
-
-def check_against_file_and_database(rows: list[RosterRow]) -> None:
-    """Clashes inside the file, and people or numbers already registered."""
-    check_within_file(rows)
-    indexes = {id_number_index(r.id_number): r for r in rows if r.id_number}
-    for chunk in _chunks(list(indexes)):
-        for index in Member.objects.filter(id_number_index__in=chunk).values_list(
-            "id_number_index", flat=True
-        ):
-            indexes[index].errors.append("该身份证号已有队员档案")
-    mobiles = {r.mobile: r for r in rows if r.mobile}
-    for chunk in _chunks(list(mobiles)):
-        for mobile, name, has_member in User.objects.filter(mobile__in=chunk).values_list(
-            "mobile", "name", "member"
-        ):
-            row = mobiles[mobile]
-            if has_member:
-                row.errors.append("该手机号已属于另一名队员")
-            elif name != row.name:
-                row.errors.append("该手机号已注册账号，但姓名不一致")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def report_of(rows: list[RosterRow]) -> list[dict]:
-    """The report kept with the import: names masked (it is shown and downloaded), every text
-    cut short — whatever a cell held, the report stays small (2.6)."""
-    return [
-        {
-            "row": r.number,
-            "name": _cut(mask_name(r.name), REPORT_NAME_CHARS),
-            "unit": _cut(r.unit_label, REPORT_TEXT_CHARS),
-            "errors": [_cut(e, REPORT_TEXT_CHARS) for e in r.errors[:REPORT_ITEMS]],
-            "notes": [_cut(n, REPORT_TEXT_CHARS) for n in r.notes[:REPORT_ITEMS]],
-        }
-        for r in rows
-        if r.errors or r.notes
-    ]
 
 
 def validate(roster_import: RosterImport) -> list[RosterRow]:
@@ -189,41 +105,19 @@ def _member(row: RosterRow, user: User, now) -> Member:
 
 @transaction.atomic
 def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) -> int:
-    """Write the valid rows in bulk (one transaction; rows checked again under it)."""
+    """Write the valid rows in bulk (one transaction; rows checked again under it): accounts,
+    member files with their skills and first history row, the 队员 role, the consent and the
+    audit events — a set-based twin of register_member for every row."""
     team = roster_import.team
     access.require(actor, "members.manage", team, "您无权向该队伍导入队员。")
     rows = [r for r in rows if r.ok]
     now = timezone.now()
-    existing = {
-        u.mobile: u
-        for chunk in _chunks([r.mobile for r in rows])
-        for u in User.objects.filter(mobile__in=chunk)
-    }
-    new_users = [
-        User(
-            mobile=r.mobile,
-            name=r.name,
-            name_pinyin=pinyin_of(r.name)[0],
-            password=make_password(None),
-        )
-        for r in rows
-        if r.mobile not in existing
-    ]
-    for chunk in _chunks(new_users):
-        for user in User.objects.bulk_create(chunk):
-            existing[user.mobile] = user
-    members = [_member(r, existing[r.mobile], now) for r in rows]
+    accounts = _accounts_for(rows)
+    members = [_member(r, accounts[r.mobile], now) for r in rows]
     created = []
-    for chunk in _chunks(members):
+    for chunk in batched(members, _CHUNK):
         created.extend(Member.objects.bulk_create(chunk))
-    through = Member.skills.through
-    skill_ids = dict(Member.skills.field.related_model.objects.values_list("code", "pk"))
-    links = [
-        through(member_id=m.pk, skill_id=skill_ids[code])
-        for m, r in zip(created, rows, strict=True)
-        for code in dict.fromkeys(r.skills)
-    ]
-    through.objects.bulk_create(links, batch_size=_CHUNK)
+    _link_skills(created, rows)
     StatusChange.objects.bulk_create(
         [
             StatusChange(
@@ -238,6 +132,49 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
         ],
         batch_size=_CHUNK,
     )
+    _join_team(created, team, actor)
+    _record_consents(created, roster_import, now)
+    _audit(created, actor, roster_import)
+    return len(created)
+
+
+def _accounts_for(rows: list[RosterRow]) -> dict[str, User]:
+    """Each row's account by mobile: the existing one (validation has checked it may be
+    used), else a new one without a password (activated by SMS)."""
+    existing = {
+        u.mobile: u
+        for chunk in batched([r.mobile for r in rows], _CHUNK)
+        for u in User.objects.filter(mobile__in=chunk)
+    }
+    new_users = [
+        User(
+            mobile=r.mobile,
+            name=r.name,
+            name_pinyin=pinyin_of(r.name)[0],
+            password=make_password(None),
+        )
+        for r in rows
+        if r.mobile not in existing
+    ]
+    for chunk in batched(new_users, _CHUNK):
+        for user in User.objects.bulk_create(chunk):
+            existing[user.mobile] = user
+    return existing
+
+
+def _link_skills(created: list[Member], rows: list[RosterRow]) -> None:
+    through = Member.skills.through
+    skill_ids = dict(Member.skills.field.related_model.objects.values_list("code", "pk"))
+    links = [
+        through(member_id=m.pk, skill_id=skill_ids[code])
+        for m, r in zip(created, rows, strict=True)
+        for code in dict.fromkeys(r.skills)
+    ]
+    through.objects.bulk_create(links, batch_size=_CHUNK)
+
+
+def _join_team(created: list[Member], team, actor) -> None:
+    """Leaders already hold their role in the team; everyone else becomes a 队员 of the unit."""
     in_team = set(
         RoleAssignment.objects.active()
         .filter(user__in=[m.user_id for m in created], unit__path__startswith=team.path)
@@ -251,6 +188,10 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
         ],
         batch_size=_CHUNK,
     )
+
+
+def _record_consents(created: list[Member], roster_import: RosterImport, now) -> None:
+    """The privacy consent the team collected on paper, named after this import."""
     Consent.objects.bulk_create(
         [
             Consent(
@@ -263,6 +204,10 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
         ],
         batch_size=_CHUNK,
     )
+
+
+def _audit(created: list[Member], actor, roster_import: RosterImport) -> None:
+    """One member.registered event per member, and the import's own."""
     record_events(
         [
             {
@@ -279,6 +224,7 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
             for m in created
         ]
     )
+    team = roster_import.team
     record_event(
         action="roster.imported",
         actor=actor,
@@ -290,7 +236,6 @@ def import_rows(*, actor, roster_import: RosterImport, rows: list[RosterRow]) ->
             "skipped": roster_import.total_rows - len(created),
         },
     )
-    return len(created)
 
 
 # --- the import lifecycle: upload → validate (task) → confirm → import (task) ---------------
