@@ -15,8 +15,9 @@ from hongfeng.activities.models import (
     HoursEntry,
     Participation,
     ParticipationStatus,
+    own_member,
 )
-from hongfeng.activities.services import Reason, eligibility_for_page, member_of
+from hongfeng.activities.services import Reason, eligibility_for_page
 from hongfeng.activities.services.checkins import _still_checked_in
 
 # The statuses of `ActivityQuerySet.open_for_signup`, for the API's "near me" filter.
@@ -55,7 +56,7 @@ def why_not(user, activities, mine: dict) -> dict[int, list[Reason]]:
     (`mine`: their participations by activity id), every reason they cannot sign up — the
     same eligibility reasons the detail page gives, plus a full activity — in a fixed number
     of queries whatever the page size (eligibility_for_page)."""
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return {}
     todo = [a for a in activities if a.pk not in mine or not mine[a.pk].is_active]
@@ -70,7 +71,7 @@ def joinable(user) -> list[Activity]:
     """The open activities the user can sign up for now (可报名): eligible, not full, and not
     already signed up or waiting — the soonest first. The home page counts these and the
     activity list's filter shows them, so the two always agree."""
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return []
     candidates = list(activities_for(user, upcoming=True)[:JOINABLE_SCAN])
@@ -104,7 +105,7 @@ def broadcast_answers(user, notices) -> dict:
         .filter(pk__in=set(wanted.values()))
         .only("id", "status", "ends_at")
     }
-    member = member_of(user)
+    member = own_member(user)
     mine = {}
     if member is not None:
         rows = Participation.objects.filter(member=member, activity_id__in=list(found))
@@ -148,7 +149,7 @@ def near(rows, lat: float, lon: float, *, limit: int = 50) -> list[tuple[Activit
 
 def my_participations(user):
     """The user's own sign-ups (not declined), soonest activity first."""
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return Participation.objects.none()
     return (
@@ -161,7 +162,7 @@ def my_participations(user):
 
 def my_settled_hours(user, activity_ids) -> dict:
     """Settled hours per activity for the user's own file (evaluated activities only)."""
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return {}
     rows = (
@@ -205,21 +206,21 @@ def service_record(member) -> dict:
 
 
 def my_participation(user, activity: Activity) -> Participation | None:
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return None
     return Participation.objects.filter(activity=activity, member=member).first()
 
 
 def my_checkins(user, activity: Activity):
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return CheckIn.objects.none()
     return CheckIn.objects.filter(activity=activity, member=member).order_by("at", "id")
 
 
 def checked_in_now(user, activity: Activity) -> bool:
-    member = member_of(user)
+    member = own_member(user)
     if member is None:
         return False
     return any(m == member.pk for m, _pk, _at in _still_checked_in(activity))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from hongfeng.accounts import access
 from hongfeng.activities import selectors, services
-from hongfeng.activities.models import Participation, ParticipationStatus
+from hongfeng.activities.models import Participation, ParticipationStatus, own_member
 from hongfeng.core.errors import DomainError
 from hongfeng.core.forms import paginate
 from hongfeng.orgs.selectors import associations_in_reach
@@ -32,7 +32,7 @@ def _coordinate(raw: str | None, limit: float) -> float | None:
 def activity_list(request):
     user = request.user
     can_manage = access.has_capability(user, "activities.manage")
-    if services.member_of(user) is None and not access.has_capability(user, "activities.view"):
+    if own_member(user) is None and not access.has_capability(user, "activities.view"):
         raise PermissionDenied("您还没有队员档案，也没有活动管理权限。")
     tabs = [*TABS, MANAGE_TAB] if can_manage else list(TABS)
     tab = request.GET.get("tab") or "open"

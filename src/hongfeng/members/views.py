@@ -1,5 +1,5 @@
 """Member pages: the list with search and filters, the member file (一人一档), registration,
-editing, status changes, the audited reveal, and "my profile" for volunteers."""
+editing, status changes, the audited reveal, and 我的档案 (the volunteer's own member file)."""
 
 from datetime import date
 

@@ -25,6 +25,7 @@ from hongfeng.activities.models.activity import (
     RiskAssessmentDefault,
     activity_and_member_file,
     member_file_of,
+    own_member,
 )
 from hongfeng.activities.models.checkins import (
     CheckIn,
@@ -71,4 +72,5 @@ __all__ = [
     "RiskAssessmentDefault",
     "activity_and_member_file",
     "member_file_of",
+    "own_member",
 ]

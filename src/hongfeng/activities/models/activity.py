@@ -97,7 +97,7 @@ class ActivityQuerySet(models.QuerySet):
         q = scope_q(user, capability, "unit")
         if capability == "activities.view":  # leaders also see what is addressed to their units
             q |= scope_q(user, capability, "audience_unit")
-        member = member_file_of(user) if capability == "activities.view" else None
+        member = own_member(user) if capability == "activities.view" else None
         if member is not None:
             chain = [*member.unit.ancestor_ids(), member.unit_id]
             q |= Q(audience_unit_id__in=chain) & ~Q(status=ActivityStatus.DRAFT)
@@ -105,7 +105,7 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(q)
 
 
-# A user's member file with its unit: read by member_file_of, or beside the activity.
+# A user's member file with its unit: read by own_member, or beside the activity.
 _MEMBER_FILE = {"where": "t0.user_id = %s", "related": ("unit",)}
 
 
@@ -116,8 +116,10 @@ def _member_file_select():
     return hotpath.row_select(Member, **_MEMBER_FILE)
 
 
-def member_file_of(user):
-    """The user's own member file, if any (cached on the user object for the request)."""
+def own_member(user):
+    """The user's own member file (一人一档), or None — cached on the user object for the
+    request. members.selectors.own_member is the same idea for the pages outside the hot path
+    (it adds the member's position)."""
     if not getattr(user, "is_authenticated", False):
         return None
     if not hasattr(user, "_hf_member"):
@@ -129,17 +131,22 @@ def member_file_of(user):
     return user._hf_member
 
 
+# The name own_member had before; core/dashboard.py still imports it (it changes there with
+# the registries work, then this line goes).
+member_file_of = own_member
+
+
 def activity_and_member_file(user, activity_id: int):
     """(The activity with its two units, or None; the user's member file, or None) — one round
     trip on PostgreSQL when the member file is not read yet (a volunteer opening, joining or
     checking in to an activity: the two reads every such request starts with). The member
-    file is kept on the user object as `member_file_of` keeps it."""
+    file is kept on the user object as `own_member` keeps it."""
     from hongfeng.core import hotpath
 
     where, related = "t0.id = %s", ("unit", "audience_unit")
     if hasattr(user, "_hf_member") or not getattr(user, "is_authenticated", False):
         found = hotpath.fetch_one(Activity, where, [activity_id], related=related)
-        return found, member_file_of(user)
+        return found, own_member(user)
     found, user._hf_member = hotpath.fetch_pair(
         hotpath.row_select(Activity, where, related=related),
         [activity_id],

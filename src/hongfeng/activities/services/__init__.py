@@ -43,7 +43,6 @@ from hongfeng.activities.services.eligibility import (
     eligibility_of,
     eligible_members,
     load_eligibility_facts,
-    member_of,
 )
 from hongfeng.activities.services.publishing import (
     ActivityData,
@@ -106,7 +105,6 @@ __all__ = [
     "hours_by_member",
     "load_eligibility_facts",
     "manual_check_in",
-    "member_of",
     "month_bounds",
     "parse_month",
     "pending_reviews",

@@ -11,7 +11,7 @@ from datetime import date
 from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 
-from hongfeng.activities.models import Activity, member_file_of
+from hongfeng.activities.models import Activity, own_member
 from hongfeng.core import hotpath
 from hongfeng.members.models import (
     SERVING,
@@ -31,13 +31,12 @@ __all__ = [
     "eligibility_of",
     "eligible_members",
     "load_eligibility_facts",
-    "member_of",
 ]
 
 
-def member_of(user) -> Member | None:
-    """The user's own member file, or None (read once per request user object)."""
-    return member_file_of(user)
+# The caller's member file is `own_member` (activities.models); checkins.py and signups.py
+# still import it under this older name until the hot-path rewrite renames their calls.
+member_of = own_member
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def _high_risk_reasons(member: Member, activity: Activity, held: set, day: date)
 
 def eligibility_of(user, activity: Activity) -> list[Reason]:
     """`eligibility` for the user's own member file, read with everything the rules look at."""
-    member = member_of(user)
+    member = own_member(user)
     if member is not None:
         load_eligibility_facts(member, activity)
     return eligibility(member, activity)

@@ -297,7 +297,7 @@ def update_member(
 def update_own_contact(
     *, user, address: str, emergency_contact: str, emergency_mobile: str
 ) -> Member:
-    """A volunteer corrects their own contact data on "my profile"; audited."""
+    """A volunteer corrects their own contact data on 我的档案 (their member file); audited."""
     member = Member.objects.select_for_update().filter(user=user).first()
     if member is None:
         raise DomainError("您还没有队员档案。", code="no_member_file")
