@@ -116,7 +116,7 @@ def _service_card(db: RawDatabase, user, member) -> tuple[list[str], list, list[
     params += [member.pk, now]
     # "open": the activities not yet answered; the card counts only those the member may join
     # (every eligibility rule, services.eligibility — held equal to the 可报名 list by
-    # tests/test_home_cards.py), so it is fetched here, not compared (see _page_numbers)
+    # tests/core/test_home.py), so it is fetched here, not compared (see _page_numbers)
     return columns, params, ["hours", "unread", "-open", "-mine"]
 
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from hongfeng.core import demo
 from tests.conftest import skip_unless_ci
+from tests.support.paths import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,7 +29,7 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+SCREENSHOT_DIR = ROOT / "test-artifacts" / "screenshots"
 
 TIMEOUT_MS = 10_000
 

@@ -32,10 +32,11 @@ from hongfeng.activities.models import AttendanceNotice
 from hongfeng.core import demo
 from hongfeng.honours.models import Certificate
 from hongfeng.points.models import RatingRun
+from tests.support.paths import ROOT
 
 pytestmark = pytest.mark.browser
 
-SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
+SCREENS = ROOT / "test-artifacts" / "screens"
 CHECKS_JS = (Path(__file__).parent / "page_checks.js").read_text(encoding="utf-8")
 VIEWPORTS = {
     390: {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},

@@ -1,5 +1,5 @@
 """Every Excel workbook the platform writes goes through this module (issue 15, item 2.1): no
-other module calls openpyxl's writing API (tests/test_workbooks.py greps src/ for it).
+other module calls openpyxl's writing API (tests/core/test_workbooks.py greps src/ for it).
 
 Why one helper: openpyxl turns any text that starts with "=" into a formula cell, so a unit or a
 member named `=HYPERLINK("http://e.x","点")` became a live formula in the roster export and in the

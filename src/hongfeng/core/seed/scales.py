@@ -174,7 +174,7 @@ def id_number_for(scale: Scale, seed: int, n: int, rng: Random) -> str:
 # pypinyin needs ≈ 0.5 ms per name — 100 s for a province. Seeded names are drawn from fixed
 # character pools, and composing them from per-character readings gives exactly `pinyin_of`'s
 # result for every possible seeded name (checked exhaustively when this was written;
-# tests/test_seed.py re-checks a sample), so the readings are looked up once per character.
+# tests/core/test_seed.py re-checks a sample), so the readings are looked up once per character.
 _CHAR_PINYIN = {ch: pinyin_of(ch) for ch in dict.fromkeys(_SURNAMES + _GIVEN)}
 
 
