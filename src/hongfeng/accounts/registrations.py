@@ -1,0 +1,53 @@
+"""What the accounts app plugs into core (called from AccountsConfig.ready();
+docs/architecture.md)."""
+
+from django.db.models.signals import post_delete, post_save
+
+from hongfeng.accounts import access
+from hongfeng.accounts.models import Role
+from hongfeng.core import registry
+from hongfeng.core.registry import Capability, Reach
+from hongfeng.orgs.models import Unit
+
+SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
+_LEADERS = (Role.ASSOCIATION_ADMIN, Role.BUREAU_OFFICER, Role.CAPTAIN, Role.SQUAD_LEADER)
+
+CAPABILITIES = [
+    Capability(
+        "roles.view",
+        "查看任职人员",
+        {
+            **dict.fromkeys(_LEADERS, SUBTREE),
+            Role.BUREAU_OFFICER: GUIDED,
+            Role.STATION_OFFICER: GUIDED,
+            Role.GROUP_LEADER: SUBTREE,
+            Role.SYSTEM_ADMIN: SUBTREE,
+            Role.SECURITY_ADMIN: SUBTREE,
+        },
+    ),
+    # Which roles each holder may grant is access.GRANTABLE.
+    Capability(
+        "roles.grant",
+        "授予和撤销角色",
+        {**dict.fromkeys(_LEADERS, SUBTREE), Role.SECURITY_ADMIN: SUBTREE},
+    ),
+    Capability(
+        "accounts.view",
+        "查看账号",
+        {
+            **dict.fromkeys(_LEADERS, SUBTREE),
+            Role.SYSTEM_ADMIN: SUBTREE,
+            Role.SECURITY_ADMIN: SUBTREE,
+        },
+    ),
+    # 三权分立: the system admin keeps accounts, the security admin lifts lockouts.
+    Capability("accounts.manage", "管理账号（停用、启用、重置密码）", {Role.SYSTEM_ADMIN: SUBTREE}),
+    Capability("accounts.unlock", "解除账号锁定", {Role.SECURITY_ADMIN: SUBTREE}),
+]
+
+
+def register() -> None:
+    # a guided reach kept for the request is worked out again (access._guided_units)
+    post_save.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-changed")
+    post_delete.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-deleted")
+    registry.capabilities.register_all(CAPABILITIES)

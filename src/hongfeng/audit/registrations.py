@@ -1,0 +1,13 @@
+"""What the audit app plugs into core (called from AuditConfig.ready();
+docs/architecture.md)."""
+
+from hongfeng.accounts.models import Role
+from hongfeng.core import registry
+from hongfeng.core.registry import Capability, Reach
+
+# 三权分立: the auditor reads the audit records, and nobody else does.
+CAPABILITIES = [Capability("audit.view", "查看审计记录", {Role.AUDITOR: Reach.SUBTREE})]
+
+
+def register() -> None:
+    registry.capabilities.register_all(CAPABILITIES)

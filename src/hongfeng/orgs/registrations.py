@@ -1,0 +1,58 @@
+"""What the orgs app plugs into core (called from OrgsConfig.ready(); docs/architecture.md).
+
+Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below accounts and
+does not import it; the access module refuses a role it does not know."""
+
+from hongfeng.core import registry
+from hongfeng.core.registry import Capability, Reach
+
+SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
+
+# Leaders (association admins, police, team leaders) manage their own subtree; the three
+# powers configure the tower; police see the teams they guide (属地管理 5.1.1); a 队员 sees the
+# units they belong to.
+CAPABILITIES = [
+    Capability(
+        "orgs.view",
+        "查看组织架构",
+        {
+            "association_admin": SUBTREE,
+            "bureau_officer": GUIDED,
+            "station_officer": GUIDED,
+            "captain": SUBTREE,
+            "squad_leader": SUBTREE,
+            "group_leader": SUBTREE,
+            "volunteer": CHAIN,
+            "system_admin": SUBTREE,
+            "security_admin": SUBTREE,
+            "auditor": SUBTREE,
+        },
+    ),
+    Capability(
+        "orgs.add_child",
+        "新建下级单位",
+        {
+            "association_admin": SUBTREE,
+            "bureau_officer": SUBTREE,
+            "captain": SUBTREE,
+            "squad_leader": SUBTREE,
+            "system_admin": SUBTREE,
+        },
+    ),
+    # One's own unit is managed from above: BELOW, not SUBTREE.
+    Capability(
+        "orgs.manage",
+        "管理下级单位（改名、调整上级、归档）",
+        {
+            "association_admin": BELOW,
+            "bureau_officer": BELOW,
+            "captain": BELOW,
+            "squad_leader": BELOW,
+            "system_admin": BELOW,
+        },
+    ),
+]
+
+
+def register() -> None:
+    registry.capabilities.register_all(CAPABILITIES)
