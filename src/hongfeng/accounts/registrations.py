@@ -45,8 +45,35 @@ CAPABILITIES = [
     Capability("accounts.unlock", "解除账号锁定", {Role.SECURITY_ADMIN: SUBTREE}),
 ]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    # authentication (security.md)
+    "auth.login": "登录成功",
+    "auth.login_failed": "登录失败",
+    "auth.locked_out": "账号锁定",
+    "auth.unlocked": "解除锁定",
+    "auth.logout": "退出登录",
+    "auth.session_expired": "会话超时",
+    "auth.token_issued": "签发API令牌",
+    "auth.token_revoked": "吊销API令牌",
+    "auth.password_changed": "修改密码",
+    # accounts and roles
+    "account.created": "创建账号",
+    "account.disabled": "停用账号",
+    "account.enabled": "启用账号",
+    "account.password_reset": "重置密码",
+    # activation codes (sent to the holder's own phone; issue 15, 2.2)
+    "account.activation_sent": "发送账号激活码",
+    "account.activation_requested": "申请账号激活码（未发送）",
+    "account.activation_failed": "激活码错误",
+    "account.activated": "激活账号（本人设置密码）",
+    "role.granted": "授予角色",
+    "role.revoked": "撤销角色",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     # a guided reach kept for the request is worked out again (access._guided_units)
     post_save.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-changed")
     post_delete.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-deleted")

@@ -29,8 +29,32 @@ CAPABILITIES = [
     ),
 ]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    # activities (5.2.3, 5.2.9, 6.1.4)
+    "activity.created": "创建活动",
+    "activity.updated": "修改活动",
+    "activity.published": "发布活动",
+    "activity.cancelled": "取消活动",
+    "activity.finished": "结束活动",
+    "activity.signed_up": "报名活动",
+    "activity.sign_up_cancelled": "取消报名",
+    "activity.declined": "婉拒活动",
+    "activity.check_in": "签到",
+    "activity.check_out": "签退",
+    "activity.manual_check_in": "组织者补签",
+    "activity.auto_check_out": "系统自动签退",
+    "activity.check_in_reviewed": "审核异常签到",
+    "activity.rated": "评定完成质量",
+    "activity.evaluated": "活动成效评价",
+    "activity.hours_corrected": "更正服务时长",
+    "activity.attendance_published": "发布考勤公示",
+    "activity.risk_default_saved": "修改安全风险评估模板",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     # the inbox shows where a broadcast's answer stands instead of offering 报名 again
     answers.register("activity_broadcast", selectors.broadcast_answers)
     registry.capabilities.register_all(CAPABILITIES)

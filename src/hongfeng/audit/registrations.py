@@ -8,6 +8,13 @@ from hongfeng.core.registry import Capability, Reach
 # 三权分立: the auditor reads the audit records, and nobody else does.
 CAPABILITIES = [Capability("audit.view", "查看审计记录", {Role.AUDITOR: Reach.SUBTREE})]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    "audit.verified": "校验审计链",
+    "audit.verify_requested": "发起审计链校验",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

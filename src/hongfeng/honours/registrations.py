@@ -19,7 +19,24 @@ CAPABILITIES = [
     Capability("violations.decide", "决定队员退出", {Role.CAPTAIN: SUBTREE}),
 ]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    # honours, certificates and violations (5.2.10)
+    "honour.title_created": "设立荣誉称号",
+    "honour.title_retired": "停用荣誉称号",
+    "honour.granted": "授予荣誉称号",
+    "certificate.issued": "开具证书",
+    "certificate.downloaded": "下载证书",
+    "certificate.revoked": "撤销证书",
+    "violation.rule_set": "设置警告退出规则",
+    "violation.warned": "警告队员",
+    "violation.exit_proposed": "建议退出",
+    "violation.exit_confirmed": "确认退出",
+    "violation.exit_rejected": "不予退出",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     file_section.register()
     registry.capabilities.register_all(CAPABILITIES)

@@ -36,6 +36,36 @@ CAPABILITIES = [
     ),
 ]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    # member files (5.2.7)
+    "member.registered": "登记队员",
+    "member.updated": "修改队员档案",
+    "member.contact_updated": "本人修改联系方式",
+    "member.status_changed": "变更队员状态",
+    "member.moved": "调整队员所在单位",
+    "member.photo_updated": "更换队员照片",
+    "member.partnered": "1+1 结对",
+    "member.revealed": "查看明文个人信息",
+    "member.certificate_added": "登记证书",
+    "member.certificate_removed": "删除证书记录",
+    "member.insurance_added": "登记保险",
+    "member.equipment_issued": "发放装备",
+    "member.equipment_returned": "归还装备",
+    "member.pre_job_training": "登记岗前培训",
+    "member.exported": "导出队员名册",
+    "member.pdf_exported": "导出队员档案PDF",
+    "roster.uploaded": "上传队员名册",
+    "roster.confirmed": "确认导入队员名册",
+    "roster.imported": "导入队员名册",
+    # recruitment (5.2.2)
+    "charter.published": "发布队伍章程",
+    "application.submitted": "提交入队申请",
+    "application.approved": "入队申请通过",
+    "application.rejected": "入队申请未通过",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

@@ -53,6 +53,19 @@ CAPABILITIES = [
     ),
 ]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    # the organisation tower (5.1)
+    "unit.created": "新建单位",
+    "unit.renamed": "重命名单位",
+    "unit.moved": "调整上级单位",
+    "unit.archived": "归档单位",
+    "unit.restored": "恢复单位",
+    "unit.station_changed": "更换指导派出所",
+    "team.onboarded": "队伍一键入驻",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

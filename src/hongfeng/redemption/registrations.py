@@ -13,6 +13,17 @@ CAPABILITIES = [
     Capability("redemption.hand_over", "交付兑换物品", {Role.CAPTAIN: Reach.SUBTREE}),
 ]
 
+# Audit actions: code → the label auditors read.
+AUDIT_ACTIONS = {
+    # redemption (5.4.5)
+    "redemption.item_created": "新增兑换物品",
+    "redemption.item_updated": "修改兑换物品",
+    "redemption.ordered": "积分兑换下单",
+    "redemption.handed_over": "交付兑换物品",
+    "redemption.cancelled": "取消兑换订单",
+}
+
 
 def register() -> None:
+    registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)
