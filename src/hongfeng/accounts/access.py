@@ -25,7 +25,7 @@ from hongfeng.accounts.models import (
 )
 from hongfeng.core import registry
 from hongfeng.core.errors import Forbidden, NotFound
-from hongfeng.core.registry import Reach, RegistryError
+from hongfeng.core.registry import Reach, RegistryError, Viewer
 from hongfeng.orgs.models import Unit, UnitKind
 
 
@@ -111,6 +111,19 @@ def forget(user) -> None:
 
 def roles_of(user) -> set[str]:
     return {a.role for a in assignments(user)}
+
+
+def viewer(user) -> Viewer:
+    """What the navigation shows this user by (registry.viewer_profile): the capabilities they
+    hold anywhere, their roles' names, and whether they hold no role but 队员 (the volunteer's
+    bar on a phone)."""
+    held = assignments(user)
+    roles = sorted({a.role for a in held}, key=Role.values.index)
+    return Viewer(
+        capabilities=frozenset(c for a in held for c in CAPABILITIES[a.role]),
+        role_labels=tuple(Role(r).label for r in roles),
+        volunteer_only=set(roles) <= {Role.VOLUNTEER},
+    )
 
 
 def is_privileged(user) -> bool:

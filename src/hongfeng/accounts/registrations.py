@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
 from hongfeng.orgs.models import Unit
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -72,7 +72,42 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    NavEntry(
+        "roles",
+        "角色授权",
+        "accounts:roles",
+        ("accounts:roles", "accounts:grant", "accounts:role_revoke"),
+        order=80,
+        capabilities=("roles.view",),
+        staff_slot=7,
+    ),
+    NavEntry(
+        "accounts",
+        "账号管理",
+        "accounts:accounts",
+        ("accounts:accounts", "accounts:account", "accounts:account_action"),
+        order=90,
+        capabilities=("accounts.manage", "accounts.unlock"),
+        staff_slot=5,
+    ),
+    # 我的 (account, password, tokens, log-out): last in the sidebar and in both phone bars.
+    NavEntry(
+        "me",
+        "我的",
+        "accounts:me",
+        ("accounts",),
+        order=1000,
+        volunteer_slot=5,
+        staff_slot=99,
+        personal=True,
+    ),
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
+    registry.viewer_profile.provide(access.viewer)
     registry.register_audit_actions(AUDIT_ACTIONS)
     # a guided reach kept for the request is worked out again (access._guided_units)
     post_save.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-changed")

@@ -4,7 +4,8 @@ docs/architecture.md)."""
 from hongfeng.accounts.models import Role
 from hongfeng.activities import selectors
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.members.selectors import has_member_file
 from hongfeng.notices import answers
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -53,7 +54,24 @@ AUDIT_ACTIONS = {
 }
 
 
+# Volunteers (with a member file) see the activities open to them; organisers those they run.
+NAVIGATION = [
+    NavEntry(
+        "activities",
+        "活动",
+        "activities:list",
+        ("activities",),
+        order=20,
+        capabilities=("activities.view",),
+        when=has_member_file,
+        volunteer_slot=2,
+        staff_slot=2,
+    )
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     # the inbox shows where a broadcast's answer stands instead of offering 报名 again
     answers.register("activity_broadcast", selectors.broadcast_answers)

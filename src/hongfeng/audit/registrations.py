@@ -3,7 +3,7 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
 
 # 三权分立: the auditor reads the audit records, and nobody else does.
 CAPABILITIES = [Capability("audit.view", "查看审计记录", {Role.AUDITOR: Reach.SUBTREE})]
@@ -15,6 +15,20 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    NavEntry(
+        "audit",
+        "安全审计",
+        "audit:events",
+        ("audit",),
+        order=140,
+        capabilities=("audit.view",),
+        staff_slot=6,
+    )
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

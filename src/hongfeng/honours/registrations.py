@@ -1,10 +1,12 @@
 """What the honours app plugs into core (called from HonoursConfig.ready();
 docs/architecture.md)."""
 
+from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
 from hongfeng.honours import file_section
+from hongfeng.members.selectors import has_member_file
 
 SUBTREE = Reach.SUBTREE
 _KEEPERS = {Role.ASSOCIATION_ADMIN: SUBTREE, Role.CAPTAIN: SUBTREE}
@@ -36,7 +38,44 @@ AUDIT_ACTIONS = {
 }
 
 
+def decides_exits_only(user) -> bool:
+    """A captain's deputy for exits without the honours desk: the desk's violations page."""
+    return not access.has_capability(user, "honours.grant") and access.has_capability(
+        user, "violations.decide"
+    )
+
+
+NAVIGATION = [
+    NavEntry(
+        "honours_mine",
+        "荣誉证书",
+        "honours:mine",
+        ("honours:mine",),
+        order=110,
+        when=has_member_file,
+        personal=True,
+    ),
+    NavEntry(
+        "honours",
+        "荣誉与警告",
+        "honours:desk",
+        ("honours",),
+        order=120,
+        capabilities=("honours.grant",),
+    ),
+    NavEntry(
+        "violations",
+        "警告与退出",
+        "honours:violations",
+        ("honours",),
+        order=121,
+        when=decides_exits_only,
+    ),
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     file_section.register()
     registry.capabilities.register_all(CAPABILITIES)

@@ -3,7 +3,8 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.members.selectors import has_member_file
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
 _KEEPERS = (Role.ASSOCIATION_ADMIN, Role.CAPTAIN)
@@ -66,6 +67,29 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    NavEntry(
+        "profile",
+        "我的档案",
+        "members:me",
+        ("members:me",),
+        order=50,
+        when=has_member_file,
+        personal=True,
+    ),
+    NavEntry(
+        "members",
+        "队员档案",
+        "members:list",
+        ("members",),
+        order=70,
+        capabilities=("members.view",),
+        staff_slot=4,
+    ),
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

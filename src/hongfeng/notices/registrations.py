@@ -2,6 +2,8 @@
 docs/architecture.md)."""
 
 from hongfeng.core import registry
+from hongfeng.core.registry import NavEntry
+from hongfeng.notices.services import unread_count
 
 # Audit actions: code → the label auditors read.
 AUDIT_ACTIONS = {
@@ -9,5 +11,21 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    NavEntry(
+        "inbox",
+        "消息",
+        "notices:inbox",
+        ("notices",),
+        order=30,
+        volunteer_slot=3,
+        staff_slot=3,
+        badge=unread_count,
+        badge_label="条未读",
+    )
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)

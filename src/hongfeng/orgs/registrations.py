@@ -4,7 +4,7 @@ Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below 
 does not import it; the access module refuses a role it does not know."""
 
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
 
 SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
 
@@ -66,6 +66,20 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    NavEntry(
+        "orgs",
+        "组织架构",
+        "orgs:tree",
+        ("orgs",),
+        order=60,
+        capabilities=("orgs.view",),
+        staff_slot=8,
+    )
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

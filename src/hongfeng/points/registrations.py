@@ -3,7 +3,8 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.members.selectors import has_member_file
 from hongfeng.points import file_section
 
 # An association sets its points rule (5.4.5) and runs the yearly star rating (7.2.3).
@@ -22,7 +23,32 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    # One's own points; the redemption catalogue and one's orders are spent from them, so they
+    # highlight this entry too.
+    NavEntry(
+        "points",
+        "积分",
+        "points:mine",
+        ("points", "redemption:catalogue", "redemption:mine", "redemption:order"),
+        order=40,
+        when=has_member_file,
+        volunteer_slot=4,
+        personal=True,
+    ),
+    NavEntry(
+        "ranking",
+        "排行与星级",
+        "points:ranking",
+        ("points:ranking", "points"),
+        order=100,
+        capabilities=("points.rate", "members.view"),
+    ),
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     file_section.register()
     registry.capabilities.register_all(CAPABILITIES)

@@ -3,7 +3,7 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach
 
 CAPABILITIES = [
     # 积分兑换 (5.4.5): the catalogues of the associations in reach and their orders.
@@ -24,6 +24,19 @@ AUDIT_ACTIONS = {
 }
 
 
+NAVIGATION = [
+    NavEntry(
+        "redemption",
+        "兑换订单",
+        "redemption:orders",
+        ("redemption",),
+        order=130,
+        capabilities=("redemption.manage", "redemption.hand_over"),
+    )
+]
+
+
 def register() -> None:
+    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)
