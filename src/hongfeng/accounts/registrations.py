@@ -3,10 +3,10 @@ docs/architecture.md)."""
 
 from django.db.models.signals import post_delete, post_save
 
-from hongfeng.accounts import access
+from hongfeng.accounts import access, dashboard
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardProvider, CardStats, NavEntry, Reach
 from hongfeng.orgs.models import Unit
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -106,6 +106,19 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # the platform card, then a card per role assignment (after the activities' service card)
+    registry.card_providers.register_all(
+        [
+            CardProvider("accounts.platform", 20, dashboard.platform_cards),
+            CardProvider("accounts.assignments", 30, dashboard.assignment_cards),
+        ]
+    )
+    registry.card_stats.register_all(
+        [
+            CardStats("platform", "accounts.accounts", 10, dashboard.platform_account_stats),
+            CardStats("unit", "accounts.role_holders", 20, dashboard.role_holder_stats),
+        ]
+    )
     registry.navigation.register_all(NAVIGATION)
     registry.viewer_profile.provide(access.viewer)
     registry.register_audit_actions(AUDIT_ACTIONS)

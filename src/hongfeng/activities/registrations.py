@@ -2,9 +2,9 @@
 docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
-from hongfeng.activities import selectors
+from hongfeng.activities import dashboard, selectors
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach
 from hongfeng.members.selectors import has_member_file
 from hongfeng.notices import answers
 
@@ -71,6 +71,9 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.card_providers.register(
+        CardProvider("activities.service", 10, dashboard.service_cards)
+    )
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     # the inbox shows where a broadcast's answer stands instead of offering 报名 again

@@ -2,8 +2,9 @@
 docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
+from hongfeng.audit import dashboard
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
 
 # 三权分立: the auditor reads the audit records, and nobody else does.
 CAPABILITIES = [Capability("audit.view", "查看审计记录", {Role.AUDITOR: Reach.SUBTREE})]
@@ -29,6 +30,9 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.card_stats.register(
+        CardStats("platform", "audit.recent", 20, dashboard.recent_event_stats)
+    )
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

@@ -3,7 +3,8 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
+from hongfeng.members import dashboard
 from hongfeng.members.selectors import has_member_file
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -90,6 +91,9 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.card_stats.register(
+        CardStats("unit", "members.serving", 10, dashboard.serving_member_stats)
+    )
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

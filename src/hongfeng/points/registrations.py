@@ -3,9 +3,9 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
 from hongfeng.members.selectors import has_member_file
-from hongfeng.points import file_section
+from hongfeng.points import dashboard, file_section
 
 # An association sets its points rule (5.4.5) and runs the yearly star rating (7.2.3).
 CAPABILITIES = [
@@ -48,6 +48,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.card_stats.register(CardStats("unit", "points.stars", 30, dashboard.team_star_stats))
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     file_section.register()
