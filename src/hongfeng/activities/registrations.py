@@ -2,7 +2,7 @@
 docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
-from hongfeng.activities import dashboard, selectors
+from hongfeng.activities import api, dashboard, risk_api, selectors
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach
 from hongfeng.members.selectors import has_member_file
@@ -71,6 +71,8 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all([*api.API_ROUTERS, risk_api.API_ROUTER, api.PUBLIC_ROUTER])
+    registry.me_routes.register_all(api.ME_ROUTES)
     registry.card_providers.register(
         CardProvider("activities.service", 10, dashboard.service_cards)
     )

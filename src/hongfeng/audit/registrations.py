@@ -2,7 +2,7 @@
 docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
-from hongfeng.audit import dashboard
+from hongfeng.audit import api, dashboard
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
 
@@ -30,6 +30,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all(api.API_ROUTERS)
     registry.card_stats.register(
         CardStats("platform", "audit.recent", 20, dashboard.recent_event_stats)
     )

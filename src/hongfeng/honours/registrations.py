@@ -5,7 +5,7 @@ from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, NavEntry, Reach
-from hongfeng.honours import file_section
+from hongfeng.honours import api, file_section
 from hongfeng.members.selectors import has_member_file
 
 SUBTREE = Reach.SUBTREE
@@ -75,6 +75,8 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all(api.API_ROUTERS)
+    registry.me_routes.register_all(api.ME_ROUTES)
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     file_section.register()

@@ -4,7 +4,7 @@ docs/architecture.md)."""
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
-from hongfeng.members import dashboard
+from hongfeng.members import api, dashboard, recruitment_api
 from hongfeng.members.selectors import has_member_file
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -91,6 +91,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all([*api.API_ROUTERS, *recruitment_api.API_ROUTERS])
     registry.card_stats.register(
         CardStats("unit", "members.serving", 10, dashboard.serving_member_stats)
     )

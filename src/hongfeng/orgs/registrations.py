@@ -5,6 +5,7 @@ does not import it; the access module refuses a role it does not know."""
 
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.orgs import api
 
 SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
 
@@ -80,6 +81,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all(api.API_ROUTERS)
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)

@@ -5,7 +5,7 @@ from hongfeng.accounts.models import Role
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
 from hongfeng.members.selectors import has_member_file
-from hongfeng.points import dashboard, file_section
+from hongfeng.points import api, dashboard, file_section
 
 # An association sets its points rule (5.4.5) and runs the yearly star rating (7.2.3).
 CAPABILITIES = [
@@ -48,6 +48,8 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all([*api.API_ROUTERS, api.PUBLIC_ROUTER])
+    registry.me_routes.register_all(api.ME_ROUTES)
     registry.card_stats.register(CardStats("unit", "points.stars", 30, dashboard.team_star_stats))
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)

@@ -4,6 +4,7 @@ docs/architecture.md)."""
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.redemption import api
 
 CAPABILITIES = [
     # 积分兑换 (5.4.5): the catalogues of the associations in reach and their orders.
@@ -37,6 +38,8 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.api_routers.register_all(api.API_ROUTERS)
+    registry.me_routes.register_all(api.ME_ROUTES)
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
     registry.capabilities.register_all(CAPABILITIES)
