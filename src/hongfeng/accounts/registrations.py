@@ -6,7 +6,7 @@ from django.db.models.signals import post_delete, post_save
 from hongfeng.accounts import access, api, dashboard
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardProvider, CardStats, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardProvider, CardStats, NavEntry, Reach, UrlInclude
 from hongfeng.orgs.models import Unit
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -106,6 +106,8 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # login/, me/, roles/, accounts/ …: at the root
+    registry.url_includes.register(UrlInclude("", "hongfeng.accounts.urls"))
     registry.api_routers.register_all([api.AUTH_ROUTER, *api.API_ROUTERS])
     registry.me_routes.register_all(api.ME_ROUTES)
     # the platform card, then a card per role assignment (after the activities' service card)

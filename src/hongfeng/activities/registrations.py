@@ -4,7 +4,7 @@ docs/architecture.md)."""
 from hongfeng.accounts.models import Role
 from hongfeng.activities import api, dashboard, risk_api, selectors
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach, UrlInclude
 from hongfeng.members.selectors import has_member_file
 from hongfeng.notices import answers
 
@@ -71,6 +71,13 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register_all(
+        [
+            UrlInclude("activities/", "hongfeng.activities.urls"),
+            # public pages (no login): the monthly 公示 and published star ratings
+            UrlInclude("public/", "hongfeng.activities.public_urls"),
+        ]
+    )
     registry.api_routers.register_all([*api.API_ROUTERS, risk_api.API_ROUTER, api.PUBLIC_ROUTER])
     registry.me_routes.register_all(api.ME_ROUTES)
     registry.card_providers.register(

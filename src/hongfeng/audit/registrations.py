@@ -4,7 +4,7 @@ docs/architecture.md)."""
 from hongfeng.accounts.models import Role
 from hongfeng.audit import api, dashboard
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach, UrlInclude
 
 # 三权分立: the auditor reads the audit records, and nobody else does.
 CAPABILITIES = [Capability("audit.view", "查看审计记录", {Role.AUDITOR: Reach.SUBTREE})]
@@ -30,6 +30,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register(UrlInclude("audit/", "hongfeng.audit.urls"))
     registry.api_routers.register_all(api.API_ROUTERS)
     registry.card_stats.register(
         CardStats("platform", "audit.recent", 20, dashboard.recent_event_stats)

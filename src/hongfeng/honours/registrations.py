@@ -4,7 +4,7 @@ docs/architecture.md)."""
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach, UrlInclude
 from hongfeng.honours import api, file_section
 from hongfeng.members.selectors import has_member_file
 
@@ -75,6 +75,13 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register_all(
+        [
+            UrlInclude("honours/", "hongfeng.honours.urls"),
+            # public certificate verification (no login): the QR code on every certificate
+            UrlInclude("verify/", "hongfeng.honours.public_urls"),
+        ]
+    )
     registry.api_routers.register_all(api.API_ROUTERS)
     registry.me_routes.register_all(api.ME_ROUTES)
     registry.navigation.register_all(NAVIGATION)

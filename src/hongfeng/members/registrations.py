@@ -3,7 +3,7 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach, UrlInclude
 from hongfeng.members import api, dashboard, recruitment_api
 from hongfeng.members.selectors import has_member_file
 
@@ -91,6 +91,13 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register_all(
+        [
+            UrlInclude("members/", "hongfeng.members.urls"),
+            # public recruitment (no login): 申请入队
+            UrlInclude("apply/", "hongfeng.members.apply_urls"),
+        ]
+    )
     registry.api_routers.register_all([*api.API_ROUTERS, *recruitment_api.API_ROUTERS])
     registry.card_stats.register(
         CardStats("unit", "members.serving", 10, dashboard.serving_member_stats)

@@ -2,7 +2,7 @@
 docs/architecture.md)."""
 
 from hongfeng.core import registry
-from hongfeng.core.registry import NavEntry
+from hongfeng.core.registry import NavEntry, UrlInclude
 from hongfeng.notices.services import unread_count
 
 # Audit actions: code → the label auditors read.
@@ -27,5 +27,6 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register(UrlInclude("inbox/", "hongfeng.notices.urls"))
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)

@@ -4,7 +4,7 @@ Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below 
 does not import it; the access module refuses a role it does not know."""
 
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach, UrlInclude
 from hongfeng.orgs import api
 
 SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
@@ -81,6 +81,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register(UrlInclude("orgs/", "hongfeng.orgs.urls"))
     registry.api_routers.register_all(api.API_ROUTERS)
     registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)

@@ -3,7 +3,7 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach
+from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach, UrlInclude
 from hongfeng.members.selectors import has_member_file
 from hongfeng.points import api, dashboard, file_section
 
@@ -48,6 +48,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register(UrlInclude("points/", "hongfeng.points.urls"))
     registry.api_routers.register_all([*api.API_ROUTERS, api.PUBLIC_ROUTER])
     registry.me_routes.register_all(api.ME_ROUTES)
     registry.card_stats.register(CardStats("unit", "points.stars", 30, dashboard.team_star_stats))

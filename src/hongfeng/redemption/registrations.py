@@ -3,7 +3,7 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach
+from hongfeng.core.registry import Capability, NavEntry, Reach, UrlInclude
 from hongfeng.redemption import api
 
 CAPABILITIES = [
@@ -38,6 +38,7 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.url_includes.register(UrlInclude("redemption/", "hongfeng.redemption.urls"))
     registry.api_routers.register_all(api.API_ROUTERS)
     registry.me_routes.register_all(api.ME_ROUTES)
     registry.navigation.register_all(NAVIGATION)
