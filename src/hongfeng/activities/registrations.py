@@ -3,8 +3,9 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.activities import api, dashboard, risk_api, selectors
+from hongfeng.activities.services import sweep
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach, UrlInclude
+from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach, SweepStep, UrlInclude
 from hongfeng.members.selectors import has_member_file
 from hongfeng.notices import answers
 
@@ -71,6 +72,18 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # The activity clock (the same steps as services.sweep_activities, in its order).
+    registry.sweep_steps.register_all(
+        [
+            SweepStep("activities.started", "到点开始的活动", sweep.start_due),
+            SweepStep("activities.finished", "到点结束的活动", sweep.finish_due),
+            SweepStep("activities.checked_out", "宽限期满自动签退", sweep.check_out_due),
+            SweepStep("activities.pruned", "清理过期的幂等记录", sweep.prune_idempotency_records),
+            SweepStep(
+                "activities.rebroadcast", "重新排队未完成的一呼百应", sweep.requeue_lost_broadcasts
+            ),
+        ]
+    )
     registry.url_includes.register_all(
         [
             UrlInclude("activities/", "hongfeng.activities.urls"),
