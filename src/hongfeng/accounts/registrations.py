@@ -3,10 +3,18 @@ docs/architecture.md)."""
 
 from django.db.models.signals import post_delete, post_save
 
-from hongfeng.accounts import access, api, dashboard
+from hongfeng.accounts import access, api, dashboard, demo
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardProvider, CardStats, NavEntry, Reach, UrlInclude
+from hongfeng.core.registry import (
+    Capability,
+    CardProvider,
+    CardStats,
+    DemoStep,
+    NavEntry,
+    Reach,
+    UrlInclude,
+)
 from hongfeng.orgs.models import Unit
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -106,6 +114,13 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.demo_accounts.register_all(demo.ACCOUNTS)
+    registry.demo_steps.register_all(
+        [
+            DemoStep("accounts.platform", demo.build_platform, exists=demo.exists),
+            DemoStep("accounts.cast", demo.build_cast, after=("orgs.tower",), load=demo.load),
+        ]
+    )
     # login/, me/, roles/, accounts/ …: at the root
     registry.url_includes.register(UrlInclude("", "hongfeng.accounts.urls"))
     registry.api_routers.register_all([api.AUTH_ROUTER, *api.API_ROUTERS])

@@ -2,10 +2,18 @@
 docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
-from hongfeng.activities import api, dashboard, risk_api, selectors
+from hongfeng.activities import api, dashboard, demo, risk_api, selectors
 from hongfeng.activities.services import sweep
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardProvider, NavEntry, Reach, SweepStep, UrlInclude
+from hongfeng.core.registry import (
+    Capability,
+    CardProvider,
+    DemoStep,
+    NavEntry,
+    Reach,
+    SweepStep,
+    UrlInclude,
+)
 from hongfeng.members.selectors import has_member_file
 from hongfeng.notices import answers
 
@@ -72,6 +80,9 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.demo_steps.register(
+        DemoStep("activities.activities", demo.build, after=("members.files",))
+    )
     # The activity clock (the same steps as services.sweep_activities, in its order).
     registry.sweep_steps.register_all(
         [

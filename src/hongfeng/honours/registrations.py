@@ -4,8 +4,8 @@ docs/architecture.md)."""
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach, UrlInclude
-from hongfeng.honours import api, file_section
+from hongfeng.core.registry import Capability, DemoStep, NavEntry, Reach, UrlInclude
+from hongfeng.honours import api, demo, file_section
 from hongfeng.members.selectors import has_member_file
 
 SUBTREE = Reach.SUBTREE
@@ -75,6 +75,10 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # the rule grants count this year's points and hours from the activities demo
+    registry.demo_steps.register(
+        DemoStep("honours.honours", demo.build, after=("activities.activities",))
+    )
     registry.url_includes.register_all(
         [
             UrlInclude("honours/", "hongfeng.honours.urls"),

@@ -3,8 +3,8 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach, UrlInclude
-from hongfeng.members import api, dashboard, recruitment_api
+from hongfeng.core.registry import Capability, CardStats, DemoStep, NavEntry, Reach, UrlInclude
+from hongfeng.members import api, dashboard, demo, recruitment_api
 from hongfeng.members.selectors import has_member_file
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -91,6 +91,15 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.demo_steps.register_all(
+        [
+            DemoStep("members.files", demo.build, after=("accounts.cast",)),
+            DemoStep("members.recruitment", demo.build_recruitment, after=("members.files",)),
+            DemoStep(
+                "members.roster_import", demo.build_roster_import, after=("members.recruitment",)
+            ),
+        ]
+    )
     registry.url_includes.register_all(
         [
             UrlInclude("members/", "hongfeng.members.urls"),

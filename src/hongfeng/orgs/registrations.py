@@ -4,8 +4,8 @@ Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below 
 does not import it; the access module refuses a role it does not know."""
 
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach, UrlInclude
-from hongfeng.orgs import api
+from hongfeng.core.registry import Capability, DemoStep, NavEntry, Reach, UrlInclude
+from hongfeng.orgs import api, demo
 
 SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
 
@@ -81,6 +81,16 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # the tower is built by the demo's system admin
+    registry.demo_steps.register(
+        DemoStep(
+            "orgs.tower",
+            demo.build,
+            after=("accounts.platform",),
+            load=demo.load,
+            exists=demo.exists,
+        )
+    )
     registry.url_includes.register(UrlInclude("orgs/", "hongfeng.orgs.urls"))
     registry.api_routers.register_all(api.API_ROUTERS)
     registry.navigation.register_all(NAVIGATION)

@@ -3,9 +3,9 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, NavEntry, Reach, UrlInclude
+from hongfeng.core.registry import Capability, CardStats, DemoStep, NavEntry, Reach, UrlInclude
 from hongfeng.members.selectors import has_member_file
-from hongfeng.points import api, dashboard, file_section
+from hongfeng.points import api, dashboard, demo, file_section
 
 # An association sets its points rule (5.4.5) and runs the yearly star rating (7.2.3).
 CAPABILITIES = [
@@ -48,6 +48,11 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # After the honours demo: last year's history written here must not count towards the
+    # honour titles the honours demo grants by rule (优秀义警 at 100 points).
+    registry.demo_steps.register(
+        DemoStep("points.ratings", demo.build, after=("activities.activities", "honours.honours"))
+    )
     registry.url_includes.register(UrlInclude("points/", "hongfeng.points.urls"))
     registry.api_routers.register_all([*api.API_ROUTERS, api.PUBLIC_ROUTER])
     registry.me_routes.register_all(api.ME_ROUTES)

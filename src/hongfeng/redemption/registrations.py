@@ -3,8 +3,8 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, NavEntry, Reach, UrlInclude
-from hongfeng.redemption import api
+from hongfeng.core.registry import Capability, DemoStep, NavEntry, Reach, UrlInclude
+from hongfeng.redemption import api, demo
 
 CAPABILITIES = [
     # 积分兑换 (5.4.5): the catalogues of the associations in reach and their orders.
@@ -38,6 +38,10 @@ NAVIGATION = [
 
 
 def register() -> None:
+    # orders are paid from the points balances the points demo leaves
+    registry.demo_steps.register(
+        DemoStep("redemption.catalogue", demo.build, after=("points.ratings",))
+    )
     registry.url_includes.register(UrlInclude("redemption/", "hongfeng.redemption.urls"))
     registry.api_routers.register_all(api.API_ROUTERS)
     registry.me_routes.register_all(api.ME_ROUTES)
