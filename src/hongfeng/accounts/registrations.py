@@ -3,7 +3,7 @@ docs/architecture.md)."""
 
 from django.db.models.signals import post_delete, post_save
 
-from hongfeng.accounts import access, api, dashboard, demo
+from hongfeng.accounts import access, api, dashboard, demo, seed
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
 from hongfeng.core.registry import (
@@ -13,6 +13,7 @@ from hongfeng.core.registry import (
     DemoStep,
     NavEntry,
     Reach,
+    SeedStep,
     UrlInclude,
 )
 from hongfeng.orgs.models import Unit
@@ -114,6 +115,17 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.seed_steps.register_all(
+        [
+            SeedStep("accounts.actor", seed.seed_actor),
+            SeedStep(
+                "accounts.officials",
+                seed.seed_officials,
+                after=("orgs.tower",),
+                label="组织架构与各级管理员",
+            ),
+        ]
+    )
     registry.demo_accounts.register_all(demo.ACCOUNTS)
     registry.demo_steps.register_all(
         [

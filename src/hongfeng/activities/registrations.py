@@ -2,7 +2,7 @@
 docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
-from hongfeng.activities import api, dashboard, demo, risk_api, selectors
+from hongfeng.activities import api, dashboard, demo, risk_api, seed, selectors
 from hongfeng.activities.services import sweep
 from hongfeng.core import registry
 from hongfeng.core.registry import (
@@ -11,6 +11,7 @@ from hongfeng.core.registry import (
     DemoStep,
     NavEntry,
     Reach,
+    SeedStep,
     SweepStep,
     UrlInclude,
 )
@@ -80,6 +81,19 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.seed_steps.register_all(
+        [
+            SeedStep(
+                "activities.history", seed.seed_history, after=("members.people",), per_team=True
+            ),
+            SeedStep(
+                "activities.upcoming",
+                seed.seed_upcoming,
+                after=("activities.history",),
+                per_team=True,
+            ),
+        ]
+    )
     registry.demo_steps.register(
         DemoStep("activities.activities", demo.build, after=("members.files",))
     )

@@ -3,8 +3,16 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, DemoStep, NavEntry, Reach, UrlInclude
-from hongfeng.members import api, dashboard, demo, recruitment_api
+from hongfeng.core.registry import (
+    Capability,
+    CardStats,
+    DemoStep,
+    NavEntry,
+    Reach,
+    SeedStep,
+    UrlInclude,
+)
+from hongfeng.members import api, dashboard, demo, recruitment_api, seed
 from hongfeng.members.selectors import has_member_file
 
 SUBTREE, GUIDED = Reach.SUBTREE, Reach.GUIDED
@@ -91,6 +99,15 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.seed_steps.register(
+        SeedStep(
+            "members.people",
+            seed.seed_people,
+            after=("accounts.officials",),
+            per_team=True,
+            prepare=seed.load_skills,
+        )
+    )
     registry.demo_steps.register_all(
         [
             DemoStep("members.files", demo.build, after=("accounts.cast",)),

@@ -4,8 +4,8 @@ Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below 
 does not import it; the access module refuses a role it does not know."""
 
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, DemoStep, NavEntry, Reach, UrlInclude
-from hongfeng.orgs import api, demo
+from hongfeng.core.registry import Capability, DemoStep, NavEntry, Reach, SeedStep, UrlInclude
+from hongfeng.orgs import api, demo, seed
 
 SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
 
@@ -81,6 +81,9 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.seed_steps.register(
+        SeedStep("orgs.tower", seed.build_tower, after=("accounts.actor",), exists=seed.exists)
+    )
     # the tower is built by the demo's system admin
     registry.demo_steps.register(
         DemoStep(

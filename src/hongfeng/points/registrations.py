@@ -3,9 +3,17 @@ docs/architecture.md)."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
-from hongfeng.core.registry import Capability, CardStats, DemoStep, NavEntry, Reach, UrlInclude
+from hongfeng.core.registry import (
+    Capability,
+    CardStats,
+    DemoStep,
+    NavEntry,
+    Reach,
+    SeedStep,
+    UrlInclude,
+)
 from hongfeng.members.selectors import has_member_file
-from hongfeng.points import api, dashboard, demo, file_section
+from hongfeng.points import api, dashboard, demo, file_section, seed
 
 # An association sets its points rule (5.4.5) and runs the yearly star rating (7.2.3).
 CAPABILITIES = [
@@ -48,6 +56,9 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.seed_steps.register(
+        SeedStep("points.awards", seed.seed_awards, after=("activities.history",), per_team=True)
+    )
     # After the honours demo: last year's history written here must not count towards the
     # honour titles the honours demo grants by rule (优秀义警 at 100 points).
     registry.demo_steps.register(

@@ -9,7 +9,9 @@ apps register, each app its own part, ordered by what each needs first (`after`)
 - A seed step `run(seeding)` writes its app's rows through the seeder's writer
   (hongfeng.core.seed); a per-team step runs once for every team, in order, with
   `seeding.team` set. Every step draws from the one `seeding.rng`, so the order of the steps is
-  part of what makes a seed reproducible.
+  part of what makes a seed reproducible. `prepare(seeding)` (optional) reads what the step
+  needs from the database before the run; `exists(scale, seed)` (optional) says whether that
+  scale and seed were seeded already.
 """
 
 from collections.abc import Callable
@@ -43,6 +45,9 @@ class SeedStep:
     run: Callable[..., None]  # run(seeding)
     after: tuple[str, ...] = ()
     per_team: bool = False
+    label: str = ""  # a run step's progress line once it is written (Chinese)
+    prepare: Callable[..., None] | None = None  # prepare(seeding): reads before the transaction
+    exists: Callable[[str, int], bool] | None = None  # exists(scale, seed): already seeded?
 
 
 demo_steps: Registry[DemoStep] = Registry("demo steps", key=lambda s: s.name, sort=by_dependencies)
