@@ -1,5 +1,5 @@
-"""What the accounts app plugs into core (called from AccountsConfig.ready();
-docs/architecture.md)."""
+"""What the accounts app plugs into core, registered from AccountsConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from django.db.models.signals import post_delete, post_save
 
@@ -80,7 +80,7 @@ AUDIT_ACTIONS = {
     "role.revoked": "撤销角色",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "roles",
@@ -115,28 +115,14 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.seed_steps.register_all(
-        [
-            SeedStep("accounts.actor", seed.seed_actor),
-            SeedStep(
-                "accounts.officials",
-                seed.seed_officials,
-                after=("orgs.tower",),
-                label="组织架构与各级管理员",
-            ),
-        ]
-    )
-    registry.demo_accounts.register_all(demo.ACCOUNTS)
-    registry.demo_steps.register_all(
-        [
-            DemoStep("accounts.platform", demo.build_platform, exists=demo.exists),
-            DemoStep("accounts.cast", demo.build_cast, after=("orgs.tower",), load=demo.load),
-        ]
-    )
-    # login/, me/, roles/, accounts/ …: at the root
-    registry.url_includes.register(UrlInclude("", "hongfeng.accounts.urls"))
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.viewer_profile.provide(access.viewer)
     registry.api_routers.register_all([api.AUTH_ROUTER, *api.API_ROUTERS])
     registry.me_routes.register_all(api.ME_ROUTES)
+    # login/, me/, roles/, accounts/ …: at the root
+    registry.url_includes.register(UrlInclude("", "hongfeng.accounts.urls"))
     # the platform card, then a card per role assignment (after the activities' service card)
     registry.card_providers.register_all(
         [
@@ -150,10 +136,24 @@ def register() -> None:
             CardStats("unit", "accounts.role_holders", 20, dashboard.role_holder_stats),
         ]
     )
-    registry.navigation.register_all(NAVIGATION)
-    registry.viewer_profile.provide(access.viewer)
-    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.demo_accounts.register_all(demo.ACCOUNTS)
+    registry.demo_steps.register_all(
+        [
+            DemoStep("accounts.platform", demo.build_platform, exists=demo.exists),
+            DemoStep("accounts.cast", demo.build_cast, after=("orgs.tower",), load=demo.load),
+        ]
+    )
+    registry.seed_steps.register_all(
+        [
+            SeedStep("accounts.actor", seed.seed_actor),
+            SeedStep(
+                "accounts.officials",
+                seed.seed_officials,
+                after=("orgs.tower",),
+                label="组织架构与各级管理员",
+            ),
+        ]
+    )
     # a guided reach kept for the request is worked out again (access._guided_units)
     post_save.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-changed")
     post_delete.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-deleted")
-    registry.capabilities.register_all(CAPABILITIES)

@@ -1,5 +1,5 @@
-"""What the activities app plugs into core (called from ActivitiesConfig.ready();
-docs/architecture.md)."""
+"""What the activities app plugs into core, registered from ActivitiesConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.activities import api, dashboard, demo, risk_api, seed, selectors
@@ -63,8 +63,8 @@ AUDIT_ACTIONS = {
     "activity.risk_default_saved": "修改安全风险评估模板",
 }
 
-
-# Volunteers (with a member file) see the activities open to them; organisers those they run.
+# Navigation: sidebar entries and their places in the phone bars. Volunteers (with a member
+# file) see the activities open to them; organisers those they run.
 NAVIGATION = [
     NavEntry(
         "activities",
@@ -81,21 +81,20 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.seed_steps.register_all(
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.api_routers.register_all([*api.API_ROUTERS, risk_api.API_ROUTER, api.PUBLIC_ROUTER])
+    registry.me_routes.register_all(api.ME_ROUTES)
+    registry.url_includes.register_all(
         [
-            SeedStep(
-                "activities.history", seed.seed_history, after=("members.people",), per_team=True
-            ),
-            SeedStep(
-                "activities.upcoming",
-                seed.seed_upcoming,
-                after=("activities.history",),
-                per_team=True,
-            ),
+            UrlInclude("activities/", "hongfeng.activities.urls"),
+            # public pages (no login): the monthly 公示 and published star ratings
+            UrlInclude("public/", "hongfeng.activities.public_urls"),
         ]
     )
-    registry.demo_steps.register(
-        DemoStep("activities.activities", demo.build, after=("members.files",))
+    registry.card_providers.register(
+        CardProvider("activities.service", 10, dashboard.service_cards)
     )
     # The activity clock (the same steps as services.sweep_activities, in its order).
     registry.sweep_steps.register_all(
@@ -109,20 +108,21 @@ def register() -> None:
             ),
         ]
     )
-    registry.url_includes.register_all(
+    registry.demo_steps.register(
+        DemoStep("activities.activities", demo.build, after=("members.files",))
+    )
+    registry.seed_steps.register_all(
         [
-            UrlInclude("activities/", "hongfeng.activities.urls"),
-            # public pages (no login): the monthly 公示 and published star ratings
-            UrlInclude("public/", "hongfeng.activities.public_urls"),
+            SeedStep(
+                "activities.history", seed.seed_history, after=("members.people",), per_team=True
+            ),
+            SeedStep(
+                "activities.upcoming",
+                seed.seed_upcoming,
+                after=("activities.history",),
+                per_team=True,
+            ),
         ]
     )
-    registry.api_routers.register_all([*api.API_ROUTERS, risk_api.API_ROUTER, api.PUBLIC_ROUTER])
-    registry.me_routes.register_all(api.ME_ROUTES)
-    registry.card_providers.register(
-        CardProvider("activities.service", 10, dashboard.service_cards)
-    )
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
     # the inbox shows where a broadcast's answer stands instead of offering 报名 again
     answers.register("activity_broadcast", selectors.broadcast_answers)
-    registry.capabilities.register_all(CAPABILITIES)

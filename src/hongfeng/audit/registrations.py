@@ -1,5 +1,5 @@
-"""What the audit app plugs into core (called from AuditConfig.ready();
-docs/architecture.md)."""
+"""What the audit app plugs into core, registered from AuditConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.audit import api, dashboard
@@ -15,7 +15,7 @@ AUDIT_ACTIONS = {
     "audit.verify_requested": "发起审计链校验",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "audit",
@@ -30,11 +30,11 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.url_includes.register(UrlInclude("audit/", "hongfeng.audit.urls"))
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
     registry.api_routers.register_all(api.API_ROUTERS)
+    registry.url_includes.register(UrlInclude("audit/", "hongfeng.audit.urls"))
     registry.card_stats.register(
         CardStats("platform", "audit.recent", 20, dashboard.recent_event_stats)
     )
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
-    registry.capabilities.register_all(CAPABILITIES)

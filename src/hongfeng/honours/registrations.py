@@ -1,5 +1,5 @@
-"""What the honours app plugs into core (called from HonoursConfig.ready();
-docs/architecture.md)."""
+"""What the honours app plugs into core, registered from HonoursConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.accounts import access
 from hongfeng.accounts.models import Role
@@ -45,6 +45,7 @@ def decides_exits_only(user) -> bool:
     )
 
 
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "honours_mine",
@@ -75,10 +76,11 @@ NAVIGATION = [
 
 
 def register() -> None:
-    # the rule grants count this year's points and hours from the activities demo
-    registry.demo_steps.register(
-        DemoStep("honours.honours", demo.build, after=("activities.activities",))
-    )
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.api_routers.register_all(api.API_ROUTERS)
+    registry.me_routes.register_all(api.ME_ROUTES)
     registry.url_includes.register_all(
         [
             UrlInclude("honours/", "hongfeng.honours.urls"),
@@ -86,9 +88,8 @@ def register() -> None:
             UrlInclude("verify/", "hongfeng.honours.public_urls"),
         ]
     )
-    registry.api_routers.register_all(api.API_ROUTERS)
-    registry.me_routes.register_all(api.ME_ROUTES)
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
+    # the rule grants count this year's points and hours from the activities demo
+    registry.demo_steps.register(
+        DemoStep("honours.honours", demo.build, after=("activities.activities",))
+    )
     file_section.register()
-    registry.capabilities.register_all(CAPABILITIES)

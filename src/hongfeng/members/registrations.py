@@ -1,5 +1,5 @@
-"""What the members app plugs into core (called from MembersConfig.ready();
-docs/architecture.md)."""
+"""What the members app plugs into core, registered from MembersConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
@@ -75,7 +75,7 @@ AUDIT_ACTIONS = {
     "application.rejected": "入队申请未通过",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "profile",
@@ -99,14 +99,19 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.seed_steps.register(
-        SeedStep(
-            "members.people",
-            seed.seed_people,
-            after=("accounts.officials",),
-            per_team=True,
-            prepare=seed.load_skills,
-        )
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.api_routers.register_all([*api.API_ROUTERS, *recruitment_api.API_ROUTERS])
+    registry.url_includes.register_all(
+        [
+            UrlInclude("members/", "hongfeng.members.urls"),
+            # public recruitment (no login): 申请入队
+            UrlInclude("apply/", "hongfeng.members.apply_urls"),
+        ]
+    )
+    registry.card_stats.register(
+        CardStats("unit", "members.serving", 10, dashboard.serving_member_stats)
     )
     registry.demo_steps.register_all(
         [
@@ -117,17 +122,12 @@ def register() -> None:
             ),
         ]
     )
-    registry.url_includes.register_all(
-        [
-            UrlInclude("members/", "hongfeng.members.urls"),
-            # public recruitment (no login): 申请入队
-            UrlInclude("apply/", "hongfeng.members.apply_urls"),
-        ]
+    registry.seed_steps.register(
+        SeedStep(
+            "members.people",
+            seed.seed_people,
+            after=("accounts.officials",),
+            per_team=True,
+            prepare=seed.load_skills,
+        )
     )
-    registry.api_routers.register_all([*api.API_ROUTERS, *recruitment_api.API_ROUTERS])
-    registry.card_stats.register(
-        CardStats("unit", "members.serving", 10, dashboard.serving_member_stats)
-    )
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
-    registry.capabilities.register_all(CAPABILITIES)

@@ -1,5 +1,5 @@
-"""What the notices app plugs into core (called from NoticesConfig.ready();
-docs/architecture.md)."""
+"""What the notices app plugs into core, registered from NoticesConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.core import registry
 from hongfeng.core.registry import NavEntry, UrlInclude
@@ -10,7 +10,7 @@ AUDIT_ACTIONS = {
     "notice.read": "阅读站内消息",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "inbox",
@@ -27,6 +27,6 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.url_includes.register(UrlInclude("inbox/", "hongfeng.notices.urls"))
-    registry.navigation.register_all(NAVIGATION)
     registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.url_includes.register(UrlInclude("inbox/", "hongfeng.notices.urls"))

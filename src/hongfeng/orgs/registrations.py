@@ -1,7 +1,5 @@
-"""What the orgs app plugs into core (called from OrgsConfig.ready(); docs/architecture.md).
-
-Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below accounts and
-does not import it; the access module refuses a role it does not know."""
+"""What the orgs app plugs into core, registered from OrgsConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.core import registry
 from hongfeng.core.registry import Capability, DemoStep, NavEntry, Reach, SeedStep, UrlInclude
@@ -9,6 +7,8 @@ from hongfeng.orgs import api, demo, seed
 
 SUBTREE, BELOW, GUIDED, CHAIN = Reach.SUBTREE, Reach.BELOW, Reach.GUIDED, Reach.CHAIN
 
+# Roles are named by their value (hongfeng.accounts.models.Role): orgs sits below accounts and
+# does not import it; the access module refuses a role it does not know.
 # Leaders (association admins, police, team leaders) manage their own subtree; the three
 # powers configure the tower; police see the teams they guide (属地管理 5.1.1); a 队员 sees the
 # units they belong to.
@@ -66,7 +66,7 @@ AUDIT_ACTIONS = {
     "team.onboarded": "队伍一键入驻",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "orgs",
@@ -81,9 +81,11 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.seed_steps.register(
-        SeedStep("orgs.tower", seed.build_tower, after=("accounts.actor",), exists=seed.exists)
-    )
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.api_routers.register_all(api.API_ROUTERS)
+    registry.url_includes.register(UrlInclude("orgs/", "hongfeng.orgs.urls"))
     # the tower is built by the demo's system admin
     registry.demo_steps.register(
         DemoStep(
@@ -94,8 +96,6 @@ def register() -> None:
             exists=demo.exists,
         )
     )
-    registry.url_includes.register(UrlInclude("orgs/", "hongfeng.orgs.urls"))
-    registry.api_routers.register_all(api.API_ROUTERS)
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
-    registry.capabilities.register_all(CAPABILITIES)
+    registry.seed_steps.register(
+        SeedStep("orgs.tower", seed.build_tower, after=("accounts.actor",), exists=seed.exists)
+    )

@@ -1,5 +1,5 @@
-"""What the points app plugs into core (called from PointsConfig.ready();
-docs/architecture.md)."""
+"""What the points app plugs into core, registered from PointsConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
@@ -30,7 +30,7 @@ AUDIT_ACTIONS = {
     "points.rating_published": "公布星级评定",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     # One's own points; the redemption catalogue and one's orders are spent from them, so they
     # highlight this entry too.
@@ -56,19 +56,19 @@ NAVIGATION = [
 
 
 def register() -> None:
-    registry.seed_steps.register(
-        SeedStep("points.awards", seed.seed_awards, after=("activities.history",), per_team=True)
-    )
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.api_routers.register_all([*api.API_ROUTERS, api.PUBLIC_ROUTER])
+    registry.me_routes.register_all(api.ME_ROUTES)
+    registry.url_includes.register(UrlInclude("points/", "hongfeng.points.urls"))
+    registry.card_stats.register(CardStats("unit", "points.stars", 30, dashboard.team_star_stats))
     # After the honours demo: last year's history written here must not count towards the
     # honour titles the honours demo grants by rule (优秀义警 at 100 points).
     registry.demo_steps.register(
         DemoStep("points.ratings", demo.build, after=("activities.activities", "honours.honours"))
     )
-    registry.url_includes.register(UrlInclude("points/", "hongfeng.points.urls"))
-    registry.api_routers.register_all([*api.API_ROUTERS, api.PUBLIC_ROUTER])
-    registry.me_routes.register_all(api.ME_ROUTES)
-    registry.card_stats.register(CardStats("unit", "points.stars", 30, dashboard.team_star_stats))
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.seed_steps.register(
+        SeedStep("points.awards", seed.seed_awards, after=("activities.history",), per_team=True)
+    )
     file_section.register()
-    registry.capabilities.register_all(CAPABILITIES)

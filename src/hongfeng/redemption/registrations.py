@@ -1,5 +1,5 @@
-"""What the redemption app plugs into core (called from RedemptionConfig.ready();
-docs/architecture.md)."""
+"""What the redemption app plugs into core, registered from RedemptionConfig.ready(): see
+docs/architecture.md, "Adding a domain". Core reads these registries and imports no app."""
 
 from hongfeng.accounts.models import Role
 from hongfeng.core import registry
@@ -24,7 +24,7 @@ AUDIT_ACTIONS = {
     "redemption.cancelled": "取消兑换订单",
 }
 
-
+# Navigation: sidebar entries and their places in the phone bars.
 NAVIGATION = [
     NavEntry(
         "redemption",
@@ -38,13 +38,13 @@ NAVIGATION = [
 
 
 def register() -> None:
+    registry.capabilities.register_all(CAPABILITIES)
+    registry.register_audit_actions(AUDIT_ACTIONS)
+    registry.navigation.register_all(NAVIGATION)
+    registry.api_routers.register_all(api.API_ROUTERS)
+    registry.me_routes.register_all(api.ME_ROUTES)
+    registry.url_includes.register(UrlInclude("redemption/", "hongfeng.redemption.urls"))
     # orders are paid from the points balances the points demo leaves
     registry.demo_steps.register(
         DemoStep("redemption.catalogue", demo.build, after=("points.ratings",))
     )
-    registry.url_includes.register(UrlInclude("redemption/", "hongfeng.redemption.urls"))
-    registry.api_routers.register_all(api.API_ROUTERS)
-    registry.me_routes.register_all(api.ME_ROUTES)
-    registry.navigation.register_all(NAVIGATION)
-    registry.register_audit_actions(AUDIT_ACTIONS)
-    registry.capabilities.register_all(CAPABILITIES)
