@@ -14,7 +14,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 
-from hongfeng.core import numbers, uploads
+from hongfeng.core import me, numbers, registry, uploads
 from hongfeng.core.errors import DomainError, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -158,12 +158,10 @@ def server_error(request, exc):
     )
 
 
-def _mount_routers() -> None:
+def mount_routers(target: NinjaAPI) -> None:
     """Every app's routers under their own prefixes (registry.api_routers), then the caller's
     own things under /me (hongfeng.core.me). Two operations on one method and path would leave
     one of them unreachable without a word, so that is refused here."""
-    from hongfeng.core import me, registry
-
     mounts = [(r.prefix, r.router, list(r.tags)) for r in registry.api_routers]
     seen: dict[tuple[str, str], str] = {}
     for prefix, router, tags in [*mounts, *me.mounts()]:
@@ -177,7 +175,7 @@ def _mount_routers() -> None:
                             f"({seen[where]} and {operation.view_func.__module__})"
                         )
                     seen[where] = operation.view_func.__module__
-        api.add_router(prefix, router, tags=tags)
+        target.add_router(prefix, router, tags=tags)
 
 
-_mount_routers()
+mount_routers(api)
