@@ -2,12 +2,15 @@
 is refused, a registration after the first read is refused, entries come back in their order,
 and what the apps registered is what the project runs on."""
 
+import re
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from io import StringIO
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import resolve
@@ -259,3 +262,20 @@ def test_seed_steps_run_once_then_per_team_in_order(plugin):
     seeder.generate()
     members = SCALES["small"].members // 2
     assert plugin_app.calls == ["seed:run", f"seed:一队:{members}", f"seed:二队:{members}"]
+
+
+def test_core_imports_no_domain_app():
+    """The registries exist so that core never needs to: the apps fill them."""
+    core = Path(registry.__file__).parent.parent
+    domains = [
+        cfg.name
+        for cfg in apps.get_app_configs()
+        if cfg.name.startswith("hongfeng.") and cfg.name != "hongfeng.core"
+    ]
+    pattern = re.compile(rf"^\s*(from|import) ({'|'.join(map(re.escape, domains))})\b", re.M)
+    found = [
+        f"{path.relative_to(core)}: {match.group(0).strip()}"
+        for path in core.rglob("*.py")
+        for match in pattern.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not found
