@@ -41,7 +41,7 @@ from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 # Mounted under /api/v1, each router under its own prefix (registered from this app's
 # registrations; docs/api.md). Operation paths below are relative to the prefix.
 ping_router = Router()
-router = Router()
+activities_router = Router()
 checkins_router = Router()
 attendance_router = Router()
 my_activities_router = Router()
@@ -49,7 +49,7 @@ inbox_router = Router()
 TAGS = ("活动与签到",)
 API_ROUTERS = [
     ApiRouter("/ping", ping_router, TAGS),
-    ApiRouter("/activities", router, TAGS),
+    ApiRouter("/activities", activities_router, TAGS),
     ApiRouter("/checkins", checkins_router, TAGS),
     ApiRouter("/attendance-notices", attendance_router, TAGS),
 ]
@@ -217,7 +217,7 @@ def ping(request):
     return {"ok": True, "user_id": request.user.pk}
 
 
-@router.get("", response=list[ActivityListItem])
+@activities_router.get("", response=list[ActivityListItem])
 @paginate(Pagination)
 def list_activities(
     request,
@@ -243,7 +243,7 @@ def list_activities(
     return rows
 
 
-@router.post("", response={201: ActivityOut, **ERRORS})
+@activities_router.post("", response={201: ActivityOut, **ERRORS})
 def create_activity(request, payload: ActivityIn):
     """Save a draft activity (publish it with POST /activities/{id}/publish)."""
     unit = access.get_unit_for_user(request.user, payload.unit_id)
@@ -256,12 +256,12 @@ def create_activity(request, payload: ActivityIn):
     return Status(201, _detail(request, activity.pk))
 
 
-@router.get("/{activity_id}", response={200: ActivityOut, **ERRORS})
+@activities_router.get("/{activity_id}", response={200: ActivityOut, **ERRORS})
 def get_activity(request, activity_id: Id):
     return _detail(request, activity_id)
 
 
-@router.put("/{activity_id}", response={200: ActivityOut, **ERRORS})
+@activities_router.put("/{activity_id}", response={200: ActivityOut, **ERRORS})
 def update_activity(request, activity_id: Id, payload: ActivityUpdate):
     """Edit a draft, or a published activity before it starts."""
     activity = _managed(request, activity_id)
@@ -275,7 +275,7 @@ def update_activity(request, activity_id: Id, payload: ActivityUpdate):
     return _detail(request, activity_id)
 
 
-@router.post("/{activity_id}/publish", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/publish", response={200: ActivityOut, **ERRORS})
 def publish(request, activity_id: Id):
     """Publish and broadcast to every eligible member (一呼百应)."""
     services.publish_activity(actor=request.user, activity=_managed(request, activity_id))
@@ -286,7 +286,7 @@ class ActivityReasonIn(Schema):
     reason: Text = Field(..., min_length=1, max_length=200)
 
 
-@router.post("/{activity_id}/cancel", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/cancel", response={200: ActivityOut, **ERRORS})
 def cancel(request, activity_id: Id, payload: ActivityReasonIn):
     """Cancel with a reason; participants are told."""
     services.cancel_activity(
@@ -295,7 +295,7 @@ def cancel(request, activity_id: Id, payload: ActivityReasonIn):
     return _detail(request, activity_id)
 
 
-@router.post("/{activity_id}/finish", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/finish", response={200: ActivityOut, **ERRORS})
 def finish(request, activity_id: Id):
     """End the activity now (the clock ends it anyway at its end time)."""
     services.finish_activity(actor=request.user, activity=_managed(request, activity_id))
@@ -312,7 +312,7 @@ class EligibilityOut(Schema):
     reasons: list[ReasonOut]
 
 
-@router.get("/{activity_id}/eligibility", response={200: EligibilityOut, **ERRORS})
+@activities_router.get("/{activity_id}/eligibility", response={200: EligibilityOut, **ERRORS})
 def eligibility(request, activity_id: Id):
     """Whether the caller may join, and exactly which conditions fail."""
     reasons = services.eligibility_of(request.user, _detail(request, activity_id))
@@ -367,7 +367,7 @@ def _idempotent(request, run):
     return response
 
 
-@router.post("/{activity_id}/signup", response={200: ParticipationOut, **SIGNUP_ERRORS})
+@activities_router.post("/{activity_id}/signup", response={200: ParticipationOut, **SIGNUP_ERRORS})
 def sign_up(request, activity_id: Id):
     """Join (or join the waitlist). Idempotent: signing up again returns the same place; send
     an `Idempotency-Key` header to make retries of any answer safe."""
@@ -378,7 +378,7 @@ def sign_up(request, activity_id: Id):
     )
 
 
-@router.post("/{activity_id}/signup/cancel", response={200: ParticipationOut, **ERRORS})
+@activities_router.post("/{activity_id}/signup/cancel", response={200: ParticipationOut, **ERRORS})
 def cancel_sign_up(request, activity_id: Id):
     """Withdraw before the start; the first person waiting takes the place."""
     activity = _detail(request, activity_id)
@@ -391,7 +391,7 @@ def cancel_sign_up(request, activity_id: Id):
     )
 
 
-@router.post("/{activity_id}/decline", response={200: ParticipationOut, **ERRORS})
+@activities_router.post("/{activity_id}/decline", response={200: ParticipationOut, **ERRORS})
 def decline(request, activity_id: Id):
     """Answer the broadcast with "no"."""
     activity = _detail(request, activity_id)
@@ -409,7 +409,7 @@ class CountsOut(Schema):
     capacity: int
 
 
-@router.get("/{activity_id}/counts", response={200: CountsOut, **ERRORS})
+@activities_router.get("/{activity_id}/counts", response={200: CountsOut, **ERRORS})
 def counts(request, activity_id: Id):
     """The organiser's live count: notified, answered, checked in, flagged."""
     activity = _managed(request, activity_id)
@@ -427,7 +427,9 @@ class ParticipantOut(Schema):
     hours: Decimal
 
 
-@router.get("/{activity_id}/participants", response={200: list[ParticipantOut], **ERRORS})
+@activities_router.get(
+    "/{activity_id}/participants", response={200: list[ParticipantOut], **ERRORS}
+)
 def participants(request, activity_id: Id):
     """Who signed up and who waits, with hours so far and ratings. Names are masked except
     for the team's own leaders over the member (members.selectors.names_shown_to)."""
@@ -455,7 +457,7 @@ class QrOut(Schema):
     window_seconds: int
 
 
-@router.get("/{activity_id}/qr", response={200: QrOut, **ERRORS})
+@activities_router.get("/{activity_id}/qr", response={200: QrOut, **ERRORS})
 def qr_code(request, activity_id: Id):
     """The rotating check-in code for the organiser's phone (a new one every 30 s)."""
     activity = _managed(request, activity_id)
@@ -534,7 +536,9 @@ def _checkin_data(payload) -> services.CheckInData:
     )
 
 
-@router.post("/{activity_id}/checkins", response={200: CheckInOut, 201: CheckInOut, **ERRORS})
+@activities_router.post(
+    "/{activity_id}/checkins", response={200: CheckInOut, 201: CheckInOut, **ERRORS}
+)
 def check_in(request, activity_id: Id, payload: CheckInIn):
     """Check in or out by GPS (inside the geofence) or by the organiser's rotating code. 201 for
     a new record, 200 for a retry of one already stored (same client_id)."""
@@ -607,7 +611,7 @@ class ManualCheckInIn(Schema):
     client_id: uuid.UUID | None = None
 
 
-@router.post(
+@activities_router.post(
     "/{activity_id}/checkins/manual",
     response={200: CheckInOut, 201: CheckInOut, **ERRORS},
 )
@@ -633,7 +637,7 @@ class CheckInRow(CheckInOut):
     review: str | None = None
 
 
-@router.get("/{activity_id}/checkins", response={200: list[CheckInRow], **ERRORS})
+@activities_router.get("/{activity_id}/checkins", response={200: list[CheckInRow], **ERRORS})
 def list_checkins(request, activity_id: Id, flagged: bool | None = None):
     """Every check-in record of the activity, optionally only flagged ones (names as in
     `participants`)."""
@@ -695,7 +699,7 @@ class CountOut(Schema):
     changed: int
 
 
-@router.put("/{activity_id}/ratings", response={200: CountOut, **ERRORS})
+@activities_router.put("/{activity_id}/ratings", response={200: CountOut, **ERRORS})
 def rate(request, activity_id: Id, payload: RatingsIn):
     """Rate participants' completion quality (优秀/良好/合格/不合格) after the activity."""
     activity = _managed(request, activity_id)
@@ -712,7 +716,7 @@ class EvaluateIn(Schema):
     summary: Text = Field(..., min_length=1, max_length=2000)
 
 
-@router.post("/{activity_id}/evaluate", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/evaluate", response={200: ActivityOut, **ERRORS})
 def evaluate(request, activity_id: Id, payload: EvaluateIn):
     """The effect evaluation (6.1.4); settles every participant's service hours."""
     services.evaluate_activity(
@@ -739,7 +743,7 @@ class HoursEntryOut(Schema):
     recorded_at: datetime
 
 
-@router.post("/{activity_id}/hours/corrections", response={201: HoursEntryOut, **ERRORS})
+@activities_router.post("/{activity_id}/hours/corrections", response={201: HoursEntryOut, **ERRORS})
 def correct_hours(request, activity_id: Id, payload: CorrectionIn):
     """Set a participant's settled hours; stored as a correction entry with the reason."""
     activity = _managed(request, activity_id)

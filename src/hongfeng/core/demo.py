@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from hongfeng.core import registry
+from hongfeng.core.registry import DemoAccount
 
 # Meets the 等保 composition profile; printed by `hongfeng demo` and listed in the README.
 DEMO_PASSWORD = "Hongfeng@2026"  # noqa: S105 — demo accounts only, never in production
@@ -31,7 +32,7 @@ class Cast:
     password: str = DEMO_PASSWORD  # of every demo account
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> list[DemoAccount]:
     # ACCOUNTS: the demo accounts as the apps registered them (README, `hongfeng demo`, tests).
     if name == "ACCOUNTS":
         return list(registry.demo_accounts)

@@ -4,7 +4,7 @@ AppConfig.ready(), each under a prefix of its own; hongfeng.api mounts them all.
 A prefix names the resource the router serves ("/units", "/activities"). A router that serves a
 sub-resource of another app's resource takes the nested prefix ("/members/{member_id}/points"):
 ninja reads path parameters only from an operation's own path, so its operations declare such a
-parameter with `Path(...)`. Two routers may not share a prefix, and hongfeng.api refuses two
+parameter `Annotated[Id, Path()]`. Two routers may not share a prefix, and hongfeng.api refuses two
 operations on one method and path.
 
 The caller's own things (/api/v1/me/…) are gathered by hongfeng.core.me: apps register
