@@ -14,7 +14,6 @@ from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
-from hongfeng.core.masking import mask_name
 from hongfeng.core.numbers import tidy_strings
 from hongfeng.core.pagination import Pagination
 from hongfeng.core.registry import ApiRouter, MeRoute
@@ -24,6 +23,15 @@ from hongfeng.honours.models import (
     ProposalStatus,
     ThresholdKind,
     ViolationRule,
+)
+from hongfeng.honours.schemas import (
+    ProposalOut,
+    ViolationRuleIn,
+    ViolationRuleOut,
+    WarningIn,
+    WarningOut,
+    WarningResult,
+    unit_ref,
 )
 from hongfeng.members.selectors import get_member_for_user, own_member
 from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
@@ -66,10 +74,6 @@ ME_ROUTES = [
 ]
 
 
-def _unit_ref(unit) -> dict:
-    return {"id": unit.pk, "name": unit.name, "kind": unit.kind}
-
-
 def _own(request):
     member = own_member(request.user)
     if member is None:
@@ -107,7 +111,7 @@ class TitleOut(Schema):
 
     @staticmethod
     def resolve_association(obj):
-        return _unit_ref(obj.association)
+        return unit_ref(obj.association)
 
 
 @titles_router.get("", response=list[TitleOut])
@@ -363,19 +367,6 @@ def verify_certificate(request, serial: str, h: str = Query("", max_length=128))
 # ---- violations ----------------------------------------------------------------------------
 
 
-class ViolationRuleIn(Schema):
-    warnings: int = Field(2, ge=1, le=10, description="期间内第几次警告时建议退出")
-    window_months: int = Field(12, ge=1, le=60, description="期间（月）")
-
-
-class ViolationRuleOut(Schema):
-    association_id: int
-    warnings: int
-    window_months: int
-    label: str
-    default: bool
-
-
 @violation_rule_router.get("", response={200: ViolationRuleOut, **ERRORS})
 def get_violation_rule(request, unit_id: Annotated[Id, Path()]):
     unit = access.get_unit_for_user(request.user, unit_id)
@@ -408,58 +399,6 @@ def set_violation_rule(request, unit_id: Annotated[Id, Path()], payload: Violati
         "label": label,
         "default": False,
     }
-
-
-class WarningIn(Schema):
-    reason: Text = Field(..., min_length=1, max_length=300)
-    evidence: Text = Field(..., min_length=1, max_length=2000, description="证据说明")
-    evidence_ref: Text = Field("", max_length=200, description="证据材料的存放位置或编号")
-    penalty_points: Decimal | None = Field(None, ge=0, le=1000, description="扣减积分（可选）")
-
-
-class WarningOut(Schema):
-    id: int
-    member_id: int
-    reason: str
-    evidence: str
-    evidence_ref: str
-    penalty_points: Decimal | None
-    issued_by: str
-    issued_at: datetime
-
-    @staticmethod
-    def resolve_issued_by(obj):
-        return obj.issued_by.name
-
-
-class ProposalOut(Schema):
-    id: int
-    member_id: int
-    member_name: str = Field(..., description="姓名（脱敏）")
-    team: UnitRef
-    warning_count: int
-    rule_label: str
-    status: ProposalStatus
-    status_label: str
-    proposed_at: datetime
-    decided_at: datetime | None
-    decision_reason: str
-
-    @staticmethod
-    def resolve_member_name(obj):
-        return mask_name(obj.member.name)
-
-    @staticmethod
-    def resolve_team(obj):
-        return _unit_ref(obj.team)
-
-    @staticmethod
-    def resolve_status_label(obj):
-        return obj.get_status_display()
-
-
-class WarningResult(WarningOut):
-    exit_proposal: ProposalOut | None = None
 
 
 @member_warnings_router.post("", response={201: WarningResult, **ERRORS})
