@@ -1,5 +1,6 @@
-"""The HTTP API under /api/v1/ (django-ninja): routers from each domain app, one auth scheme,
-one error format — `{"code": <stable code>, "message": <Chinese>, "field": <optional>}`."""
+"""The HTTP API under /api/v1/ (django-ninja): the routers each domain app registers, each under
+its own prefix (docs/api.md), one auth scheme, one error format — `{"code": <stable code>,
+"message": <Chinese>, "field": <optional>}`."""
 
 import logging
 from decimal import Decimal
@@ -13,7 +14,7 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 
-from hongfeng.core import numbers, uploads
+from hongfeng.core import me, numbers, registry, uploads
 from hongfeng.core.errors import DomainError, Forbidden
 
 logger = logging.getLogger(__name__)
@@ -157,32 +158,24 @@ def server_error(request, exc):
     )
 
 
-def _register_routers() -> None:
-    from hongfeng.accounts.api import auth_router
-    from hongfeng.accounts.api import router as accounts_router
-    from hongfeng.activities.api import public_router as activities_public_router
-    from hongfeng.activities.api import router as activities_router
-    from hongfeng.audit.api import router as audit_router
-    from hongfeng.honours.api import router as honours_router
-    from hongfeng.members.api import router as members_router
-    from hongfeng.members.recruitment_api import router as recruitment_router
-    from hongfeng.orgs.api import router as orgs_router
-    from hongfeng.points.api import public_router as points_public_router
-    from hongfeng.points.api import router as points_router
-    from hongfeng.redemption.api import router as redemption_router
-
-    api.add_router("/auth", auth_router, tags=["认证"])
-    api.add_router("/", accounts_router, tags=["账号与角色"])
-    api.add_router("/", orgs_router, tags=["组织架构"])
-    api.add_router("/", audit_router, tags=["审计"])
-    api.add_router("/", members_router, tags=["队员档案"])
-    api.add_router("/", recruitment_router, tags=["招募与入队申请"])
-    api.add_router("/", activities_router, tags=["活动与签到"])
-    api.add_router("/", activities_public_router, tags=["公开公示"])
-    api.add_router("/", points_router, tags=["积分与等级"])
-    api.add_router("/", redemption_router, tags=["积分兑换"])
-    api.add_router("/", honours_router, tags=["荣誉、证书与警告"])
-    api.add_router("/", points_public_router, tags=["公开公示"])
+def mount_routers(target: NinjaAPI) -> None:
+    """Every app's routers under their own prefixes (registry.api_routers), then the caller's
+    own things under /me (hongfeng.core.me). Two operations on one method and path would leave
+    one of them unreachable without a word, so that is refused here."""
+    mounts = [(r.prefix, r.router, list(r.tags)) for r in registry.api_routers]
+    seen: dict[tuple[str, str], str] = {}
+    for prefix, router, tags in [*mounts, *me.mounts()]:
+        for path, view in router.path_operations.items():
+            for operation in view.operations:
+                for method in operation.methods:
+                    where = (method, f"{prefix}{path}")
+                    if where in seen:
+                        raise registry.RegistryError(
+                            f"{method} /api/v1{prefix}{path}: served twice "
+                            f"({seen[where]} and {operation.view_func.__module__})"
+                        )
+                    seen[where] = operation.view_func.__module__
+        target.add_router(prefix, router, tags=tags)
 
 
-_register_routers()
+mount_routers(api)

@@ -25,6 +25,7 @@ from hongfeng.activities.models import (
     Participation,
     ParticipationStatus,
 )
+from hongfeng.activities.seed import clipped_hours
 from hongfeng.activities.services.eligibility import eligibility, eligible_members
 from hongfeng.core import seed
 from hongfeng.core.idnumber import parse_id_number
@@ -189,7 +190,7 @@ def test_checkins_hours_and_points_agree(seeded):
         hours = HoursEntry.objects.get(
             activity=activity, member=participation.member_id, source="checkins"
         ).hours
-        assert hours == seed.clipped_hours(
+        assert hours == clipped_hours(
             activity.starts_at, activity.ends_at, pair[CheckInKind.IN], pair[CheckInKind.OUT]
         )
         entry = PointsEntry.objects.get(key=f"activity:{activity.pk}:{participation.member_id}")

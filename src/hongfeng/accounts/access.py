@@ -2,20 +2,16 @@
 changes protected data asks here.
 
 A role assignment is "role R over unit U and its subtree" (5.1). Each role grants capabilities,
-and each capability reaches a set of units in one of these shapes:
-
-- SUBTREE: U and everything below it (association admins, team leaders, the three powers);
-- BELOW:   everything strictly below U (you manage your subtree, not your own unit);
-- GUIDED:  U's subtree plus every team guided by a station in it, with the teams' squads and
-           groups (属地管理 5.1.1: stations and bureaus reach the teams they guide, although those
-           teams sit under an association);
-- CHAIN:   U and its ancestors up to its team (a 队员 sees their own units' shared information).
+and each capability reaches a set of units in one of the shapes of `Reach` (SUBTREE, BELOW,
+GUIDED, CHAIN; hongfeng.core.registry.capabilities describes them). Which role holds which
+capability, with which reach, is what the apps register (`registry.capabilities`, each app its
+own, from its AppConfig.ready()); `CAPABILITIES` is that table by role.
 
 A platform-wide assignment (no unit; only the three powers) reaches everything for its
 capabilities. Anything outside the reach answers 404, indistinguishable from "does not exist".
 """
 
-from enum import StrEnum
+from collections.abc import Iterator, Mapping
 
 from django.db.models import Exists, OuterRef, Q
 
@@ -27,115 +23,43 @@ from hongfeng.accounts.models import (
     RoleAssignment,
     User,
 )
+from hongfeng.core import registry
 from hongfeng.core.errors import Forbidden, NotFound
+from hongfeng.core.registry import Reach, RegistryError, Viewer
 from hongfeng.orgs.models import Unit, UnitKind
 
 
-class Reach(StrEnum):
-    SUBTREE = "subtree"
-    BELOW = "below"
-    GUIDED = "guided"
-    CHAIN = "chain"
+class _RoleTable(Mapping):
+    """role → {capability: Reach}, built from the registered capabilities on first use (after
+    every app's ready(); reading freezes the registry). A role that holds nothing maps to {}."""
+
+    def __init__(self):
+        self._table: dict[str, dict[str, Reach]] | None = None
+
+    def _built(self) -> dict[str, dict[str, Reach]]:
+        if self._table is None:
+            table: dict[str, dict[str, Reach]] = {role: {} for role in Role.values}
+            for capability in registry.capabilities:
+                for role, reach in capability.reach.items():
+                    if role not in table:
+                        raise RegistryError(
+                            f"capability {capability.name!r}: no role {role!r} (accounts.Role)"
+                        )
+                    table[role][capability.name] = reach
+            self._table = table
+        return self._table
+
+    def __getitem__(self, role: str) -> dict[str, Reach]:
+        return self._built()[role]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
-_LEADER = {
-    "orgs.view": Reach.SUBTREE,
-    "orgs.add_child": Reach.SUBTREE,
-    "orgs.manage": Reach.BELOW,
-    "roles.view": Reach.SUBTREE,
-    "roles.grant": Reach.SUBTREE,
-    "accounts.view": Reach.SUBTREE,
-}
-# Member files (一人一档): who reads them masked, who keeps them, who may reveal plaintext
-# (with a reason, audited). The three powers get none of these: no business personal data.
-_MEMBERS_KEEPER = {
-    "members.view": Reach.SUBTREE,
-    "members.manage": Reach.SUBTREE,
-    "members.reveal": Reach.SUBTREE,
-}
-
-# Activities (5.2.3): who publishes and runs them (an association, a bureau or station for the
-# teams it guides, a team or a squad), and who publishes a team's monthly 公示 (5.2.9).
-_ORGANISER = {"activities.view": Reach.SUBTREE, "activities.manage": Reach.SUBTREE}
-_GUIDING_ORGANISER = {"activities.view": Reach.GUIDED, "activities.manage": Reach.GUIDED}
-
-# Honours, certificates and violations (5.2.10): an association defines honour titles and the
-# violation rule; association admins and captains grant honours, issue certificates and
-# warnings for members in their subtree; only the captain decides on a proposed exit.
-_HONOURS_KEEPER = {"honours.grant": Reach.SUBTREE, "violations.warn": Reach.SUBTREE}
-
-CAPABILITIES: dict[str, dict[str, Reach]] = {
-    Role.ASSOCIATION_ADMIN: {
-        **_LEADER,
-        **_MEMBERS_KEEPER,
-        **_ORGANISER,
-        "activities.publish_notice": Reach.SUBTREE,
-        "points.rules": Reach.SUBTREE,
-        **_HONOURS_KEEPER,
-        "honours.rules": Reach.SUBTREE,
-        "points.rate": Reach.SUBTREE,
-        # 积分兑换 (5.4.5): the catalogues of the associations in reach and their orders.
-        "redemption.manage": Reach.SUBTREE,
-    },
-    Role.BUREAU_OFFICER: {
-        **_LEADER,
-        **_GUIDING_ORGANISER,
-        "orgs.view": Reach.GUIDED,
-        "roles.view": Reach.GUIDED,
-        "members.view": Reach.GUIDED,
-    },
-    # 属地管理: the station knows the real names of the volunteers it guides and assigns tasks.
-    Role.STATION_OFFICER: {
-        **_GUIDING_ORGANISER,
-        "orgs.view": Reach.GUIDED,
-        "roles.view": Reach.GUIDED,
-        "members.view": Reach.GUIDED,
-        "members.reveal": Reach.GUIDED,
-    },
-    Role.CAPTAIN: {
-        **_LEADER,
-        **_MEMBERS_KEEPER,
-        **_ORGANISER,
-        **_HONOURS_KEEPER,
-        "violations.decide": Reach.SUBTREE,
-        "activities.publish_notice": Reach.SUBTREE,
-        # Hands redeemed items over to the team's members (orders scoped by the member's unit).
-        "redemption.hand_over": Reach.SUBTREE,
-    },
-    # A squad leader keeps the squad's files but sees personal data masked.
-    Role.SQUAD_LEADER: {
-        **_LEADER,
-        **_ORGANISER,
-        "members.view": Reach.SUBTREE,
-        "members.manage": Reach.SUBTREE,
-    },
-    Role.GROUP_LEADER: {
-        "orgs.view": Reach.SUBTREE,
-        "roles.view": Reach.SUBTREE,
-        "members.view": Reach.SUBTREE,
-        "activities.view": Reach.SUBTREE,
-    },
-    Role.VOLUNTEER: {"orgs.view": Reach.CHAIN},
-    # 三权分立: configuration and accounts, but no business personal data …
-    Role.SYSTEM_ADMIN: {
-        "orgs.view": Reach.SUBTREE,
-        "orgs.add_child": Reach.SUBTREE,
-        "orgs.manage": Reach.BELOW,
-        "roles.view": Reach.SUBTREE,
-        "accounts.view": Reach.SUBTREE,
-        "accounts.manage": Reach.SUBTREE,
-    },
-    # … security policy, lockouts and role grants …
-    Role.SECURITY_ADMIN: {
-        "orgs.view": Reach.SUBTREE,
-        "roles.view": Reach.SUBTREE,
-        "roles.grant": Reach.SUBTREE,
-        "accounts.view": Reach.SUBTREE,
-        "accounts.unlock": Reach.SUBTREE,
-    },
-    # … and read-only audit records.
-    Role.AUDITOR: {"orgs.view": Reach.SUBTREE, "audit.view": Reach.SUBTREE},
-}
+CAPABILITIES: Mapping[str, dict[str, Reach]] = _RoleTable()
 
 # Which roles a holder may grant (always inside their "roles.grant" reach). Granting one's own
 # role is allowed only strictly below one's own unit.
@@ -187,6 +111,19 @@ def forget(user) -> None:
 
 def roles_of(user) -> set[str]:
     return {a.role for a in assignments(user)}
+
+
+def viewer(user) -> Viewer:
+    """What the navigation shows this user by (registry.viewer_profile): the capabilities they
+    hold anywhere, their roles' names, and whether they hold no role but 队员 (the volunteer's
+    bar on a phone)."""
+    held = assignments(user)
+    roles = sorted({a.role for a in held}, key=Role.values.index)
+    return Viewer(
+        capabilities=frozenset(c for a in held for c in CAPABILITIES[a.role]),
+        role_labels=tuple(Role(r).label for r in roles),
+        volunteer_only=set(roles) <= {Role.VOLUNTEER},
+    )
 
 
 def is_privileged(user) -> bool:

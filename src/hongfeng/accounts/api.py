@@ -10,10 +10,25 @@ from hongfeng.accounts.models import Role, RoleAssignment
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter, MeRoute
 from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix.
+roles_router = Router()
+accounts_router = Router()
+me_router = Router()
+TAGS = ("账号与角色",)
+API_ROUTERS = [
+    ApiRouter("/role-assignments", roles_router, TAGS),
+    ApiRouter("/accounts", accounts_router, TAGS),
+]
+# The caller's own, under /api/v1/me (hongfeng.core.me).
+ME_ROUTES = [
+    MeRoute("", me_router, TAGS),
+]
 auth_router = Router()
-router = Router()
+AUTH_ROUTER = ApiRouter("/auth", auth_router, ("认证",))
 
 
 class TokenIn(Schema):
@@ -191,7 +206,7 @@ def revoke_token(request):
     return Status(204, None)
 
 
-@router.get("/me", response=MeOut)
+@me_router.get("", response=MeOut)
 def me(request):
     """The caller's own account, roles and capabilities."""
     user = request.user
@@ -213,7 +228,7 @@ def me(request):
     }
 
 
-@router.post("/me/password", response={204: None, **ERRORS})
+@me_router.post("/password", response={204: None, **ERRORS})
 def change_password(request, payload: PasswordIn):
     """Change one's own password. Every session and token of the account ends, this one
     included: sign in again with the new password."""
@@ -223,7 +238,7 @@ def change_password(request, payload: PasswordIn):
     return Status(204, None)
 
 
-@router.get("/role-assignments", response=list[AssignmentOut])
+@roles_router.get("", response=list[AssignmentOut])
 @paginate(Pagination)
 def list_assignments(
     request,
@@ -239,7 +254,7 @@ def list_assignments(
     )
 
 
-@router.post("/role-assignments", response={201: RoleGrantOut, **ERRORS})
+@roles_router.post("", response={201: RoleGrantOut, **ERRORS})
 def grant(request, payload: RoleGrantIn):
     """Grant a role over a unit in the caller's scope. With `mobile` and `name`, an account is
     created first when none exists; its holder gets an activation code by SMS (the answer says
@@ -271,12 +286,12 @@ def grant(request, payload: RoleGrantIn):
     )
 
 
-@router.get("/role-assignments/{assignment_id}", response={200: AssignmentOut, **ERRORS})
+@roles_router.get("/{assignment_id}", response={200: AssignmentOut, **ERRORS})
 def get_assignment(request, assignment_id: Id):
     return access.get_assignment_for_user(request.user, assignment_id)
 
 
-@router.post("/role-assignments/{assignment_id}/revoke", response={200: AssignmentOut, **ERRORS})
+@roles_router.post("/{assignment_id}/revoke", response={200: AssignmentOut, **ERRORS})
 def revoke(request, assignment_id: Id, payload: AccountReasonIn):
     """End a role assignment (kept as history)."""
     assignment = access.get_assignment_for_user(request.user, assignment_id)
@@ -284,7 +299,7 @@ def revoke(request, assignment_id: Id, payload: AccountReasonIn):
     return access.get_assignment_for_user(request.user, assignment_id)
 
 
-@router.get("/accounts", response=list[AccountOut])
+@accounts_router.get("", response=list[AccountOut])
 @paginate(Pagination)
 def list_accounts(request, q: Text | None = Query(None, max_length=50), active: bool | None = None):
     """Accounts holding roles in the caller's scope (for 系统管理员 and 安全管理员 and the
@@ -292,12 +307,12 @@ def list_accounts(request, q: Text | None = Query(None, max_length=50), active: 
     return selectors.accounts_for(request.user, q=q, active=active)
 
 
-@router.get("/accounts/{user_id}", response={200: AccountOut, **ERRORS})
+@accounts_router.get("/{user_id}", response={200: AccountOut, **ERRORS})
 def get_account(request, user_id: Id):
     return selectors.account_detail(request.user, user_id)
 
 
-@router.post("/accounts/{user_id}/disable", response={200: AccountOut, **ERRORS})
+@accounts_router.post("/{user_id}/disable", response={200: AccountOut, **ERRORS})
 def disable(request, user_id: Id, payload: AccountReasonIn):
     """Disable an account; its sessions and API tokens end at once."""
     user = access.get_user_for_user(request.user, user_id)
@@ -305,14 +320,14 @@ def disable(request, user_id: Id, payload: AccountReasonIn):
     return selectors.account_detail(request.user, user_id)
 
 
-@router.post("/accounts/{user_id}/enable", response={200: AccountOut, **ERRORS})
+@accounts_router.post("/{user_id}/enable", response={200: AccountOut, **ERRORS})
 def enable(request, user_id: Id):
     user = access.get_user_for_user(request.user, user_id)
     services.enable_account(actor=request.user, user=user)
     return selectors.account_detail(request.user, user_id)
 
 
-@router.post("/accounts/{user_id}/reset-password", response={200: PasswordResetOut, **ERRORS})
+@accounts_router.post("/{user_id}/reset-password", response={200: PasswordResetOut, **ERRORS})
 def reset(request, user_id: Id):
     """Reset a password: the old one stops working, every session and token of the account
     ends, and an activation code goes by SMS to the holder's own phone (the answer says where
@@ -321,7 +336,7 @@ def reset(request, user_id: Id):
     return {"activation": services.reset_password(actor=request.user, user=user)}
 
 
-@router.post("/accounts/{user_id}/unlock", response={200: AccountOut, **ERRORS})
+@accounts_router.post("/{user_id}/unlock", response={200: AccountOut, **ERRORS})
 def unlock(request, user_id: Id):
     """Lift a login lockout before it runs out (安全管理员)."""
     user = access.get_user_for_user(request.user, user_id)

@@ -8,11 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "账号与权限"
 
     def ready(self):
-        from django.db.models.signals import post_delete, post_save
+        # What this app plugs into core: docs/architecture.md, "Adding a domain".
+        from hongfeng.accounts import registrations
 
-        from hongfeng.accounts import access
-        from hongfeng.orgs.models import Unit
-
-        # a guided reach kept for the request is worked out again (access._guided_units)
-        post_save.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-changed")
-        post_delete.connect(access.units_changed, sender=Unit, dispatch_uid="hf-units-deleted")
+        registrations.register()

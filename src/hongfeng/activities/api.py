@@ -29,18 +29,37 @@ from hongfeng.activities.models import (
     Quality,
     ReviewDecision,
 )
-from hongfeng.activities.risk_api import router as risk_router
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter, MeRoute
 from hongfeng.members.models import Category, EquipmentKind
 from hongfeng.members.selectors import get_member_for_user, names_shown_to
 from hongfeng.notices import services as notices
 from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 
-router = Router()
-router.add_router("/", risk_router)
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix.
+ping_router = Router()
+activities_router = Router()
+checkins_router = Router()
+attendance_router = Router()
+my_activities_router = Router()
+inbox_router = Router()
+TAGS = ("活动与签到",)
+API_ROUTERS = [
+    ApiRouter("/ping", ping_router, TAGS),
+    ApiRouter("/activities", activities_router, TAGS),
+    ApiRouter("/checkins", checkins_router, TAGS),
+    ApiRouter("/attendance-notices", attendance_router, TAGS),
+]
+# The caller's own, under /api/v1/me (hongfeng.core.me).
+ME_ROUTES = [
+    MeRoute("/activities", my_activities_router, TAGS),
+    MeRoute("/inbox", inbox_router, TAGS),
+]
 public_router = Router()
+PUBLIC_ROUTER = ApiRouter("/public/attendance", public_router, ("公开公示",))
 
 
 class ActivityIn(Schema):
@@ -192,13 +211,13 @@ class PingOut(Schema):
     user_id: int
 
 
-@router.get("/ping", response={200: PingOut, **ERRORS})
+@ping_router.get("", response={200: PingOut, **ERRORS})
 def ping(request):
     """An authenticated request that does nothing else — the benchmark's baseline."""
     return {"ok": True, "user_id": request.user.pk}
 
 
-@router.get("/activities", response=list[ActivityListItem])
+@activities_router.get("", response=list[ActivityListItem])
 @paginate(Pagination)
 def list_activities(
     request,
@@ -224,7 +243,7 @@ def list_activities(
     return rows
 
 
-@router.post("/activities", response={201: ActivityOut, **ERRORS})
+@activities_router.post("", response={201: ActivityOut, **ERRORS})
 def create_activity(request, payload: ActivityIn):
     """Save a draft activity (publish it with POST /activities/{id}/publish)."""
     unit = access.get_unit_for_user(request.user, payload.unit_id)
@@ -237,12 +256,12 @@ def create_activity(request, payload: ActivityIn):
     return Status(201, _detail(request, activity.pk))
 
 
-@router.get("/activities/{activity_id}", response={200: ActivityOut, **ERRORS})
+@activities_router.get("/{activity_id}", response={200: ActivityOut, **ERRORS})
 def get_activity(request, activity_id: Id):
     return _detail(request, activity_id)
 
 
-@router.put("/activities/{activity_id}", response={200: ActivityOut, **ERRORS})
+@activities_router.put("/{activity_id}", response={200: ActivityOut, **ERRORS})
 def update_activity(request, activity_id: Id, payload: ActivityUpdate):
     """Edit a draft, or a published activity before it starts."""
     activity = _managed(request, activity_id)
@@ -256,7 +275,7 @@ def update_activity(request, activity_id: Id, payload: ActivityUpdate):
     return _detail(request, activity_id)
 
 
-@router.post("/activities/{activity_id}/publish", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/publish", response={200: ActivityOut, **ERRORS})
 def publish(request, activity_id: Id):
     """Publish and broadcast to every eligible member (一呼百应)."""
     services.publish_activity(actor=request.user, activity=_managed(request, activity_id))
@@ -267,7 +286,7 @@ class ActivityReasonIn(Schema):
     reason: Text = Field(..., min_length=1, max_length=200)
 
 
-@router.post("/activities/{activity_id}/cancel", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/cancel", response={200: ActivityOut, **ERRORS})
 def cancel(request, activity_id: Id, payload: ActivityReasonIn):
     """Cancel with a reason; participants are told."""
     services.cancel_activity(
@@ -276,7 +295,7 @@ def cancel(request, activity_id: Id, payload: ActivityReasonIn):
     return _detail(request, activity_id)
 
 
-@router.post("/activities/{activity_id}/finish", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/finish", response={200: ActivityOut, **ERRORS})
 def finish(request, activity_id: Id):
     """End the activity now (the clock ends it anyway at its end time)."""
     services.finish_activity(actor=request.user, activity=_managed(request, activity_id))
@@ -293,7 +312,7 @@ class EligibilityOut(Schema):
     reasons: list[ReasonOut]
 
 
-@router.get("/activities/{activity_id}/eligibility", response={200: EligibilityOut, **ERRORS})
+@activities_router.get("/{activity_id}/eligibility", response={200: EligibilityOut, **ERRORS})
 def eligibility(request, activity_id: Id):
     """Whether the caller may join, and exactly which conditions fail."""
     reasons = services.eligibility_of(request.user, _detail(request, activity_id))
@@ -348,7 +367,7 @@ def _idempotent(request, run):
     return response
 
 
-@router.post("/activities/{activity_id}/signup", response={200: ParticipationOut, **SIGNUP_ERRORS})
+@activities_router.post("/{activity_id}/signup", response={200: ParticipationOut, **SIGNUP_ERRORS})
 def sign_up(request, activity_id: Id):
     """Join (or join the waitlist). Idempotent: signing up again returns the same place; send
     an `Idempotency-Key` header to make retries of any answer safe."""
@@ -359,7 +378,7 @@ def sign_up(request, activity_id: Id):
     )
 
 
-@router.post("/activities/{activity_id}/signup/cancel", response={200: ParticipationOut, **ERRORS})
+@activities_router.post("/{activity_id}/signup/cancel", response={200: ParticipationOut, **ERRORS})
 def cancel_sign_up(request, activity_id: Id):
     """Withdraw before the start; the first person waiting takes the place."""
     activity = _detail(request, activity_id)
@@ -372,7 +391,7 @@ def cancel_sign_up(request, activity_id: Id):
     )
 
 
-@router.post("/activities/{activity_id}/decline", response={200: ParticipationOut, **ERRORS})
+@activities_router.post("/{activity_id}/decline", response={200: ParticipationOut, **ERRORS})
 def decline(request, activity_id: Id):
     """Answer the broadcast with "no"."""
     activity = _detail(request, activity_id)
@@ -390,7 +409,7 @@ class CountsOut(Schema):
     capacity: int
 
 
-@router.get("/activities/{activity_id}/counts", response={200: CountsOut, **ERRORS})
+@activities_router.get("/{activity_id}/counts", response={200: CountsOut, **ERRORS})
 def counts(request, activity_id: Id):
     """The organiser's live count: notified, answered, checked in, flagged."""
     activity = _managed(request, activity_id)
@@ -408,8 +427,8 @@ class ParticipantOut(Schema):
     hours: Decimal
 
 
-@router.get(
-    "/activities/{activity_id}/participants", response={200: list[ParticipantOut], **ERRORS}
+@activities_router.get(
+    "/{activity_id}/participants", response={200: list[ParticipantOut], **ERRORS}
 )
 def participants(request, activity_id: Id):
     """Who signed up and who waits, with hours so far and ratings. Names are masked except
@@ -438,7 +457,7 @@ class QrOut(Schema):
     window_seconds: int
 
 
-@router.get("/activities/{activity_id}/qr", response={200: QrOut, **ERRORS})
+@activities_router.get("/{activity_id}/qr", response={200: QrOut, **ERRORS})
 def qr_code(request, activity_id: Id):
     """The rotating check-in code for the organiser's phone (a new one every 30 s)."""
     activity = _managed(request, activity_id)
@@ -517,8 +536,8 @@ def _checkin_data(payload) -> services.CheckInData:
     )
 
 
-@router.post(
-    "/activities/{activity_id}/checkins", response={200: CheckInOut, 201: CheckInOut, **ERRORS}
+@activities_router.post(
+    "/{activity_id}/checkins", response={200: CheckInOut, 201: CheckInOut, **ERRORS}
 )
 def check_in(request, activity_id: Id, payload: CheckInIn):
     """Check in or out by GPS (inside the geofence) or by the organiser's rotating code. 201 for
@@ -551,7 +570,7 @@ class OfflineResult(Schema):
     error: ErrorOut | None = None
 
 
-@router.post("/checkins/sync", response={200: list[OfflineResult], **ERRORS})
+@checkins_router.post("/sync", response={200: list[OfflineResult], **ERRORS})
 def sync_offline(request, payload: OfflineBatchIn):
     """A batch queued while offline. Each record gets its own answer: stored (created), already
     stored (a re-sync), or refused with a code — nothing is dropped without an answer."""
@@ -592,8 +611,8 @@ class ManualCheckInIn(Schema):
     client_id: uuid.UUID | None = None
 
 
-@router.post(
-    "/activities/{activity_id}/checkins/manual",
+@activities_router.post(
+    "/{activity_id}/checkins/manual",
     response={200: CheckInOut, 201: CheckInOut, **ERRORS},
 )
 def manual_check_in(request, activity_id: Id, payload: ManualCheckInIn):
@@ -618,7 +637,7 @@ class CheckInRow(CheckInOut):
     review: str | None = None
 
 
-@router.get("/activities/{activity_id}/checkins", response={200: list[CheckInRow], **ERRORS})
+@activities_router.get("/{activity_id}/checkins", response={200: list[CheckInRow], **ERRORS})
 def list_checkins(request, activity_id: Id, flagged: bool | None = None):
     """Every check-in record of the activity, optionally only flagged ones (names as in
     `participants`)."""
@@ -651,7 +670,7 @@ class ReviewOut(Schema):
     reviewed_at: datetime
 
 
-@router.post("/checkins/{checkin_id}/review", response={200: ReviewOut, **ERRORS})
+@checkins_router.post("/{checkin_id}/review", response={200: ReviewOut, **ERRORS})
 def review(request, checkin_id: Id, payload: ReviewIn):
     """Accept or reject a flagged check-in (it counts for hours only if accepted)."""
     checkin = services.get_checkin_for_user(request.user, checkin_id)
@@ -680,7 +699,7 @@ class CountOut(Schema):
     changed: int
 
 
-@router.put("/activities/{activity_id}/ratings", response={200: CountOut, **ERRORS})
+@activities_router.put("/{activity_id}/ratings", response={200: CountOut, **ERRORS})
 def rate(request, activity_id: Id, payload: RatingsIn):
     """Rate participants' completion quality (优秀/良好/合格/不合格) after the activity."""
     activity = _managed(request, activity_id)
@@ -697,7 +716,7 @@ class EvaluateIn(Schema):
     summary: Text = Field(..., min_length=1, max_length=2000)
 
 
-@router.post("/activities/{activity_id}/evaluate", response={200: ActivityOut, **ERRORS})
+@activities_router.post("/{activity_id}/evaluate", response={200: ActivityOut, **ERRORS})
 def evaluate(request, activity_id: Id, payload: EvaluateIn):
     """The effect evaluation (6.1.4); settles every participant's service hours."""
     services.evaluate_activity(
@@ -724,7 +743,7 @@ class HoursEntryOut(Schema):
     recorded_at: datetime
 
 
-@router.post("/activities/{activity_id}/hours/corrections", response={201: HoursEntryOut, **ERRORS})
+@activities_router.post("/{activity_id}/hours/corrections", response={201: HoursEntryOut, **ERRORS})
 def correct_hours(request, activity_id: Id, payload: CorrectionIn):
     """Set a participant's settled hours; stored as a correction entry with the reason."""
     activity = _managed(request, activity_id)
@@ -756,7 +775,7 @@ class MyActivityOut(Schema):
     hours: Decimal | None = None
 
 
-@router.get("/me/activities", response=list[MyActivityOut])
+@my_activities_router.get("", response=list[MyActivityOut])
 @paginate(Pagination)
 def my_activities(request):
     """The caller's sign-ups, newest activity first."""
@@ -783,7 +802,7 @@ class InboxOut(Schema):
     read_at: datetime | None
 
 
-@router.get("/me/inbox", response=list[InboxOut])
+@inbox_router.get("", response=list[InboxOut])
 @paginate(Pagination)
 def inbox(request, unread: bool = False):
     """The caller's in-app messages, newest first."""
@@ -791,12 +810,12 @@ def inbox(request, unread: bool = False):
     return rows.filter(read_at__isnull=True) if unread else rows
 
 
-@router.post("/me/inbox/{notice_id}/read", response={200: CountOut, **ERRORS})
+@inbox_router.post("/{notice_id}/read", response={200: CountOut, **ERRORS})
 def read_notice(request, notice_id: Id):
     return {"changed": notices.mark_read(user=request.user, notice_id=notice_id)}
 
 
-@router.post("/me/inbox/read-all", response={200: CountOut, **ERRORS})
+@inbox_router.post("/read-all", response={200: CountOut, **ERRORS})
 def read_all(request):
     return {"changed": notices.mark_read(user=request.user)}
 
@@ -838,7 +857,7 @@ class AttendanceOut(Schema):
         return f"/public/attendance/{obj.public_id}/"
 
 
-@router.post("/attendance-notices", response={201: AttendanceOut, **ERRORS})
+@attendance_router.post("", response={201: AttendanceOut, **ERRORS})
 def publish_attendance(request, payload: AttendanceIn):
     """公示 (5.2.9): publish a finished month's attendance of a team (captain)."""
     team = access.get_unit_for_user(request.user, payload.team_id)
@@ -848,7 +867,7 @@ def publish_attendance(request, payload: AttendanceIn):
     return Status(201, AttendanceNotice.objects.select_related("team").get(pk=notice.pk))
 
 
-@router.get("/attendance-notices", response=list[AttendanceOut])
+@attendance_router.get("", response=list[AttendanceOut])
 @paginate(Pagination)
 def list_attendance(request, team_id: Id | None = None):
     """Published notices of the teams in the caller's scope."""
@@ -860,9 +879,7 @@ def list_attendance(request, team_id: Id | None = None):
     return rows
 
 
-@public_router.get(
-    "/public/attendance/{public_id}", response={200: AttendanceOut, 404: ErrorOut}, auth=None
-)
+@public_router.get("/{public_id}", response={200: AttendanceOut, 404: ErrorOut}, auth=None)
 def public_attendance(request, public_id: uuid.UUID):
     """The public 公示 (no login): masked names, hours and activity counts."""
     return services.public_notice(public_id)

@@ -2,12 +2,13 @@ from django.apps import AppConfig
 
 
 class ActivitiesConfig(AppConfig):
+    """Activities and tasks (5.2.3): publishing, sign-up, check-in, hours and the monthly 公示."""
+
     name = "hongfeng.activities"
     verbose_name = "活动与签到"
 
     def ready(self):
-        from hongfeng.activities import selectors
-        from hongfeng.notices import answers
+        # What this app plugs into core: docs/architecture.md, "Adding a domain".
+        from hongfeng.activities import registrations
 
-        # the inbox shows where a broadcast's answer stands instead of offering 报名 again
-        answers.register("activity_broadcast", selectors.broadcast_answers)
+        registrations.register()

@@ -8,9 +8,12 @@ from hongfeng.accounts import access
 from hongfeng.activities import services
 from hongfeng.activities.models import ActivityKind
 from hongfeng.core.api_types import Id, Text
+from hongfeng.core.registry import ApiRouter
 from hongfeng.orgs.api import ERRORS, UnitRef
 
+# Mounted under /api/v1/activity-risk-defaults (registered from activities.registrations).
 router = Router()
+API_ROUTER = ApiRouter("/activity-risk-defaults", router, ("活动与签到",))
 
 
 class RiskDefaultOut(Schema):
@@ -39,7 +42,7 @@ def _body(default: services.RiskDefault) -> dict:
     }
 
 
-@router.get("/activity-risk-defaults", response={200: list[RiskDefaultOut], **ERRORS})
+@router.get("", response={200: list[RiskDefaultOut], **ERRORS})
 def list_risk_defaults(request, unit_id: Id):
     """The default risk assessment of every kind of activity for members of this unit: the
     nearest association's own text, else the built-in one."""
@@ -48,7 +51,7 @@ def list_risk_defaults(request, unit_id: Id):
 
 
 @router.put(
-    "/activity-risk-defaults/{association_id}/{kind}",
+    "/{association_id}/{kind}",
     response={200: RiskDefaultOut, **ERRORS},
 )
 def save_risk_default(request, association_id: Id, kind: ActivityKind, payload: RiskDefaultIn):

@@ -1,109 +1,32 @@
-"""Every audit action code with the label auditors read. A code not listed here is refused, so
-the audit browser can always explain what an event means."""
+"""Every audit action code with the label auditors read: what the apps registered
+(`registry.audit_actions`, each app the codes its services write). A code nobody registered is
+refused by the audit services, so the audit browser can always explain what an event means."""
 
-ACTIONS: dict[str, str] = {
-    # authentication (security.md)
-    "auth.login": "登录成功",
-    "auth.login_failed": "登录失败",
-    "auth.locked_out": "账号锁定",
-    "auth.unlocked": "解除锁定",
-    "auth.logout": "退出登录",
-    "auth.session_expired": "会话超时",
-    "auth.token_issued": "签发API令牌",
-    "auth.token_revoked": "吊销API令牌",
-    "auth.password_changed": "修改密码",
-    # accounts and roles
-    "account.created": "创建账号",
-    "account.disabled": "停用账号",
-    "account.enabled": "启用账号",
-    "account.password_reset": "重置密码",
-    # activation codes (sent to the holder's own phone; issue 15, 2.2)
-    "account.activation_sent": "发送账号激活码",
-    "account.activation_requested": "申请账号激活码（未发送）",
-    "account.activation_failed": "激活码错误",
-    "account.activated": "激活账号（本人设置密码）",
-    "role.granted": "授予角色",
-    "role.revoked": "撤销角色",
-    # organisation tower (5.1)
-    "unit.created": "新建单位",
-    "unit.renamed": "重命名单位",
-    "unit.moved": "调整上级单位",
-    "unit.archived": "归档单位",
-    "unit.restored": "恢复单位",
-    "unit.station_changed": "更换指导派出所",
-    "team.onboarded": "队伍一键入驻",
-    # member files (5.2.7)
-    "member.registered": "登记队员",
-    "member.updated": "修改队员档案",
-    "member.contact_updated": "本人修改联系方式",
-    "member.status_changed": "变更队员状态",
-    "member.moved": "调整队员所在单位",
-    "member.photo_updated": "更换队员照片",
-    "member.partnered": "1+1 结对",
-    "member.revealed": "查看明文个人信息",
-    "member.certificate_added": "登记证书",
-    "member.certificate_removed": "删除证书记录",
-    "member.insurance_added": "登记保险",
-    "member.equipment_issued": "发放装备",
-    "member.equipment_returned": "归还装备",
-    "member.pre_job_training": "登记岗前培训",
-    "member.exported": "导出队员名册",
-    "member.pdf_exported": "导出队员档案PDF",
-    "roster.uploaded": "上传队员名册",
-    "roster.confirmed": "确认导入队员名册",
-    "roster.imported": "导入队员名册",
-    # recruitment (5.2.2)
-    "charter.published": "发布队伍章程",
-    "application.submitted": "提交入队申请",
-    "application.approved": "入队申请通过",
-    "application.rejected": "入队申请未通过",
-    # audit itself
-    "audit.verified": "校验审计链",
-    "audit.verify_requested": "发起审计链校验",
-    # Activities (5.2.3, 5.2.9, 6.1.4)
-    "activity.created": "创建活动",
-    "activity.updated": "修改活动",
-    "activity.published": "发布活动",
-    "activity.cancelled": "取消活动",
-    "activity.finished": "结束活动",
-    "activity.signed_up": "报名活动",
-    "activity.sign_up_cancelled": "取消报名",
-    "activity.declined": "婉拒活动",
-    "activity.check_in": "签到",
-    "activity.check_out": "签退",
-    "activity.manual_check_in": "组织者补签",
-    "activity.auto_check_out": "系统自动签退",
-    "activity.check_in_reviewed": "审核异常签到",
-    "activity.rated": "评定完成质量",
-    "activity.evaluated": "活动成效评价",
-    "activity.hours_corrected": "更正服务时长",
-    "activity.attendance_published": "发布考勤公示",
-    "activity.risk_default_saved": "修改安全风险评估模板",
-    "notice.read": "阅读站内消息",
-    # Points (5.4.5, 7.2.2)
-    "points.awarded": "发放活动积分",
-    "points.rule_published": "发布积分规则",
-    "points.rating_run": "年度星级评定",
-    "points.rating_published": "公布星级评定",
-    # Honours, certificates and violations (5.2.10)
-    "honour.title_created": "设立荣誉称号",
-    "honour.title_retired": "停用荣誉称号",
-    "honour.granted": "授予荣誉称号",
-    "certificate.issued": "开具证书",
-    "certificate.downloaded": "下载证书",
-    "certificate.revoked": "撤销证书",
-    "violation.rule_set": "设置警告退出规则",
-    "violation.warned": "警告队员",
-    "violation.exit_proposed": "建议退出",
-    "violation.exit_confirmed": "确认退出",
-    "violation.exit_rejected": "不予退出",
-    # Redemption (5.4.5)
-    "redemption.item_created": "新增兑换物品",
-    "redemption.item_updated": "修改兑换物品",
-    "redemption.ordered": "积分兑换下单",
-    "redemption.handed_over": "交付兑换物品",
-    "redemption.cancelled": "取消兑换订单",
-}
+from collections.abc import Iterator, Mapping
+
+from hongfeng.core import registry
+
+
+class _Labels(Mapping):
+    """code → label over the registry (read after every app's ready())."""
+
+    def __getitem__(self, code: str) -> str:
+        entry = registry.audit_actions.get(code)
+        if entry is None:
+            raise KeyError(code)
+        return entry.label
+
+    def __contains__(self, code: object) -> bool:
+        return code in registry.audit_actions
+
+    def __iter__(self) -> Iterator[str]:
+        return (entry.code for entry in registry.audit_actions)
+
+    def __len__(self) -> int:
+        return len(registry.audit_actions)
+
+
+ACTIONS: Mapping[str, str] = _Labels()
 
 
 def action_label(code: str) -> str:

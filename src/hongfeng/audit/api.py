@@ -11,9 +11,16 @@ from hongfeng.audit.models import AuditEvent
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import Forbidden
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter
 from hongfeng.orgs.api import ERRORS
 
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix.
 router = Router()
+TAGS = ("审计",)
+API_ROUTERS = [
+    ApiRouter("/audit-events", router, TAGS),
+]
 
 
 def _require_auditor(user) -> None:
@@ -58,7 +65,7 @@ class VerifyOut(Schema):
     chains: list[ChainOut]
 
 
-@router.get("/audit-events", response=list[AuditEventOut])
+@router.get("", response=list[AuditEventOut])
 @paginate(Pagination)
 def list_events(
     request,
@@ -86,7 +93,7 @@ def list_events(
     )
 
 
-@router.post("/audit-events/verify", response={200: VerifyOut, **ERRORS})
+@router.post("/verify", response={200: VerifyOut, **ERRORS})
 def verify(request):
     """Recompute every hash chain (platform-wide 审计员 only; the chains span all scopes)."""
     if not access.has_global(request.user, "audit.view"):
@@ -94,7 +101,7 @@ def verify(request):
     return services.verify_and_record(actor=request.user)
 
 
-@router.get("/audit-events/{event_id}", response={200: AuditEventOut, **ERRORS})
+@router.get("/{event_id}", response={200: AuditEventOut, **ERRORS})
 def get_event(request, event_id: Id):
     _require_auditor(request.user)
     return selectors.get_event_for_user(request.user, event_id)

@@ -6,3 +6,9 @@ class AuditConfig(AppConfig):
 
     name = "hongfeng.audit"
     verbose_name = "安全审计"
+
+    def ready(self):
+        # What this app plugs into core: docs/architecture.md, "Adding a domain".
+        from hongfeng.audit import registrations
+
+        registrations.register()

@@ -13,3 +13,7 @@ class CoreConfig(AppConfig):
         from django.db.models import fields
 
         fields.BLANK_CHOICE_LABEL = "请选择"
+
+        from hongfeng.core import registrations
+
+        registrations.register()

@@ -4,18 +4,19 @@ the violation rule and the exit proposals the captain decides."""
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.conf import settings
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.downloads import file_response
 from hongfeng.core.errors import DomainError, NotFound
-from hongfeng.core.masking import mask_name
 from hongfeng.core.numbers import tidy_strings
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter, MeRoute
 from hongfeng.honours import selectors, services
 from hongfeng.honours.models import (
     CertificateKind,
@@ -23,14 +24,54 @@ from hongfeng.honours.models import (
     ThresholdKind,
     ViolationRule,
 )
+from hongfeng.honours.schemas import (
+    ProposalOut,
+    ViolationRuleIn,
+    ViolationRuleOut,
+    WarningIn,
+    WarningOut,
+    WarningResult,
+    unit_ref,
+)
 from hongfeng.members.selectors import get_member_for_user, own_member
 from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 
-router = Router()
-
-
-def _unit_ref(unit) -> dict:
-    return {"id": unit.pk, "name": unit.name, "kind": unit.kind}
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix; a parameter
+# of a prefix ("{member_id}") is declared `Annotated[Id, Path()]`, because ninja reads path
+# parameters only from an operation's own path.
+titles_router = Router()
+association_honours_router = Router()
+grants_router = Router()
+member_honours_router = Router()
+certificates_router = Router()
+member_certificates_router = Router()
+public_router = Router()
+violation_rule_router = Router()
+member_warnings_router = Router()
+proposals_router = Router()
+my_honours_router = Router()
+my_certificates_router = Router()
+my_warnings_router = Router()
+TAGS = ("荣誉、证书与警告",)
+API_ROUTERS = [
+    ApiRouter("/honour-titles", titles_router, TAGS),
+    ApiRouter("/associations/{unit_id}/honours", association_honours_router, TAGS),
+    ApiRouter("/honour-grants", grants_router, TAGS),
+    ApiRouter("/members/{member_id}/honours", member_honours_router, TAGS),
+    ApiRouter("/certificates", certificates_router, TAGS),
+    ApiRouter("/members/{member_id}/certificates", member_certificates_router, TAGS),
+    ApiRouter("/public/certificates", public_router, TAGS),
+    ApiRouter("/associations/{unit_id}/violation-rule", violation_rule_router, TAGS),
+    ApiRouter("/members/{member_id}/warnings", member_warnings_router, TAGS),
+    ApiRouter("/exit-proposals", proposals_router, TAGS),
+]
+# The caller's own, under /api/v1/me (hongfeng.core.me).
+ME_ROUTES = [
+    MeRoute("/honours", my_honours_router, TAGS),
+    MeRoute("/certificates", my_certificates_router, TAGS),
+    MeRoute("/warnings", my_warnings_router, TAGS),
+]
 
 
 def _own(request):
@@ -70,17 +111,17 @@ class TitleOut(Schema):
 
     @staticmethod
     def resolve_association(obj):
-        return _unit_ref(obj.association)
+        return unit_ref(obj.association)
 
 
-@router.get("/honour-titles", response=list[TitleOut])
+@titles_router.get("", response=list[TitleOut])
 @paginate(Pagination)
 def list_titles(request):
     """Honour titles of the associations the caller reaches or belongs under."""
     return selectors.titles_for(request.user)
 
 
-@router.post("/honour-titles", response={201: TitleOut, **ERRORS})
+@titles_router.post("", response={201: TitleOut, **ERRORS})
 def create_title(request, payload: TitleIn):
     """A new honour title (association admins). A rule title is granted at once to members
     who already meet it."""
@@ -96,7 +137,7 @@ def create_title(request, payload: TitleIn):
     return Status(201, title)
 
 
-@router.post("/honour-titles/{title_id}/retire", response={200: TitleOut, **ERRORS})
+@titles_router.post("/{title_id}/retire", response={200: TitleOut, **ERRORS})
 def retire_title(request, title_id: Id):
     """Stop granting a title (grants made stay)."""
     title = selectors.get_title_for_user(request.user, title_id)
@@ -107,8 +148,8 @@ class AppliedOut(Schema):
     granted: int = Field(..., description="本次新授予的人数")
 
 
-@router.post("/associations/{unit_id}/honours/apply-rules", response={200: AppliedOut, **ERRORS})
-def apply_rules(request, unit_id: Id):
+@association_honours_router.post("/apply-rules", response={200: AppliedOut, **ERRORS})
+def apply_rules(request, unit_id: Annotated[Id, Path()]):
     """Grant every rule title of this association (and those below it) to the members who
     meet it now; idempotent (a member never gets a title twice)."""
     association = access.get_unit_for_user(request.user, unit_id)
@@ -155,7 +196,7 @@ class HonourGrantOut(Schema):
         return obj.granted_by.name if obj.granted_by_id else None
 
 
-@router.post("/honour-grants", response={201: HonourGrantOut, **ERRORS})
+@grants_router.post("", response={201: HonourGrantOut, **ERRORS})
 def grant_honour(request, payload: HonourGrantIn):
     """Grant a title to a member in scope, with a reason (association admins and captains)."""
     member = get_member_for_user(request.user, payload.member_id)
@@ -166,15 +207,15 @@ def grant_honour(request, payload: HonourGrantIn):
     return Status(201, selectors.grants_for(request.user).get(pk=grant.pk))
 
 
-@router.get("/me/honours", response=list[HonourGrantOut])
+@my_honours_router.get("", response=list[HonourGrantOut])
 @paginate(Pagination)
 def my_honours(request):
     return selectors.grants_for(request.user, member=_own(request))
 
 
-@router.get("/members/{member_id}/honours", response=list[HonourGrantOut])
+@member_honours_router.get("", response=list[HonourGrantOut])
 @paginate(Pagination)
-def member_honours(request, member_id: Id):
+def member_honours(request, member_id: Annotated[Id, Path()]):
     member = get_member_for_user(request.user, member_id)
     return selectors.grants_for(request.user, member=member)
 
@@ -220,7 +261,7 @@ class CertificateOut(Schema):
         return f"/api/v1/certificates/{obj.pk}/pdf"
 
 
-@router.post("/certificates", response={201: CertificateOut, **ERRORS})
+@certificates_router.post("", response={201: CertificateOut, **ERRORS})
 def issue_certificate(request, payload: CertificateIn):
     """Issue a 荣誉证书 (for a grant) or a 志愿服务证明 (for a date range): the member for
     themselves, admins and captains for members in scope."""
@@ -242,15 +283,15 @@ def issue_certificate(request, payload: CertificateIn):
     return Status(201, certificate)
 
 
-@router.get("/me/certificates", response=list[CertificateOut])
+@my_certificates_router.get("", response=list[CertificateOut])
 @paginate(Pagination)
 def my_certificates(request):
     return selectors.certificates_for(request.user, member=_own(request))
 
 
-@router.get("/members/{member_id}/certificates", response=list[CertificateOut])
+@member_certificates_router.get("", response=list[CertificateOut])
 @paginate(Pagination)
-def member_certificates(request, member_id: Id):
+def member_certificates(request, member_id: Annotated[Id, Path()]):
     member = get_member_for_user(request.user, member_id)
     return selectors.certificates_for(request.user, member=member)
 
@@ -265,8 +306,8 @@ def certificate_download(certificate, pdf: bytes):
     )
 
 
-@router.get(
-    "/certificates/{certificate_id}/pdf",
+@certificates_router.get(
+    "/{certificate_id}/pdf",
     response={200: None, **ERRORS},
     openapi_extra={
         "responses": {
@@ -287,7 +328,7 @@ class HonoursReasonIn(Schema):
     reason: Text = Field(..., min_length=1, max_length=200)
 
 
-@router.post("/certificates/{certificate_id}/revoke", response={200: CertificateOut, **ERRORS})
+@certificates_router.post("/{certificate_id}/revoke", response={200: CertificateOut, **ERRORS})
 def revoke_certificate(request, certificate_id: Id, payload: HonoursReasonIn):
     """Withdraw a certificate: its verification page stops confirming it."""
     certificate = selectors.get_certificate_for_user(request.user, certificate_id)
@@ -304,8 +345,8 @@ class VerificationOut(Schema):
     snapshot: dict | None = None
 
 
-@router.get(
-    "/public/certificates/{serial}",
+@public_router.get(
+    "/{serial}",
     response={200: VerificationOut, 422: ErrorOut},
     auth=None,
 )
@@ -326,21 +367,8 @@ def verify_certificate(request, serial: str, h: str = Query("", max_length=128))
 # ---- violations ----------------------------------------------------------------------------
 
 
-class ViolationRuleIn(Schema):
-    warnings: int = Field(2, ge=1, le=10, description="期间内第几次警告时建议退出")
-    window_months: int = Field(12, ge=1, le=60, description="期间（月）")
-
-
-class ViolationRuleOut(Schema):
-    association_id: int
-    warnings: int
-    window_months: int
-    label: str
-    default: bool
-
-
-@router.get("/associations/{unit_id}/violation-rule", response={200: ViolationRuleOut, **ERRORS})
-def get_violation_rule(request, unit_id: Id):
+@violation_rule_router.get("", response={200: ViolationRuleOut, **ERRORS})
+def get_violation_rule(request, unit_id: Annotated[Id, Path()]):
     unit = access.get_unit_for_user(request.user, unit_id)
     warnings, months, label = services.violation_rule_for(unit)
     own = ViolationRule.objects.filter(association=unit).exists()
@@ -353,8 +381,8 @@ def get_violation_rule(request, unit_id: Id):
     }
 
 
-@router.put("/associations/{unit_id}/violation-rule", response={200: ViolationRuleOut, **ERRORS})
-def set_violation_rule(request, unit_id: Id, payload: ViolationRuleIn):
+@violation_rule_router.put("", response={200: ViolationRuleOut, **ERRORS})
+def set_violation_rule(request, unit_id: Annotated[Id, Path()], payload: ViolationRuleIn):
     """Set the association's rule for proposing exit (association admins)."""
     unit = access.get_unit_for_user(request.user, unit_id)
     rule = services.set_violation_rule(
@@ -373,60 +401,8 @@ def set_violation_rule(request, unit_id: Id, payload: ViolationRuleIn):
     }
 
 
-class WarningIn(Schema):
-    reason: Text = Field(..., min_length=1, max_length=300)
-    evidence: Text = Field(..., min_length=1, max_length=2000, description="证据说明")
-    evidence_ref: Text = Field("", max_length=200, description="证据材料的存放位置或编号")
-    penalty_points: Decimal | None = Field(None, ge=0, le=1000, description="扣减积分（可选）")
-
-
-class WarningOut(Schema):
-    id: int
-    member_id: int
-    reason: str
-    evidence: str
-    evidence_ref: str
-    penalty_points: Decimal | None
-    issued_by: str
-    issued_at: datetime
-
-    @staticmethod
-    def resolve_issued_by(obj):
-        return obj.issued_by.name
-
-
-class ProposalOut(Schema):
-    id: int
-    member_id: int
-    member_name: str = Field(..., description="姓名（脱敏）")
-    team: UnitRef
-    warning_count: int
-    rule_label: str
-    status: ProposalStatus
-    status_label: str
-    proposed_at: datetime
-    decided_at: datetime | None
-    decision_reason: str
-
-    @staticmethod
-    def resolve_member_name(obj):
-        return mask_name(obj.member.name)
-
-    @staticmethod
-    def resolve_team(obj):
-        return _unit_ref(obj.team)
-
-    @staticmethod
-    def resolve_status_label(obj):
-        return obj.get_status_display()
-
-
-class WarningResult(WarningOut):
-    exit_proposal: ProposalOut | None = None
-
-
-@router.post("/members/{member_id}/warnings", response={201: WarningResult, **ERRORS})
-def issue_warning(request, member_id: Id, payload: WarningIn):
+@member_warnings_router.post("", response={201: WarningResult, **ERRORS})
+def issue_warning(request, member_id: Annotated[Id, Path()], payload: WarningIn):
     """Warn a member (association admins and captains); the rule may propose exit."""
     from hongfeng.honours.models import ExitProposal
 
@@ -445,27 +421,27 @@ def issue_warning(request, member_id: Id, payload: WarningIn):
     return Status(201, warning)
 
 
-@router.get("/members/{member_id}/warnings", response=list[WarningOut])
+@member_warnings_router.get("", response=list[WarningOut])
 @paginate(Pagination)
-def member_warnings(request, member_id: Id):
+def member_warnings(request, member_id: Annotated[Id, Path()]):
     member = get_member_for_user(request.user, member_id)
     return selectors.warnings_for(request.user, member=member)
 
 
-@router.get("/me/warnings", response=list[WarningOut])
+@my_warnings_router.get("", response=list[WarningOut])
 @paginate(Pagination)
 def my_warnings(request):
     return selectors.warnings_for(request.user, member=_own(request))
 
 
-@router.get("/exit-proposals", response=list[ProposalOut])
+@proposals_router.get("", response=list[ProposalOut])
 @paginate(Pagination)
 def list_proposals(request, status: ProposalStatus | None = None):
     """Exit proposals about members in scope, newest first (filter `status=pending`)."""
     return selectors.proposals_for(request.user, status=status)
 
 
-@router.post("/exit-proposals/{proposal_id}/confirm", response={200: ProposalOut, **ERRORS})
+@proposals_router.post("/{proposal_id}/confirm", response={200: ProposalOut, **ERRORS})
 def confirm_exit(request, proposal_id: Id, payload: HonoursReasonIn):
     """The captain confirms: the member's status becomes 已退出 (with its history row)."""
     proposal = selectors.get_proposal_for_user(request.user, proposal_id)
@@ -473,7 +449,7 @@ def confirm_exit(request, proposal_id: Id, payload: HonoursReasonIn):
     return selectors.proposals_for(request.user).get(pk=proposal.pk)
 
 
-@router.post("/exit-proposals/{proposal_id}/reject", response={200: ProposalOut, **ERRORS})
+@proposals_router.post("/{proposal_id}/reject", response={200: ProposalOut, **ERRORS})
 def reject_exit(request, proposal_id: Id, payload: HonoursReasonIn):
     """The captain rejects the proposal with a reason; the member stays."""
     proposal = selectors.get_proposal_for_user(request.user, proposal_id)

@@ -17,6 +17,7 @@ from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError, NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.pagination import IdsFirstPagination
+from hongfeng.core.registry import ApiRouter
 from hongfeng.core.uploads import check_upload_size
 from hongfeng.members import photos, selectors, services
 from hongfeng.members.models import (
@@ -29,7 +30,13 @@ from hongfeng.members.models import (
 from hongfeng.orgs.api import ERRORS, UnitRef
 from hongfeng.points.selectors import summary as points_summary
 
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix.
 router = Router()
+TAGS = ("队员档案",)
+API_ROUTERS = [
+    ApiRouter("/members", router, TAGS),
+]
 
 
 class SkillOut(Schema):
@@ -318,7 +325,7 @@ def member_detail(member: Member, viewer) -> dict:
     }
 
 
-@router.get("/members", response=list[MemberListItem])
+@router.get("", response=list[MemberListItem])
 @paginate(IdsFirstPagination)
 def list_members(
     request,
@@ -335,7 +342,7 @@ def list_members(
     )
 
 
-@router.post("/members", response={201: MemberDetail, **ERRORS})
+@router.post("", response={201: MemberDetail, **ERRORS})
 def register(request, payload: RegisterIn):
     """实名登记: open a member file (and an account with the 队员 role) in a unit."""
     unit = access.get_unit_for_user(request.user, payload.unit_id)
@@ -358,7 +365,7 @@ def register(request, payload: RegisterIn):
     )
 
 
-@router.get("/members/me", response={200: MemberDetail, **ERRORS})
+@router.get("/me", response={200: MemberDetail, **ERRORS})
 def my_file(request):
     """The caller's own member file, unmasked."""
     member = selectors.own_member(request.user)
@@ -367,7 +374,7 @@ def my_file(request):
     return member_detail(member, request.user)
 
 
-@router.patch("/members/me/contact", response={200: MemberDetail, **ERRORS})
+@router.patch("/me/contact", response={200: MemberDetail, **ERRORS})
 def update_my_contact(request, payload: ContactIn):
     """A volunteer corrects their own address and emergency contact (audited)."""
     services.update_own_contact(
@@ -379,12 +386,12 @@ def update_my_contact(request, payload: ContactIn):
     return member_detail(selectors.own_member(request.user), request.user)
 
 
-@router.get("/members/{member_id}", response={200: MemberDetail, **ERRORS})
+@router.get("/{member_id}", response={200: MemberDetail, **ERRORS})
 def get_member(request, member_id: Id):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-@router.patch("/members/{member_id}", response={200: MemberDetail, **ERRORS})
+@router.patch("/{member_id}", response={200: MemberDetail, **ERRORS})
 def update(request, member_id: Id, payload: UpdateIn):
     """Edit the file (not name or ID number), with optimistic locking. Only the fields sent
     change; the health declaration only by the member or someone who may reveal it."""
@@ -397,7 +404,7 @@ def update(request, member_id: Id, payload: UpdateIn):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-@router.post("/members/{member_id}/status", response={200: MemberDetail, **ERRORS})
+@router.post("/{member_id}/status", response={200: MemberDetail, **ERRORS})
 def change_status(request, member_id: Id, payload: StatusIn):
     """Dynamic management (5.2.7): a status change with its reason."""
     member = selectors.get_member_for_user(request.user, member_id)
@@ -407,7 +414,7 @@ def change_status(request, member_id: Id, payload: StatusIn):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-@router.post("/members/{member_id}/partner", response={200: MemberDetail, **ERRORS})
+@router.post("/{member_id}/partner", response={200: MemberDetail, **ERRORS})
 def set_partner(request, member_id: Id, payload: PartnerIn):
     """1+1 pairing (5.4.6); `partner_id: null` ends it."""
     member = selectors.get_member_for_user(request.user, member_id)
@@ -420,7 +427,7 @@ def set_partner(request, member_id: Id, payload: PartnerIn):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-@router.post("/members/{member_id}/reveal", response={200: RevealOut, **ERRORS})
+@router.post("/{member_id}/reveal", response={200: RevealOut, **ERRORS})
 def reveal(request, member_id: Id, payload: RevealIn):
     """Show one masked value in clear — needs the reveal permission and a reason; audited."""
     member = selectors.get_member_for_user(request.user, member_id)
@@ -434,7 +441,7 @@ class TrainingIn(Schema):
     completed_on: date | None = Field(..., description="完成日期；null 清除")
 
 
-@router.post("/members/{member_id}/pre-job-training", response={200: MemberDetail, **ERRORS})
+@router.post("/{member_id}/pre-job-training", response={200: MemberDetail, **ERRORS})
 def pre_job_training(request, member_id: Id, payload: TrainingIn):
     """5.3.1: record the completion of pre-job training (no tasks before it)."""
     member = selectors.get_member_for_user(request.user, member_id)
@@ -448,7 +455,7 @@ class MemberMoveIn(Schema):
     unit_id: Id
 
 
-@router.post("/members/{member_id}/move", response={200: MemberDetail, **ERRORS})
+@router.post("/{member_id}/move", response={200: MemberDetail, **ERRORS})
 def move(request, member_id: Id, payload: MemberMoveIn):
     """Move a member to another squad or group of the same team (their 队员 role follows)."""
     member = selectors.get_member_for_user(request.user, member_id)
@@ -457,7 +464,7 @@ def move(request, member_id: Id, payload: MemberMoveIn):
     return member_detail(selectors.get_member_for_user(request.user, member_id), request.user)
 
 
-@router.post("/members/{member_id}/photo", response={200: MemberDetail, **ERRORS})
+@router.post("/{member_id}/photo", response={200: MemberDetail, **ERRORS})
 def upload_photo(request, member_id: Id, photo: File[UploadedFile]):
     """Replace the photo (JPEG/PNG/WebP ≤ 5 MB); it is re-encoded without its metadata."""
     member = selectors.get_member_for_user(request.user, member_id)

@@ -6,3 +6,9 @@ class MembersConfig(AppConfig):
 
     name = "hongfeng.members"
     verbose_name = "队员档案"
+
+    def ready(self):
+        # What this app plugs into core: docs/architecture.md, "Adding a domain".
+        from hongfeng.members import registrations
+
+        registrations.register()

@@ -2,8 +2,9 @@
 charters, and the review queue."""
 
 from datetime import datetime
+from typing import Annotated
 
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -13,6 +14,7 @@ from hongfeng.core.errors import NotFound
 from hongfeng.core.masking import mask_mobile
 from hongfeng.core.middleware import client_ip
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter
 from hongfeng.core.uploads import check_upload_size
 from hongfeng.members import importing, services
 from hongfeng.members.models import Application, ApplicationStatus, Charter, RosterImport
@@ -20,7 +22,21 @@ from hongfeng.members.roster import MAX_BYTES
 from hongfeng.orgs.api import ERRORS, UnitRef
 from hongfeng.orgs.models import Unit, UnitKind
 
-router = Router()
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix; a parameter
+# of a prefix ("{member_id}") is declared `Annotated[Id, Path()]`, because ninja reads path
+# parameters only from an operation's own path.
+recruiting_router = Router()
+charter_router = Router()
+applications_router = Router()
+roster_router = Router()
+TAGS = ("招募与入队申请",)
+API_ROUTERS = [
+    ApiRouter("/recruiting-teams", recruiting_router, TAGS),
+    ApiRouter("/teams/{team_id}/charter", charter_router, TAGS),
+    ApiRouter("/applications", applications_router, TAGS),
+    ApiRouter("/roster-imports", roster_router, TAGS),
+]
 
 
 class CharterOut(Schema):
@@ -136,15 +152,15 @@ def _public_team(team_id: int) -> Unit:
     return team
 
 
-@router.get("/recruiting-teams", auth=None, response=list[RecruitingTeamOut])
+@recruiting_router.get("", auth=None, response=list[RecruitingTeamOut])
 @paginate(Pagination)
 def recruiting_teams(request, q: Text | None = Query(None, max_length=30)):
     """Teams that take applications (public: team names are public information)."""
     return services.recruiting_teams(q or "")
 
 
-@router.get("/teams/{team_id}/charter", auth=None, response={200: CharterOut, **ERRORS})
-def get_charter(request, team_id: Id):
+@charter_router.get("", auth=None, response={200: CharterOut, **ERRORS})
+def get_charter(request, team_id: Annotated[Id, Path()]):
     """A team's current charter and code of conduct (public, 5.2.2)."""
     charter = services.current_charter(_public_team(team_id))
     if charter is None:
@@ -152,15 +168,15 @@ def get_charter(request, team_id: Id):
     return _charter_out(charter)
 
 
-@router.post("/teams/{team_id}/charter", response={201: CharterOut, **ERRORS})
-def publish_charter(request, team_id: Id, payload: CharterIn):
+@charter_router.post("", response={201: CharterOut, **ERRORS})
+def publish_charter(request, team_id: Annotated[Id, Path()], payload: CharterIn):
     """Publish a new charter version (the previous versions stay on record)."""
     team = access.get_unit_for_user(request.user, team_id)
     charter = services.publish_charter(actor=request.user, team=team, **payload.dict())
     return Status(201, _charter_out(charter))
 
 
-@router.post("/applications", auth=None, response={201: ApplicationReceipt, **ERRORS})
+@applications_router.post("", auth=None, response={201: ApplicationReceipt, **ERRORS})
 def apply(request, payload: ApplicationIn):
     """The public application form: anyone may apply to a team that publishes a charter."""
     team = Unit.objects.filter(pk=payload.team_id).first()
@@ -193,7 +209,7 @@ def apply(request, payload: ApplicationIn):
     )
 
 
-@router.get("/applications/lookup", auth=None, response={200: ApplicationStatusOut, **ERRORS})
+@applications_router.get("/lookup", auth=None, response={200: ApplicationStatusOut, **ERRORS})
 def lookup(
     request, code: Text = Query(..., max_length=12), mobile: Text = Query(..., max_length=30)
 ):
@@ -224,7 +240,7 @@ def _get_application(user, application_id) -> Application:
     return application
 
 
-@router.get("/applications", response=list[ApplicationOut])
+@applications_router.get("", response=list[ApplicationOut])
 @paginate(Pagination)
 def list_applications(request, status: ApplicationStatus | None = ApplicationStatus.APPLIED):
     """The review queue: applications to the teams the caller keeps."""
@@ -236,12 +252,12 @@ def list_applications(request, status: ApplicationStatus | None = ApplicationSta
     return rows.order_by("submitted_at", "id")
 
 
-@router.get("/applications/{application_id}", response={200: ApplicationOut, **ERRORS})
+@applications_router.get("/{application_id}", response={200: ApplicationOut, **ERRORS})
 def get_application(request, application_id: Id):
     return _get_application(request.user, application_id)
 
 
-@router.post("/applications/{application_id}/approve", response={200: ApplicationOut, **ERRORS})
+@applications_router.post("/{application_id}/approve", response={200: ApplicationOut, **ERRORS})
 def approve(request, application_id: Id, payload: ApproveIn):
     """Approve: a member file and an account with the 队员 role (见习 status)."""
     application = _get_application(request.user, application_id)
@@ -250,7 +266,7 @@ def approve(request, application_id: Id, payload: ApproveIn):
     return _get_application(request.user, application_id)
 
 
-@router.post("/applications/{application_id}/reject", response={200: ApplicationOut, **ERRORS})
+@applications_router.post("/{application_id}/reject", response={200: ApplicationOut, **ERRORS})
 def reject(request, application_id: Id, payload: RejectIn):
     """Reject with a reason the applicant reads on the status lookup."""
     application = _get_application(request.user, application_id)
@@ -307,7 +323,7 @@ def _get_import(user, import_id) -> RosterImport:
     return roster_import
 
 
-@router.post("/roster-imports", response={201: RosterImportOut, **ERRORS})
+@roster_router.post("", response={201: RosterImportOut, **ERRORS})
 def upload_roster(
     request, team_id: Form[Id], consent_confirmed: Form[bool], file: File[UploadedFile]
 ):
@@ -324,13 +340,13 @@ def upload_roster(
     return Status(201, _get_import(request.user, roster_import.pk))
 
 
-@router.get("/roster-imports/{import_id}", response={200: RosterImportOut, **ERRORS})
+@roster_router.get("/{import_id}", response={200: RosterImportOut, **ERRORS})
 def get_roster_import(request, import_id: Id):
     """Progress, counts and the report of every bad row."""
     return _get_import(request.user, import_id)
 
 
-@router.post("/roster-imports/{import_id}/confirm", response={200: RosterImportOut, **ERRORS})
+@roster_router.post("/{import_id}/confirm", response={200: RosterImportOut, **ERRORS})
 def confirm_roster_import(request, import_id: Id, payload: ConfirmIn):
     """Import all rows (only if all passed) or, explicitly, the valid rows only."""
     roster_import = _get_import(request.user, import_id)

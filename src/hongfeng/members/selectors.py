@@ -124,6 +124,12 @@ def names_shown_to(user):
     return name
 
 
+def has_member_file(user) -> bool:
+    """Whether the user has a member file (一人一档): one query, then cached on the user by
+    Django's one-to-one descriptor."""
+    return hasattr(user, "member")
+
+
 def own_member(user) -> Member | None:
     return with_position(Member.objects.filter(user=user)).select_related("unit", "user").first()
 

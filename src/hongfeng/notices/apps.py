@@ -6,3 +6,9 @@ class NoticesConfig(AppConfig):
 
     name = "hongfeng.notices"
     verbose_name = "消息通知"
+
+    def ready(self):
+        # What this app plugs into core: docs/architecture.md, "Adding a domain".
+        from hongfeng.notices import registrations
+
+        registrations.register()

@@ -10,10 +10,21 @@ from hongfeng.accounts.access import get_unit_for_user
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import DomainError
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter
 from hongfeng.orgs import selectors, services
 from hongfeng.orgs.models import SpecialTag, Unit, UnitKind
 
-router = Router()
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix.
+units_router = Router()
+stations_router = Router()
+teams_router = Router()
+TAGS = ("组织架构",)
+API_ROUTERS = [
+    ApiRouter("/units", units_router, TAGS),
+    ApiRouter("/stations", stations_router, TAGS),
+    ApiRouter("/teams", teams_router, TAGS),
+]
 
 
 class UnitRef(Schema):
@@ -129,7 +140,7 @@ def _station(user, station_id: int | None) -> Unit | None:
     return station
 
 
-@router.get("/units", response=list[UnitListItem])
+@units_router.get("", response=list[UnitListItem])
 @paginate(Pagination)
 def list_units(
     request,
@@ -154,7 +165,7 @@ def list_units(
     return units
 
 
-@router.post("/units", response={201: UnitOut, **ERRORS})
+@units_router.post("", response={201: UnitOut, **ERRORS})
 def create_unit(request, payload: UnitCreateIn):
     """Create a unit under a parent in the caller's scope."""
     parent = get_unit_for_user(request.user, payload.parent_id) if payload.parent_id else None
@@ -170,12 +181,12 @@ def create_unit(request, payload: UnitCreateIn):
     return Status(201, get_unit_for_user(request.user, unit.pk))
 
 
-@router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS})
+@units_router.get("/{unit_id}", response={200: UnitOut, **ERRORS})
 def get_unit(request, unit_id: Id):
     return get_unit_for_user(request.user, unit_id)
 
 
-@router.patch("/units/{unit_id}", response={200: UnitOut, **ERRORS})
+@units_router.patch("/{unit_id}", response={200: UnitOut, **ERRORS})
 def update_unit(request, unit_id: Id, payload: UnitPatchIn):
     """Rename a unit and/or change a team's guiding station, with optimistic locking."""
     unit = get_unit_for_user(request.user, unit_id)
@@ -189,7 +200,7 @@ def update_unit(request, unit_id: Id, payload: UnitPatchIn):
     return get_unit_for_user(request.user, unit.pk)
 
 
-@router.post("/units/{unit_id}/move", response={200: UnitOut, **ERRORS})
+@units_router.post("/{unit_id}/move", response={200: UnitOut, **ERRORS})
 def move_unit(request, unit_id: Id, payload: UnitMoveIn):
     """Re-parent a unit with its whole subtree."""
     unit = get_unit_for_user(request.user, unit_id)
@@ -200,7 +211,7 @@ def move_unit(request, unit_id: Id, payload: UnitMoveIn):
     return get_unit_for_user(request.user, unit.pk)
 
 
-@router.post("/units/{unit_id}/archive", response={200: ArchiveOut, **ERRORS})
+@units_router.post("/{unit_id}/archive", response={200: ArchiveOut, **ERRORS})
 def archive_unit(request, unit_id: Id, payload: VersionIn):
     """Archive a unit and its subtree (nothing is deleted)."""
     unit = get_unit_for_user(request.user, unit_id)
@@ -208,14 +219,14 @@ def archive_unit(request, unit_id: Id, payload: VersionIn):
     return {"unit": get_unit_for_user(request.user, unit.pk), "affected_units": count}
 
 
-@router.post("/units/{unit_id}/restore", response={200: ArchiveOut, **ERRORS})
+@units_router.post("/{unit_id}/restore", response={200: ArchiveOut, **ERRORS})
 def restore_unit(request, unit_id: Id, payload: VersionIn):
     unit = get_unit_for_user(request.user, unit_id)
     count = services.restore_unit(actor=request.user, unit=unit, expected_version=payload.version)
     return {"unit": get_unit_for_user(request.user, unit.pk), "affected_units": count}
 
 
-@router.get("/units/{unit_id}/guided-teams", response={200: list[UnitOut], **ERRORS})
+@units_router.get("/{unit_id}/guided-teams", response={200: list[UnitOut], **ERRORS})
 @paginate(Pagination)
 def guided_teams(request, unit_id: Id):
     """Teams guided by this station, or by the stations under this bureau (5.1.1)."""
@@ -223,7 +234,7 @@ def guided_teams(request, unit_id: Id):
     return selectors.guided_teams(request.user, unit).select_related("parent", "guiding_station")
 
 
-@router.get("/stations", response=list[UnitOut])
+@stations_router.get("", response=list[UnitOut])
 @paginate(Pagination)
 def list_stations(request, q: Text | None = Query(None, max_length=50)):
     """Active police stations a team may be assigned to (for callers who create or manage
@@ -234,7 +245,7 @@ def list_stations(request, q: Text | None = Query(None, max_length=50)):
     return stations
 
 
-@router.post("/teams/onboard", response={201: OnboardOut, **ERRORS})
+@teams_router.post("/onboard", response={201: OnboardOut, **ERRORS})
 def onboard_team(request, payload: OnboardIn):
     """队伍一键入驻 (4.5): a team with its squads and groups in one step."""
     county = get_unit_for_user(request.user, payload.county_id)

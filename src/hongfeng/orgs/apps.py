@@ -6,3 +6,9 @@ class OrgsConfig(AppConfig):
 
     name = "hongfeng.orgs"
     verbose_name = "组织架构"
+
+    def ready(self):
+        # What this app plugs into core: docs/architecture.md, "Adding a domain".
+        from hongfeng.orgs import registrations
+
+        registrations.register()

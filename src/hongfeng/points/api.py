@@ -3,21 +3,43 @@ explanations, and the associations' rule versions."""
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from hongfeng.accounts import access
 from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import NotFound
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter, MeRoute
 from hongfeng.members.selectors import get_member_for_user, own_member
 from hongfeng.orgs.api import ERRORS, ErrorOut, UnitRef
 from hongfeng.points import selectors, services
 from hongfeng.points.models import PointsRule, Source
 
-router = Router()
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix; a parameter
+# of a prefix ("{member_id}") is declared `Annotated[Id, Path()]`, because ninja reads path
+# parameters only from an operation's own path.
+member_router = Router()
+rules_router = Router()
+ratings_router = Router()
+leaderboard_router = Router()
+me_router = Router()
+TAGS = ("积分与等级",)
+API_ROUTERS = [
+    ApiRouter("/members/{member_id}/points", member_router, TAGS),
+    ApiRouter("/points-rules", rules_router, TAGS),
+    ApiRouter("/star-ratings", ratings_router, TAGS),
+    ApiRouter("/leaderboard", leaderboard_router, TAGS),
+]
+# The caller's own, under /api/v1/me (hongfeng.core.me).
+ME_ROUTES = [
+    MeRoute("/points", me_router, TAGS),
+]
 public_router = Router()
+PUBLIC_ROUTER = ApiRouter("/public/star-ratings", public_router, ("公开公示",))
 
 
 class PointsSummaryOut(Schema):
@@ -54,27 +76,27 @@ def _own(request):
     return member
 
 
-@router.get("/me/points", response={200: PointsSummaryOut, **ERRORS})
+@me_router.get("", response={200: PointsSummaryOut, **ERRORS})
 def my_points(request):
     """My totals, level and how far to the next level (7.2.2)."""
     return selectors.summary(_own(request))
 
 
-@router.get("/me/points/entries", response=list[EntryOut])
+@me_router.get("/entries", response=list[EntryOut])
 @paginate(Pagination)
 def my_entries(request):
     """Every entry of my ledger, newest first, each with its explanation."""
     return selectors.entries_of(_own(request))
 
 
-@router.get("/members/{member_id}/points", response={200: PointsSummaryOut, **ERRORS})
-def member_points(request, member_id: Id):
+@member_router.get("", response={200: PointsSummaryOut, **ERRORS})
+def member_points(request, member_id: Annotated[Id, Path()]):
     return selectors.summary(get_member_for_user(request.user, member_id))
 
 
-@router.get("/members/{member_id}/points/entries", response=list[EntryOut])
+@member_router.get("/entries", response=list[EntryOut])
 @paginate(Pagination)
-def member_entries(request, member_id: Id):
+def member_entries(request, member_id: Annotated[Id, Path()]):
     return selectors.entries_of(get_member_for_user(request.user, member_id))
 
 
@@ -105,7 +127,7 @@ class PointsRuleOut(Schema):
         return {"id": u.pk, "name": u.name, "kind": u.kind}
 
 
-@router.get("/points-rules", response=list[PointsRuleOut])
+@rules_router.get("", response=list[PointsRuleOut])
 @paginate(Pagination)
 def list_rules(request):
     """Rule versions of the associations the caller can see, newest first."""
@@ -116,7 +138,7 @@ def list_rules(request):
     ).select_related("association")
 
 
-@router.post("/points-rules", response={201: PointsRuleOut, **ERRORS})
+@rules_router.post("", response={201: PointsRuleOut, **ERRORS})
 def publish_rule(request, payload: PointsRuleIn):
     """A new version of an association's points rule, in force from `effective_from` (default
     now; association admins)."""
@@ -176,7 +198,7 @@ class CheckOut(Schema):
     problems: list[str]
 
 
-@router.post("/star-ratings", response={201: RatingRunOut, **ERRORS})
+@ratings_router.post("", response={201: RatingRunOut, **ERRORS})
 def run_rating(request, payload: StarRatingRunIn):
     """Rate every team of an association for a year (7.2.3); the run keeps its inputs."""
     association = access.get_unit_for_user(request.user, payload.association_id)
@@ -184,7 +206,7 @@ def run_rating(request, payload: StarRatingRunIn):
     return Status(201, selectors.get_run_for_user(request.user, run.pk))
 
 
-@router.get("/star-ratings", response=list[RatingRunOut])
+@ratings_router.get("", response=list[RatingRunOut])
 @paginate(Pagination)
 def list_ratings(request, association_id: Id | None = None, year: int | None = None):
     rows = selectors.runs_for(request.user)
@@ -195,19 +217,19 @@ def list_ratings(request, association_id: Id | None = None, year: int | None = N
     return rows
 
 
-@router.get("/star-ratings/{run_id}", response={200: RatingRunOut, **ERRORS})
+@ratings_router.get("/{run_id}", response={200: RatingRunOut, **ERRORS})
 def get_rating(request, run_id: Id):
     return selectors.get_run_for_user(request.user, run_id)
 
 
-@router.get("/star-ratings/{run_id}/check", response={200: CheckOut, **ERRORS})
+@ratings_router.get("/{run_id}/check", response={200: CheckOut, **ERRORS})
 def check_rating(request, run_id: Id):
     """Re-check a stored run against today's ledger."""
     problems = services.check_rating(selectors.get_run_for_user(request.user, run_id, staff=True))
     return {"consistent": not problems, "problems": problems}
 
 
-@router.post("/star-ratings/{run_id}/publish", response={200: RatingRunOut, **ERRORS})
+@ratings_router.post("/{run_id}/publish", response={200: RatingRunOut, **ERRORS})
 def publish_rating(request, run_id: Id):
     services.publish_rating(
         actor=request.user, run=selectors.get_run_for_user(request.user, run_id)
@@ -215,9 +237,7 @@ def publish_rating(request, run_id: Id):
     return selectors.get_run_for_user(request.user, run_id)
 
 
-@public_router.get(
-    "/public/star-ratings/{run_id}", response={200: RatingRunOut, 404: ErrorOut}, auth=None
-)
+@public_router.get("/{run_id}", response={200: RatingRunOut, 404: ErrorOut}, auth=None)
 def public_rating(request, run_id: Id):
     """A published rating, for everyone (7.2.3: ratings are published)."""
     from hongfeng.points.models import RatingRun
@@ -250,7 +270,7 @@ class LeaderboardOut(Schema):
     steady: list[BoardRow]
 
 
-@router.get("/leaderboard", response={200: LeaderboardOut, **ERRORS})
+@leaderboard_router.get("", response={200: LeaderboardOut, **ERRORS})
 def leaderboard(request, unit_id: Id, month: str = Query(..., pattern=r"^\d{4}-\d{2}$")):
     """The month's boards for a unit's members (names masked): totals, improvement on the month
     before, and consecutive months with service."""

@@ -12,12 +12,26 @@ from hongfeng.core.api_types import Id, Text
 from hongfeng.core.errors import Forbidden
 from hongfeng.core.masking import mask_name
 from hongfeng.core.pagination import Pagination
+from hongfeng.core.registry import ApiRouter, MeRoute
 from hongfeng.members.selectors import own_member
 from hongfeng.orgs.api import ERRORS, UnitRef
 from hongfeng.redemption import selectors, services
 from hongfeng.redemption.models import MAX_PRICE, MAX_QUANTITY, MAX_STOCK, Order, OrderStatus
 
-router = Router()
+# Mounted under /api/v1, each router under its own prefix (registered from this app's
+# registrations; docs/api.md). Operation paths below are relative to the prefix.
+catalogue_router = Router()
+orders_router = Router()
+me_router = Router()
+TAGS = ("积分兑换",)
+API_ROUTERS = [
+    ApiRouter("/catalogue", catalogue_router, TAGS),
+    ApiRouter("/orders", orders_router, TAGS),
+]
+# The caller's own, under /api/v1/me (hongfeng.core.me).
+ME_ROUTES = [
+    MeRoute("/orders", me_router, TAGS),
+]
 
 
 class ItemIn(Schema):
@@ -150,7 +164,7 @@ def _order(order_id) -> Order:
     return Order.objects.select_related("item__association", "member__unit").get(pk=order_id)
 
 
-@router.get("/catalogue", response=list[ItemOut])
+@catalogue_router.get("", response=list[ItemOut])
 @paginate(Pagination)
 def catalogue(request, manage: bool = Query(False, description="我管理的全部物品（含下架、过期）")):
     """The items I can redeem today (my associations' catalogues), or with `manage` every item
@@ -160,12 +174,12 @@ def catalogue(request, manage: bool = Query(False, description="我管理的全�
     return selectors.catalogue_for(own_member(request.user))
 
 
-@router.get("/catalogue/items/{item_id}", response={200: ItemOut, **ERRORS})
+@catalogue_router.get("/items/{item_id}", response={200: ItemOut, **ERRORS})
 def get_item(request, item_id: Id):
     return services.get_item_for_user(request.user, item_id)
 
 
-@router.post("/catalogue/items", response={201: ItemOut, **ERRORS})
+@catalogue_router.post("/items", response={201: ItemOut, **ERRORS})
 def create_item(request, payload: ItemIn):
     """Add an item to an association's catalogue (that association's admins)."""
     _require_manager(request)
@@ -174,7 +188,7 @@ def create_item(request, payload: ItemIn):
     return Status(201, item)
 
 
-@router.put("/catalogue/items/{item_id}", response={200: ItemOut, **ERRORS})
+@catalogue_router.put("/items/{item_id}", response={200: ItemOut, **ERRORS})
 def update_item(request, item_id: Id, payload: ItemUpdate):
     """Edit an item; a stale `version` (someone edited or ordered meanwhile) is a 409."""
     _require_manager(request)
@@ -184,7 +198,7 @@ def update_item(request, item_id: Id, payload: ItemUpdate):
     )
 
 
-@router.post("/orders", response={200: OrderOut, 201: OrderOut, **ERRORS})
+@orders_router.post("", response={200: OrderOut, 201: OrderOut, **ERRORS})
 def place_order(request, payload: OrderIn):
     """Redeem: the stock is taken and the points reserved at once, or nothing changes
     (`insufficient_balance`, `out_of_stock`, `item_not_available`, `not_in_catalogue_scope`).
@@ -196,14 +210,14 @@ def place_order(request, payload: OrderIn):
     return Status(201 if created else 200, _order(order.pk))
 
 
-@router.get("/me/orders", response=list[OrderOut])
+@me_router.get("", response=list[OrderOut])
 @paginate(Pagination)
 def my_orders(request):
     """My orders, newest first."""
     return selectors.my_orders(own_member(request.user)).select_related("member__unit")
 
 
-@router.get("/orders", response={200: list[OrderOut], **ERRORS})
+@orders_router.get("", response={200: list[OrderOut], **ERRORS})
 @paginate(Pagination)
 def list_orders(request, status: OrderStatus | None = None):
     """Orders of the catalogues I keep (association admins) or of my team's members
@@ -212,7 +226,7 @@ def list_orders(request, status: OrderStatus | None = None):
     return selectors.orders_to_handle(request.user, status=status)
 
 
-@router.post("/orders/{order_id}/hand-over", response={200: OrderOut, **ERRORS})
+@orders_router.post("/{order_id}/hand-over", response={200: OrderOut, **ERRORS})
 def hand_over(request, order_id: Id):
     """Record that the member received the item."""
     _require_handler(request)
@@ -221,7 +235,7 @@ def hand_over(request, order_id: Id):
     return _order(order.pk)
 
 
-@router.post("/orders/{order_id}/cancel", response={200: OrderOut, **ERRORS})
+@orders_router.post("/{order_id}/cancel", response={200: OrderOut, **ERRORS})
 def cancel(request, order_id: Id, payload: CancelIn):
     """Cancel a reserved order: the points are refunded and the stock restored (the member,
     or the association admin with a reason)."""

@@ -20,35 +20,60 @@ BROADCAST_GRACE = timedelta(minutes=10)
 
 
 def sweep_activities(now=None) -> dict[str, int]:
-    """Advance every activity whose clock has passed; returns counts per step."""
+    """Every step below at `now`, in order; returns counts per step (the registered sweep steps
+    of `hongfeng sweep` are these functions, see activities.registrations)."""
     now = now or timezone.now()
-    counts = {"started": 0, "finished": 0, "checked_out": 0, "pruned": 0, "rebroadcast": 0}
+    return {
+        "started": start_due(now),
+        "finished": finish_due(now),
+        "checked_out": check_out_due(now),
+        "pruned": prune_idempotency_records(now),
+        "rebroadcast": requeue_lost_broadcasts(now),
+    }
+
+
+def start_due(now) -> int:
+    """Published activities whose start has passed (and end has not) are in progress."""
+    started = 0
     for activity in Activity.objects.filter(
         status=ActivityStatus.PUBLISHED, starts_at__lte=now, ends_at__gt=now
     ):
-        counts["started"] += transition(
+        started += transition(
             activity=activity, to=ActivityStatus.IN_PROGRESS, reason="到达开始时间"
         )
+    return started
+
+
+def finish_due(now) -> int:
+    """Published or running activities whose end has passed are finished."""
+    finished = 0
     ending = Activity.objects.filter(
         status__in=[ActivityStatus.PUBLISHED, ActivityStatus.IN_PROGRESS], ends_at__lte=now
     )
     for activity in ending:
-        counts["finished"] += transition(
-            activity=activity, to=ActivityStatus.FINISHED, reason="到达结束时间"
-        )
+        finished += transition(activity=activity, to=ActivityStatus.FINISHED, reason="到达结束时间")
+    return finished
+
+
+def check_out_due(now) -> int:
+    """Everyone still checked in when the grace after the end ran out (`checkout_due_at`,
+    indexed) is checked out automatically."""
+    checked_out = 0
     due = Activity.objects.filter(
         checkouts_swept_at__isnull=True, checkout_due_at__lte=now
     ).exclude(status__in=[ActivityStatus.DRAFT, ActivityStatus.CANCELLED])
     for activity in due:
-        counts["checked_out"] += auto_check_out(activity)
-    counts["pruned"], _ = IdempotencyRecord.objects.filter(
-        created_at__lt=now - IDEMPOTENCY_TTL
-    ).delete()
-    counts["rebroadcast"] = _requeue_lost_broadcasts(now)
-    return counts
+        checked_out += auto_check_out(activity)
+    return checked_out
 
 
-def _requeue_lost_broadcasts(now) -> int:
+def prune_idempotency_records(now) -> int:
+    """Stored answers to idempotent writes are kept for IDEMPOTENCY_TTL."""
+    pruned, _ = IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+    return pruned
+
+
+def requeue_lost_broadcasts(now) -> int:
     """A broadcast whose task never finished (a killed worker, a lost queue row) is queued again
     after BROADCAST_GRACE; the broadcast is idempotent, so nobody is told twice."""
     lost = Activity.objects.filter(

@@ -7,6 +7,12 @@ line, so a seed never mixes with the demo tower and a second run of the same sca
 refused. The whole run is one transaction: an interrupted seed leaves nothing behind and can
 simply be run again.
 
+The rows come from the seed steps the apps register (registry.seed_steps, run by `Seeder`):
+accounts.actor, orgs.tower and accounts.officials once; then for every team members.people,
+activities.history, activities.upcoming and points.awards. Core holds the runner, the writer and
+what every step draws from (names, numbers, places, the dice); each app's seed.py holds its
+rows.
+
 Speed and memory (province: ≈ 7.4 million rows; see bench/RESULTS.md "Province seed"):
 
 - Rows are plain tuples written through `Writer`: binary `COPY … FROM STDIN` on PostgreSQL
@@ -32,33 +38,46 @@ Not generated (yet): audit events, level history (`LevelChange`), 1+1 partners, 
 trainings, notices — the services write those; the seed covers what the benchmarks read.
 """
 
+from hongfeng.core.seed.plan import SeedUnit, place_names, split_evenly
 from hongfeng.core.seed.scales import (
     GROUPS_PER_SQUAD,
+    PLACE,
     SCALES,
     SQUADS_PER_TEAM,
     STATIONS_PER_COUNTY,
     AlreadySeeded,
+    Dice,
     Scale,
-    is_seeded,
+    Weights,
+    id_number_for,
+    mobile_for,
     person_name,
     root_name,
     seeded_pinyin,
 )
-from hongfeng.core.seed.seeder import Seeder, clipped_hours
-from hongfeng.core.seed.writing import Writer
+from hongfeng.core.seed.seeder import Seeder, is_seeded
+from hongfeng.core.seed.writing import Table, Writer
 
 __all__ = [
     "GROUPS_PER_SQUAD",
+    "PLACE",
     "SCALES",
     "SQUADS_PER_TEAM",
     "STATIONS_PER_COUNTY",
     "AlreadySeeded",
+    "Dice",
     "Scale",
+    "SeedUnit",
     "Seeder",
+    "Table",
+    "Weights",
     "Writer",
-    "clipped_hours",
+    "id_number_for",
     "is_seeded",
+    "mobile_for",
     "person_name",
+    "place_names",
     "root_name",
     "seeded_pinyin",
+    "split_evenly",
 ]
