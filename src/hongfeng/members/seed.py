@@ -24,7 +24,7 @@ from hongfeng.members.models import (
     Skill,
     StatusChange,
 )
-from hongfeng.members.services.files import ID_INDEX, id_number_index
+from hongfeng.members.services.identity import ID_INDEX, id_number_index
 from hongfeng.orgs.models import UnitKind
 
 # Statuses of the rank and file (leaders are core members); every status of 5.2.7 appears.
